@@ -1,0 +1,57 @@
+package io.mqdb.spi;
+
+import java.util.Objects;
+
+/**
+ * One write in a batch given to {@link TableAccess#apply}: an upsert of a row or a delete of a key.
+ */
+public sealed interface Mutation permits Mutation.Upsert, Mutation.Delete {
+
+    /**
+     * @return the version of the change this write carries, or null for an unversioned local write. Stores that
+     *     keep per-write timestamps (Cassandra's {@code USING TIMESTAMP}) use it.
+     */
+    Version version();
+
+    /**
+     * Insert or update a row.
+     *
+     * @param row the columns to set, every key column included
+     * @param version the change's version, or null
+     */
+    record Upsert(Row row, Version version) implements Mutation {
+        /** Rejects a null row. */
+        public Upsert {
+            Objects.requireNonNull(row, "row");
+        }
+
+        /**
+         * @param row the columns to set
+         * @return an unversioned upsert
+         */
+        public static Upsert of(Row row) {
+            return new Upsert(row, null);
+        }
+    }
+
+    /**
+     * Delete a row; deleting a missing row is not an error.
+     *
+     * @param key the row's key
+     * @param version the change's version, or null
+     */
+    record Delete(Key key, Version version) implements Mutation {
+        /** Rejects a null key. */
+        public Delete {
+            Objects.requireNonNull(key, "key");
+        }
+
+        /**
+         * @param key the key to delete
+         * @return an unversioned delete
+         */
+        public static Delete of(Key key) {
+            return new Delete(key, null);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.mqdb.spi;
+
+import java.util.Optional;
+
+/**
+ * An open connection to one configured store: its tables ({@link TableAccess}) and, when the store can capture its
+ * own changes, a {@link ChangeCapture}.
+ *
+ * <h2>Lifecycle</h2>
+ * <ol>
+ *   <li>The runtime calls {@link StoreProvider#open} on its start-up thread; the store connects and checks its
+ *   settings there, failing fast with a clear message.</li>
+ *   <li>The runtime uses the store from its apply, capture and application threads (see {@link TableAccess}).</li>
+ *   <li>The runtime calls {@link #close()} once, on its shutdown thread, after every thread using the store has
+ *   stopped. {@code close} releases every connection, file and thread of the store, and is idempotent.</li>
+ * </ol>
+ */
+public interface Store extends TableAccess, AutoCloseable {
+
+    /**
+     * @return a description of what the store points at, for logs and errors, without secrets, e.g.
+     *     {@code postgresql://127.0.0.1:5432/shop} or {@code mapdb:/var/lib/mqdb/data/local.db}
+     */
+    String describeTarget();
+
+    /**
+     * The store's change capture, if it has one. Called once by the runtime at start-up, for stores whose tables
+     * the node publishes.
+     *
+     * @return the capture ability, or empty when this store cannot capture changes
+     */
+    Optional<ChangeCapture> capture();
+
+    /** Releases everything the store holds. Idempotent; called on the runtime's shutdown thread. */
+    @Override
+    void close();
+}
