@@ -1,0 +1,283 @@
+package io.mqdb.node;
+
+import io.mqdb.broker.EmbeddedBroker;
+import io.mqdb.broker.HiveMqEmbeddedBroker;
+import io.mqdb.clock.HybridClock;
+import io.mqdb.codec.EventCodec;
+import io.mqdb.codec.Topics;
+import io.mqdb.config.BrokerConfig;
+import io.mqdb.config.ChannelConfig;
+import io.mqdb.config.ConfigLoader;
+import io.mqdb.config.NodeConfig;
+import io.mqdb.plugin.PluginRegistry;
+import io.mqdb.spi.ChangeCapture;
+import io.mqdb.spi.MqdbException;
+import io.mqdb.spi.TableId;
+import io.mqdb.transport.PahoTransport;
+import io.mqdb.transport.Transport;
+import io.mqdb.transport.TransportOptions;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running mqdb node: its stores, its embedded broker (when configured), its MQTT transport, a publisher per store
+ * with published channels and an applier per subscribed channel. Also the embedding API: an application starts a
+ * node with {@link #start(Path)} and reads and writes the node's tables through {@link #table(String)}; its writes
+ * are captured and published like any other local change.
+ *
+ * <h2>Lifecycle</h2>
+ * {@link #start} opens everything in order (stores, broker, transport, appliers, subscriptions, publishers) on the
+ * caller's thread and returns a running node, or throws after closing what it had opened. {@link #close()} stops
+ * everything in reverse order; idempotent, any thread. {@link #awaitTermination()} blocks until the node closed,
+ * either by {@code close} or because a worker failed for good ({@link #failure()} then says why).
+ */
+public final class MqdbNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MqdbNode.class);
+
+    private final NodeConfig config;
+    private final StoreSet stores;
+    private final NodeMetrics metrics = new NodeMetrics();
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final Map<String, ChannelPublisher> publishers = new LinkedHashMap<>();
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final AtomicReference<Exception> failure = new AtomicReference<>();
+    private final HybridClock clock = HybridClock.system();
+    private volatile boolean closing;
+    private NodeContext ctx;
+
+    private MqdbNode(NodeConfig config, StoreSet stores) {
+        this.config = config;
+        this.stores = stores;
+    }
+
+    /**
+     * Starts a node from a config file, with adapters from the class path and from the plugins folder named by the
+     * system property {@code mqdb.plugins} (default {@code ${mqdb.home}/plugins} when {@code mqdb.home} is set).
+     *
+     * @param configFile the YAML config
+     * @return the running node
+     * @throws io.mqdb.config.ConfigException listing every problem of the config
+     * @throws InterruptedException when interrupted while starting
+     */
+    public static MqdbNode start(Path configFile) throws InterruptedException {
+        return start(ConfigLoader.load(configFile), PluginRegistry.load(defaultPluginsDir(),
+                MqdbNode.class.getClassLoader()));
+    }
+
+    /** @return the plugins folder from the system properties, if any */
+    public static Optional<Path> defaultPluginsDir() {
+        String dir = System.getProperty("mqdb.plugins");
+        if (dir != null && !dir.isBlank()) {
+            return Optional.of(Path.of(dir));
+        }
+        String home = System.getProperty("mqdb.home");
+        return home == null || home.isBlank() ? Optional.empty() : Optional.of(Path.of(home, "plugins"));
+    }
+
+    /**
+     * Starts a node.
+     *
+     * @param config the parsed config
+     * @param plugins the adapters available
+     * @return the running node
+     * @throws io.mqdb.config.ConfigException when a store's type or settings are wrong
+     * @throws InterruptedException when interrupted while starting
+     */
+    public static MqdbNode start(NodeConfig config, PluginRegistry plugins) throws InterruptedException {
+        StoreSet stores = StoreSet.open(config, plugins);
+        MqdbNode node = new MqdbNode(config, stores);
+        try {
+            node.startRest();
+            return node;
+        } catch (InterruptedException | RuntimeException e) {
+            node.close();
+            throw e;
+        }
+    }
+
+    private void startRest() throws InterruptedException {
+        String name = config.node().name();
+        Topics topics = new Topics(config.node().cluster());
+        BrokerConfig b = config.broker();
+        List<String> uris = new ArrayList<>(b.uris());
+        if (b.embedded().isPresent()) {
+            var e = b.embedded().get();
+            EmbeddedBroker broker = new HiveMqEmbeddedBroker(e.bindAddress(), e.port(), e.dataDir(),
+                    e.maxQueuedMessages());
+            toClose.add(0, broker);
+            broker.start();
+            LOG.info("embedded MQTT broker listening on {}", broker.uri());
+            if (uris.isEmpty()) {
+                uris.add(broker.uri());
+            }
+        }
+        Transport transport = new PahoTransport(new TransportOptions(uris, b.clientId(), b.username(),
+                b.password().map(s -> s.value()), b.tls().map(MqdbNode::tls), b.sessionExpiry(),
+                b.keepAlive(), b.connectTimeout(), b.receiveMaximum(), b.maxInflight(), topics.presence(name),
+                presence("online"), presence("offline")));
+        toClose.add(0, transport);
+        NodeState state = NodeState.load(config.node().dataDir().resolve("state.json"));
+        DeadLetters dead = new DeadLetters(config.node().dataDir().resolve("dead-letters"), name, topics, transport,
+                metrics);
+        ctx = new NodeContext(name, clock, new EventCodec(), topics, transport, state, metrics, dead, this::fail);
+
+        // Appliers first, so that messages queued for this node while it was away find them.
+        for (ChannelConfig ch : config.channels()) {
+            if (ch.subscribe()) {
+                StoreSet.Opened s = stores.get(ch.store());
+                ChannelApplier applier = new ChannelApplier(ch, s.store(), s.loader(), ctx);
+                toClose.add(0, applier);
+                applier.start();
+                transport.subscribe(topics.channel(ch.table()), applier);
+            }
+        }
+        transport.start();
+        LOG.info("node {} connected to {}", name, transport.currentBroker());
+
+        Map<String, List<ChannelConfig>> published = new LinkedHashMap<>();
+        for (ChannelConfig ch : config.channels()) {
+            if (ch.publish()) {
+                published.computeIfAbsent(ch.store(), k -> new ArrayList<>()).add(ch);
+            }
+        }
+        for (Map.Entry<String, List<ChannelConfig>> e : published.entrySet()) {
+            StoreSet.Opened s = stores.get(e.getKey());
+            ChangeCapture capture = s.store().capture().orElseThrow(() -> new MqdbException("store " + e.getKey()
+                    + " (type " + s.type() + ") cannot capture changes, so channels " + tables(e.getValue())
+                    + " cannot publish from it"));
+            ChannelPublisher p = new ChannelPublisher(e.getKey(), s.store(), s.loader(), capture, e.getValue(), ctx);
+            publishers.put(e.getKey(), p);
+            toClose.add(0, p);
+            p.start();
+        }
+        ScheduledExecutorService status = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "status");
+            t.setDaemon(true);
+            return t;
+        });
+        status.scheduleAtFixedRate(this::logStatus, 30, 30, TimeUnit.SECONDS);
+        toClose.add(0, status::shutdownNow);
+        LOG.info("node {} started: {} store(s), {} channel(s)", name, config.stores().size(),
+                config.channels().size());
+    }
+
+    private static io.mqdb.transport.TlsOptions tls(io.mqdb.config.TlsConfig t) {
+        return new io.mqdb.transport.TlsOptions(t.caFile(), t.certFile(), t.keyFile(),
+                t.keyPassword().map(s -> s.value()), t.verifyHostname());
+    }
+
+    private static List<String> tables(List<ChannelConfig> channels) {
+        List<String> out = new ArrayList<>();
+        for (ChannelConfig c : channels) {
+            out.add(c.table().toString());
+        }
+        return out;
+    }
+
+    private byte[] presence(String state) {
+        StringBuilder channels = new StringBuilder();
+        for (ChannelConfig c : config.channels()) {
+            if (channels.length() > 0) {
+                channels.append(',');
+            }
+            channels.append("{\"name\":\"").append(c.table()).append("\",\"publish\":").append(c.publish())
+                    .append(",\"subscribe\":").append(c.subscribe()).append('}');
+        }
+        return ("{\"state\":\"" + state + "\",\"node\":\"" + config.node().name() + "\",\"time\":\""
+                + Instant.now() + "\",\"channels\":[" + channels + "]}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private String lastStatus = "";
+
+    private void logStatus() {
+        String s = metrics.toString();
+        if (!s.equals(lastStatus)) {
+            lastStatus = s;
+            LOG.info("node {}: {}", config.node().name(), s);
+        }
+    }
+
+    private void fail(Exception e) {
+        if (failure.compareAndSet(null, e)) {
+            LOG.error("node {} stops: {}", config.node().name(), e.getMessage());
+            Thread t = new Thread(this::close, "node-stop");
+            t.start();
+        }
+    }
+
+    /**
+     * The embedding API's access to one of the node's tables.
+     *
+     * @param channel {@code schema:table} of a configured channel
+     * @return the table
+     * @throws IllegalArgumentException when no channel has that name
+     */
+    public LocalTable table(String channel) {
+        TableId id = TableId.parse(channel);
+        for (ChannelConfig c : config.channels()) {
+            if (c.table().equals(id)) {
+                StoreSet.Opened s = stores.get(c.store());
+                return new LocalTable(id, s.store(), s.loader(), c.publish() ? publishers.get(c.store()) : null);
+            }
+        }
+        throw new IllegalArgumentException("no channel " + channel + " on node " + config.node().name());
+    }
+
+    /** @return the node's counters */
+    public NodeMetrics metrics() {
+        return metrics;
+    }
+
+    /** @return the node's config */
+    public NodeConfig config() {
+        return config;
+    }
+
+    /** @return the failure that stopped the node, if one did */
+    public Optional<Exception> failure() {
+        return Optional.ofNullable(failure.get());
+    }
+
+    /**
+     * Blocks until the node has closed.
+     *
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public void awaitTermination() throws InterruptedException {
+        closed.await();
+    }
+
+    /** Stops the node: publishers, appliers, transport, broker, stores, in that order. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        for (AutoCloseable c : toClose) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("while stopping: {}", e.getMessage(), e);
+            }
+        }
+        stores.close();
+        if (ctx != null) {
+            LOG.info("node {} stopped: {}", config.node().name(), metrics);
+        }
+        closed.countDown();
+    }
+}

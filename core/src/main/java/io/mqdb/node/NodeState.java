@@ -1,0 +1,119 @@
+package io.mqdb.node;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import io.mqdb.spi.MqdbException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The node's own small durable state: for each store, the capture position up to which changes are published; for
+ * each published channel, the last sequence number used and whether its initial load is complete.
+ *
+ * <p>Kept in {@code <data-dir>/state.json}, replaced atomically (write, fsync, rename) on every {@link #save()}, so a
+ * crash leaves either the old or the new state, never a torn one. A crash between publishing a batch and saving the
+ * state republishes that batch after restart; applying it twice changes nothing.
+ *
+ * <p>Thread-safe; capture threads call the setters and {@link #save()}.
+ */
+public final class NodeState {
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+    private final Path file;
+    private final Data data;
+
+    private NodeState(Path file, Data data) {
+        this.file = file;
+        this.data = data;
+    }
+
+    /** The persisted shape; field names are the JSON keys. */
+    private static final class Data {
+        Map<String, String> capturePositions = new TreeMap<>();
+        Map<String, Long> sequences = new TreeMap<>();
+        Map<String, Boolean> snapshotDone = new TreeMap<>();
+    }
+
+    /**
+     * Loads the state, or starts empty when the file does not exist.
+     *
+     * @param file the state file
+     * @return the state
+     */
+    public static NodeState load(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                return new NodeState(file, new Data());
+            }
+            Data d = GSON.fromJson(Files.readString(file, StandardCharsets.UTF_8), Data.class);
+            if (d == null) {
+                d = new Data();
+            }
+            if (d.capturePositions == null) {
+                d.capturePositions = new TreeMap<>();
+            }
+            if (d.sequences == null) {
+                d.sequences = new TreeMap<>();
+            }
+            if (d.snapshotDone == null) {
+                d.snapshotDone = new TreeMap<>();
+            }
+            return new NodeState(file, d);
+        } catch (IOException | RuntimeException e) {
+            throw new MqdbException("cannot read node state " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** @return the capture position saved for a store, or null */
+    public synchronized String capturePosition(String store) {
+        return data.capturePositions.get(store);
+    }
+
+    /** Sets a store's capture position (saved on the next {@link #save()}). */
+    public synchronized void capturePosition(String store, String token) {
+        data.capturePositions.put(store, token);
+    }
+
+    /** @return the last sequence number used on a channel, 0 when none */
+    public synchronized long sequence(String channel) {
+        return data.sequences.getOrDefault(channel, 0L);
+    }
+
+    /** Sets the last sequence number used on a channel. */
+    public synchronized void sequence(String channel, long seq) {
+        data.sequences.put(channel, seq);
+    }
+
+    /** @return whether the channel's initial load completed */
+    public synchronized boolean snapshotDone(String channel) {
+        return data.snapshotDone.getOrDefault(channel, false);
+    }
+
+    /** Marks the channel's initial load complete. */
+    public synchronized void snapshotDone(String channel, boolean done) {
+        data.snapshotDone.put(channel, done);
+    }
+
+    /** Writes the state durably and atomically. */
+    public synchronized void save() {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            Files.createDirectories(file.getParent());
+            byte[] bytes = GSON.toJson(data).getBytes(StandardCharsets.UTF_8);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ch.write(java.nio.ByteBuffer.wrap(bytes));
+                ch.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new MqdbException("cannot write node state " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

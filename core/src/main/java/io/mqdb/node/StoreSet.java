@@ -1,0 +1,162 @@
+package io.mqdb.node;
+
+import io.mqdb.config.ConfigException;
+import io.mqdb.config.ConfigProblem;
+import io.mqdb.config.NodeConfig;
+import io.mqdb.config.StoreSection;
+import io.mqdb.config.StoreSettings;
+import io.mqdb.plugin.LoadedProvider;
+import io.mqdb.plugin.PluginRegistry;
+import io.mqdb.spi.MqdbException;
+import io.mqdb.spi.Store;
+import io.mqdb.spi.StoreConfig;
+import io.mqdb.spi.StoreContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's open stores, by name. {@link #open} checks every store's type and settings first, reporting all problems
+ * at once, then opens the stores in config order, each with its adapter's class loader as the context class loader.
+ * Thread-safe for reads once open; closed once by the node.
+ */
+public final class StoreSet implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StoreSet.class);
+    private final Map<String, Opened> stores = new LinkedHashMap<>();
+
+    /**
+     * An open store with where it came from.
+     *
+     * @param name the store's name in config
+     * @param type the adapter type
+     * @param store the store
+     * @param loader the adapter's class loader
+     */
+    record Opened(String name, String type, Store store, ClassLoader loader) {
+    }
+
+    private StoreSet() {
+    }
+
+    /**
+     * Checks every configured store against the installed adapters, then opens them.
+     *
+     * @param config the node's config
+     * @param plugins the installed adapters
+     * @return the open stores
+     * @throws ConfigException with every problem: unknown types (listing the types found), bad settings
+     */
+    static StoreSet open(NodeConfig config, PluginRegistry plugins) {
+        Map<String, StoreConfig> checked = new LinkedHashMap<>();
+        Map<String, LoadedProvider> providers = new LinkedHashMap<>();
+        check(config, plugins, checked, providers);
+        StoreSet set = new StoreSet();
+        return set.openAll(config, checked, providers);
+    }
+
+    /**
+     * Checks every configured store's type and settings against the installed adapters without opening anything.
+     *
+     * @param config the node's config
+     * @param plugins the installed adapters
+     * @throws ConfigException with every problem found
+     */
+    public static void check(NodeConfig config, PluginRegistry plugins) {
+        check(config, plugins, new LinkedHashMap<>(), new LinkedHashMap<>());
+    }
+
+    private static void check(NodeConfig config, PluginRegistry plugins, Map<String, StoreConfig> checked,
+                              Map<String, LoadedProvider> providers) {
+        List<ConfigProblem> problems = new ArrayList<>();
+        Path baseDir = config.source().toAbsolutePath().getParent();
+        for (StoreSection s : config.stores().values()) {
+            var provider = plugins.find(s.type());
+            if (provider.isEmpty()) {
+                problems.add(new ConfigProblem(s.typeLocation(), "unknown store type \"" + s.type()
+                        + "\"; installed types: " + String.join(", ", plugins.types())));
+                continue;
+            }
+            providers.put(s.name(), provider.get());
+            checked.put(s.name(), StoreSettings.validate(s, provider.get().provider().settings(), baseDir,
+                    problems));
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(config.source(), problems);
+        }
+    }
+
+    private StoreSet openAll(NodeConfig config, Map<String, StoreConfig> checked,
+                             Map<String, LoadedProvider> providers) {
+        StoreSet set = this;
+        try {
+            for (Map.Entry<String, StoreConfig> e : checked.entrySet()) {
+                LoadedProvider p = providers.get(e.getKey());
+                Path dir = config.node().dataDir().resolve("stores").resolve(e.getKey());
+                createDirectories(dir);
+                StoreContext context = new StoreContext() {
+                    @Override
+                    public String nodeName() {
+                        return config.node().name();
+                    }
+
+                    @Override
+                    public Path dataDir() {
+                        return dir;
+                    }
+                };
+                Store store = p.call(() -> p.provider().open(e.getValue(), context));
+                set.stores.put(e.getKey(), new Opened(e.getKey(), p.provider().type(), store, p.loader()));
+                LOG.info("store {} ({}) open: {}", e.getKey(), p.provider().type(), store.describeTarget());
+            }
+        } catch (RuntimeException e) {
+            set.close();
+            throw e;
+        }
+        return set;
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new MqdbException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * @param name a configured store name (the config checked it exists)
+     * @return the open store
+     */
+    Opened get(String name) {
+        Opened o = stores.get(name);
+        if (o == null) {
+            throw new IllegalArgumentException("no store " + name);
+        }
+        return o;
+    }
+
+    /** Closes every store, in reverse order. Idempotent. */
+    @Override
+    public void close() {
+        List<Opened> list = new ArrayList<>(stores.values());
+        for (int i = list.size() - 1; i >= 0; i--) {
+            Opened o = list.get(i);
+            ClassLoader previous = Thread.currentThread().getContextClassLoader();
+            Thread.currentThread().setContextClassLoader(o.loader());
+            try {
+                o.store().close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing store {}: {}", o.name(), e.getMessage(), e);
+            } finally {
+                Thread.currentThread().setContextClassLoader(previous);
+            }
+        }
+        stores.clear();
+    }
+}
