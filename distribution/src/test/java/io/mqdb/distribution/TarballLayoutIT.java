@@ -34,7 +34,7 @@ class TarballLayoutIT {
 
     @BeforeAll
     static void listTarball() throws Exception {
-        tarball = Path.of(System.getProperty("tarball", "target/mqdb-" + VERSION + ".tar.gz"));
+        tarball = Path.of(System.getProperty("mqdb.tarball", "target/mqdb-" + VERSION + ".tar.gz"));
         assertThat(tarball).as("built by mvn package").isRegularFile();
         entries = new LinkedHashMap<>();
         for (String line : run(List.of("tar", "tzvf", tarball.toString()), null)) {
