@@ -168,7 +168,8 @@ public final class MqdbNode implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        status.scheduleAtFixedRate(this::logStatus, 30, 30, TimeUnit.SECONDS);
+        long every = Long.getLong("mqdb.status.interval.ms", 30_000L);
+        status.scheduleAtFixedRate(this::logStatus, every, every, TimeUnit.MILLISECONDS);
         toClose.add(0, status::shutdownNow);
         LOG.info("node {} started: {} store(s), {} channel(s)", name, config.stores().size(),
                 config.channels().size());
