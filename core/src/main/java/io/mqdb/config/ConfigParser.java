@@ -108,6 +108,7 @@ final class ConfigParser {
             } else {
                 problem(top.atLine(line(root.get())), "expected a mapping with the keys "
                         + String.join(", ", ROOT_KEYS) + ", got " + kind(root.get()));
+                throwIfProblems();
             }
         }
         NodeSection node = node(entries.get("node"), top);
@@ -155,9 +156,11 @@ final class ConfigParser {
         Location at = section == null ? top.child("node") : section.location();
         String name = "node";
         Entry nameEntry = e.get("name");
-        if (nameEntry == null) {
+        // a node: that is not a mapping was reported already; do not also report its name missing
+        boolean sectionOk = section == null || isNull(section.value()) || section.value() instanceof MappingNode;
+        if (nameEntry == null && sectionOk) {
             problem(at.child("name"), "required: the node's name, 1 to 64 of A-Z a-z 0-9 _ -");
-        } else {
+        } else if (nameEntry != null) {
             name = name(nameEntry, NODE_NAME, "1 to 64 of A-Z a-z 0-9 _ -").orElse(name);
         }
         String cluster = Optional.ofNullable(e.get("cluster"))

@@ -246,6 +246,10 @@ class ConfigLoaderTest {
                 "mqdb.yaml:7: stores.untyped.type: required: the adapter type, like mapdb or jdbc");
         assertThat(lines("broker: embedded\n")).containsExactly(
                 "mqdb.yaml:1: node.name: required: the node's name, 1 to 64 of A-Z a-z 0-9 _ -");
+        assertThat(lines("node: node-a\n")).containsExactly(
+                "mqdb.yaml:1: node: expected a mapping, got a scalar");
+        assertThat(lines("- a\n")).containsExactly(
+                "mqdb.yaml:1: expected a mapping with the keys node, broker, stores, channels, got a list");
         assertThat(lines("")).containsExactly(
                 "mqdb.yaml:1: node.name: required: the node's name, 1 to 64 of A-Z a-z 0-9 _ -");
     }
