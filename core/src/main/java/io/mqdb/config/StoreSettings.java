@@ -5,7 +5,6 @@ import io.mqdb.spi.SettingType;
 import io.mqdb.spi.StoreConfig;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
