@@ -23,10 +23,12 @@ public record Location(Path file, int line, String key) {
     }
 
     /**
+     * For problems about a key below this one that has no line of its own (a missing key, a store's {@code type}).
+     *
      * @param child a key below this one ({@code name}) or an index ({@code [2]})
      * @return the location of the same line with the longer key path
      */
-    Location child(String child) {
+    public Location child(String child) {
         return new Location(file, line, ConfigPaths.join(key, child));
     }
 
