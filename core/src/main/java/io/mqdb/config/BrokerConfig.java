@@ -1,0 +1,44 @@
+package io.mqdb.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The {@code broker:} section: the embedded broker this node runs, if any, and how its MQTT client connects. Read by
+ * the transport on the start-up thread; immutable. {@link #toString()} hides the password.
+ *
+ * <p>When {@link #uris()} is empty the client connects to the embedded broker (which is then present). When both are
+ * given the node runs its broker and connects to the listed ones only, in order, failing over.
+ *
+ * @param embedded the embedded broker to run, or empty
+ * @param uris the brokers to connect to, in failover order ({@code tcp://}, {@code ssl://}, {@code mqtt://},
+ *     {@code mqtts://}, {@code ws://}, {@code wss://}); empty to connect to the embedded broker
+ * @param username the MQTT user name, or empty
+ * @param password the MQTT password, or empty
+ * @param tls TLS settings for {@code ssl}/{@code mqtts}/{@code wss} connections, or empty for the JVM's defaults
+ * @param clientId the MQTT client id; default {@code mqdb-<cluster>-<node>}
+ * @param sessionExpiry how long the broker keeps the session while the node is away; positive, whole seconds
+ * @param keepAlive the MQTT keep-alive interval; whole seconds, 0 disables it
+ * @param connectTimeout how long one connection attempt may take; positive, whole seconds
+ * @param receiveMaximum the most unacknowledged QoS 1/2 messages the broker may send at once, 1 to 65535
+ * @param maxInflight the most unacknowledged QoS 1/2 messages the node may send at once, 1 to 65535
+ */
+public record BrokerConfig(Optional<EmbeddedBrokerConfig> embedded, List<String> uris, Optional<String> username,
+                           Optional<Secret> password, Optional<TlsConfig> tls, String clientId,
+                           Duration sessionExpiry, Duration keepAlive, Duration connectTimeout, int receiveMaximum,
+                           int maxInflight) {
+    /** Rejects nulls; copies the list. */
+    public BrokerConfig {
+        Objects.requireNonNull(embedded, "embedded");
+        uris = List.copyOf(uris);
+        Objects.requireNonNull(username, "username");
+        Objects.requireNonNull(password, "password");
+        Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(clientId, "clientId");
+        Objects.requireNonNull(sessionExpiry, "sessionExpiry");
+        Objects.requireNonNull(keepAlive, "keepAlive");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+    }
+}

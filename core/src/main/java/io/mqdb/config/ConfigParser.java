@@ -1,0 +1,655 @@
+package io.mqdb.config;
+
+import io.mqdb.spi.TableId;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.Mark;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+import org.snakeyaml.engine.v2.nodes.Tag;
+import org.snakeyaml.engine.v2.schema.CoreSchema;
+
+/**
+ * Phase 1: walks the YAML node tree of one config file and builds a {@link NodeConfig}, collecting every problem.
+ * One instance per parse, on the caller's thread; {@link ConfigLoader} is its only user.
+ */
+final class ConfigParser {
+    static final List<String> ROOT_KEYS = List.of("node", "broker", "stores", "channels");
+    static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir");
+    static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
+            "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight");
+    static final List<String> EMBEDDED_KEYS = List.of("bind", "allow-remote", "port", "data-dir",
+            "max-queued-messages");
+    static final List<String> TLS_KEYS = List.of("ca-file", "cert-file", "key-file", "key-password",
+            "verify-hostname");
+    static final List<String> CHANNEL_KEYS = List.of("name", "store", "publish", "subscribe", "batch-size",
+            "flush-interval");
+    static final Set<String> URI_SCHEMES = Set.of("tcp", "ssl", "mqtt", "mqtts", "ws", "wss");
+
+    static final String DEFAULT_CLUSTER = "mqdb";
+    static final String DEFAULT_DATA_DIR = "data";
+    static final Duration DEFAULT_SESSION_EXPIRY = Duration.ofDays(7);
+    static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(30);
+    static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    static final int DEFAULT_RECEIVE_MAXIMUM = 1000;
+    static final int DEFAULT_MAX_INFLIGHT = 1000;
+    static final int DEFAULT_BATCH_SIZE = 500;
+    static final int MAX_BATCH_SIZE = 100_000;
+    static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofMillis(20);
+
+    private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    private static final Pattern STORE_NAME = Pattern.compile("[A-Za-z0-9_-]+");
+    private static final Pattern IPV4_LOOPBACK = Pattern.compile("127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}");
+    private static final long MAX_SESSION_EXPIRY_SECONDS = 0xFFFF_FFFFL;
+
+    /** A key of a mapping, with its value; {@code location} is the key's line and full path. */
+    private record Entry(String key, Node value, Location location) {
+    }
+
+    /** A scalar value after interpolation. */
+    private record Scalar(String text, String raw, boolean interpolated, Location location) {
+        /** @return the value for a message: quoted, or only its reference when interpolated (it may be secret) */
+        String shown() {
+            return interpolated ? "the value of " + Values.quote(raw) : Values.quote(text);
+        }
+    }
+
+    private final Path file;
+    private final Path baseDir;
+    private final Interpolator interpolator;
+    private final List<ConfigProblem> problems = new ArrayList<>();
+
+    ConfigParser(Path file, Map<String, String> env) {
+        this.file = file.toAbsolutePath().normalize();
+        this.baseDir = baseDirOf(this.file);
+        this.interpolator = new Interpolator(baseDir, env);
+    }
+
+    static Path baseDirOf(Path file) {
+        Path abs = file.toAbsolutePath().normalize();
+        Path parent = abs.getParent();
+        return parent == null ? abs : parent;
+    }
+
+    /**
+     * @param yaml the file's text
+     * @return the config
+     * @throws ConfigException with every problem found
+     */
+    NodeConfig parse(String yaml) {
+        Optional<Node> root = compose(yaml);
+        Location top = new Location(file, 1, "");
+        Map<String, Entry> entries = Map.of();
+        if (root.isPresent() && !isNull(root.get())) {
+            if (root.get() instanceof MappingNode m) {
+                top = top.atLine(line(m));
+                entries = entries(m, top, ROOT_KEYS);
+            } else {
+                problem(top.atLine(line(root.get())), "expected a mapping with the keys "
+                        + String.join(", ", ROOT_KEYS) + ", got " + kind(root.get()));
+                throwIfProblems();
+            }
+        }
+        NodeSection node = node(entries.get("node"), top);
+        BrokerConfig broker = broker(entries.get("broker"), node);
+        Set<String> storeNames = new LinkedHashSet<>();
+        Map<String, StoreSection> stores = stores(entries.get("stores"), storeNames);
+        List<ChannelConfig> channels = channels(entries.get("channels"), storeNames);
+        throwIfProblems();
+        return new NodeConfig(file, node, broker, stores, channels);
+    }
+
+    private void throwIfProblems() {
+        if (!problems.isEmpty()) {
+            List<ConfigProblem> sorted = new ArrayList<>(problems);
+            sorted.sort(Comparator.comparingInt(p -> p.location().line()));
+            throw new ConfigException(file, sorted);
+        }
+    }
+
+    private Optional<Node> compose(String yaml) {
+        LoadSettings settings = LoadSettings.builder()
+                .setLabel(String.valueOf(file.getFileName()))
+                .setSchema(new CoreSchema())
+                .setAllowRecursiveKeys(false)
+                .build();
+        try {
+            return new Compose(settings).composeString(yaml);
+        } catch (MarkedYamlEngineException e) {
+            Optional<Mark> mark = e.getProblemMark().isPresent() ? e.getProblemMark() : e.getContextMark();
+            int line = mark.map(m -> m.getLine() + 1).orElse(1);
+            String context = e.getContext();
+            String message = "invalid YAML: " + e.getProblem() + (context == null ? "" : " (" + context + ")");
+            problem(new Location(file, line, ""), message);
+        } catch (YamlEngineException e) {
+            problem(new Location(file, 1, ""), "invalid YAML: " + e.getMessage());
+        }
+        throwIfProblems();
+        return Optional.empty();
+    }
+
+    // ---------------------------------------------------------------- sections
+
+    private NodeSection node(Entry section, Location top) {
+        Map<String, Entry> e = section == null ? Map.of() : mapping(section, NODE_KEYS);
+        Location at = section == null ? top.child("node") : section.location();
+        String name = "node";
+        Entry nameEntry = e.get("name");
+        // a node: that is not a mapping was reported already; do not also report its name missing
+        boolean sectionOk = section == null || isNull(section.value()) || section.value() instanceof MappingNode;
+        if (nameEntry == null && sectionOk) {
+            problem(at.child("name"), "required: the node's name, 1 to 64 of A-Z a-z 0-9 _ -");
+        } else if (nameEntry != null) {
+            name = name(nameEntry, NODE_NAME, "1 to 64 of A-Z a-z 0-9 _ -").orElse(name);
+        }
+        String cluster = Optional.ofNullable(e.get("cluster"))
+                .flatMap(c -> name(c, NODE_NAME, "1 to 64 of A-Z a-z 0-9 _ -")).orElse(DEFAULT_CLUSTER);
+        Path dataDir = Optional.ofNullable(e.get("data-dir")).flatMap(d -> path(d, baseDir))
+                .orElse(baseDir.resolve(DEFAULT_DATA_DIR));
+        return new NodeSection(name, cluster, dataDir);
+    }
+
+    private BrokerConfig broker(Entry section, NodeSection node) {
+        Optional<EmbeddedBrokerConfig> defaultEmbedded = Optional.of(embedded(Map.of(), node));
+        if (section == null || isNull(section.value())) {
+            return brokerDefaults(defaultEmbedded, List.of(), node, Map.of());
+        }
+        if (section.value() instanceof ScalarNode) {
+            Optional<Scalar> s = scalar(section, "\"embedded\" or a mapping");
+            if (s.isPresent() && !s.get().text().equals("embedded")) {
+                problem(section.location(), "expected \"embedded\" or a mapping with embedded and/or uris, got "
+                        + s.get().shown());
+            }
+            return brokerDefaults(defaultEmbedded, List.of(), node, Map.of());
+        }
+        int before = problems.size();
+        Map<String, Entry> e = mapping(section, BROKER_KEYS);
+        boolean keysOk = problems.size() == before;
+        Optional<EmbeddedBrokerConfig> embedded = Optional.empty();
+        Entry embeddedEntry = e.get("embedded");
+        if (embeddedEntry != null) {
+            if (isNull(embeddedEntry.value())) {
+                embedded = defaultEmbedded;
+            } else {
+                embedded = Optional.of(embedded(mapping(embeddedEntry, EMBEDDED_KEYS), node));
+            }
+        }
+        before = problems.size();
+        List<String> uris = Optional.ofNullable(e.get("uris")).map(this::uris).orElse(List.of());
+        boolean urisOk = problems.size() == before;
+        if (embeddedEntry == null && uris.isEmpty() && keysOk && urisOk) {
+            problem(section.location(), "no broker: give embedded, uris, or both; or write broker: embedded");
+        }
+        return brokerDefaults(embedded, uris, node, e);
+    }
+
+    private BrokerConfig brokerDefaults(Optional<EmbeddedBrokerConfig> embedded, List<String> uris,
+                                        NodeSection node, Map<String, Entry> e) {
+        Optional<String> username = Optional.ofNullable(e.get("username")).flatMap(u -> scalar(u, "a string"))
+                .map(Scalar::text);
+        Optional<Secret> password = Optional.ofNullable(e.get("password")).flatMap(p -> scalar(p, "a string"))
+                .map(s -> new Secret(s.text()));
+        Optional<TlsConfig> tls = Optional.ofNullable(e.get("tls")).flatMap(this::tls);
+        String clientId = Optional.ofNullable(e.get("client-id")).flatMap(c -> scalar(c, "a string"))
+                .filter(s -> nonBlank(s, "an MQTT client id"))
+                .map(Scalar::text).orElse("mqdb-" + node.cluster() + "-" + node.name());
+        Duration sessionExpiry = seconds(e.get("session-expiry"), 1, MAX_SESSION_EXPIRY_SECONDS)
+                .orElse(DEFAULT_SESSION_EXPIRY);
+        Duration keepAlive = seconds(e.get("keep-alive"), 0, 65_535).orElse(DEFAULT_KEEP_ALIVE);
+        Duration connectTimeout = seconds(e.get("connect-timeout"), 1, Integer.MAX_VALUE)
+                .orElse(DEFAULT_CONNECT_TIMEOUT);
+        int receiveMaximum = integer(e.get("receive-maximum"), 1, 65_535).orElse(DEFAULT_RECEIVE_MAXIMUM);
+        int maxInflight = integer(e.get("max-inflight"), 1, 65_535).orElse(DEFAULT_MAX_INFLIGHT);
+        return new BrokerConfig(embedded, uris, username, password, tls, clientId, sessionExpiry, keepAlive,
+                connectTimeout, receiveMaximum, maxInflight);
+    }
+
+    private EmbeddedBrokerConfig embedded(Map<String, Entry> e, NodeSection node) {
+        Entry bindEntry = e.get("bind");
+        Optional<Scalar> bind = bindEntry == null ? Optional.empty()
+                : scalar(bindEntry, "an address").filter(s -> nonBlank(s, "an address"));
+        boolean allowRemote = bool(e.get("allow-remote")).orElse(false);
+        if (bind.isPresent() && !allowRemote && !isLoopback(bind.get().text())) {
+            problem(bindEntry.location(), bind.get().shown() + " is not a loopback address; the embedded broker "
+                    + "lets every client in, so binding it elsewhere needs allow-remote: true");
+        }
+        int port = integer(e.get("port"), 0, 65_535).orElse(EmbeddedBrokerConfig.DEFAULT_PORT);
+        Path dataDir = Optional.ofNullable(e.get("data-dir")).flatMap(d -> path(d, node.dataDir()))
+                .orElse(node.dataDir().resolve("broker"));
+        int maxQueued = integer(e.get("max-queued-messages"), 1, Integer.MAX_VALUE)
+                .orElse(EmbeddedBrokerConfig.DEFAULT_MAX_QUEUED_MESSAGES);
+        return new EmbeddedBrokerConfig(bind.map(Scalar::text).orElse(EmbeddedBrokerConfig.DEFAULT_BIND), port,
+                dataDir, maxQueued);
+    }
+
+    static boolean isLoopback(String host) {
+        String h = host.strip().toLowerCase(Locale.ROOT);
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        return h.equals("localhost") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1")
+                || IPV4_LOOPBACK.matcher(h).matches();
+    }
+
+    private List<String> uris(Entry entry) {
+        List<Scalar> items = stringList(entry, "a broker URI");
+        List<String> out = new ArrayList<>();
+        for (Scalar s : items) {
+            String reason = uriProblem(s.text());
+            if (reason != null) {
+                problem(s.location(), reason + ", got " + s.shown());
+            } else {
+                out.add(s.text());
+            }
+        }
+        return out;
+    }
+
+    private static String uriProblem(String text) {
+        URI uri;
+        try {
+            uri = new URI(text.strip());
+        } catch (URISyntaxException e) {
+            return "expected a broker URI like tcp://host:1883 (" + e.getReason() + ")";
+        }
+        if (uri.getScheme() == null || !URI_SCHEMES.contains(uri.getScheme().toLowerCase(Locale.ROOT))) {
+            return "expected a broker URI with scheme tcp, ssl, mqtt, mqtts, ws or wss";
+        }
+        if (uri.getHost() == null) {
+            return "expected a broker URI with a host, like tcp://host:1883";
+        }
+        return null;
+    }
+
+    private Optional<TlsConfig> tls(Entry entry) {
+        if (isNull(entry.value())) {
+            return Optional.empty();
+        }
+        Map<String, Entry> e = mapping(entry, TLS_KEYS);
+        Optional<Path> ca = Optional.ofNullable(e.get("ca-file")).flatMap(this::existingFile);
+        Optional<Path> cert = Optional.ofNullable(e.get("cert-file")).flatMap(this::existingFile);
+        Optional<Path> key = Optional.ofNullable(e.get("key-file")).flatMap(this::existingFile);
+        Optional<Secret> keyPassword = Optional.ofNullable(e.get("key-password"))
+                .flatMap(p -> scalar(p, "a string")).map(s -> new Secret(s.text()));
+        boolean verify = bool(e.get("verify-hostname")).orElse(true);
+        if (e.containsKey("cert-file") != e.containsKey("key-file")) {
+            problem(entry.location(), "cert-file and key-file go together: give both for a client certificate, "
+                    + "or neither");
+        }
+        if (e.containsKey("key-password") && !e.containsKey("key-file")) {
+            problem(e.get("key-password").location(), "key-password without key-file");
+        }
+        return Optional.of(new TlsConfig(ca, cert, key, keyPassword, verify));
+    }
+
+    private Optional<Path> existingFile(Entry entry) {
+        Optional<Path> p = path(entry, baseDir);
+        if (p.isPresent() && !Files.isRegularFile(p.get())) {
+            problem(entry.location(), "file not found: " + p.get());
+            return Optional.empty();
+        }
+        return p;
+    }
+
+    private Map<String, StoreSection> stores(Entry section, Set<String> names) {
+        Map<String, StoreSection> out = new LinkedHashMap<>();
+        if (section == null || isNull(section.value())) {
+            return out;
+        }
+        for (Entry store : mapping(section, null).values()) {
+            names.add(store.key());
+            boolean nameOk = STORE_NAME.matcher(store.key()).matches();
+            if (!nameOk) {
+                problem(store.location(), "invalid store name " + Values.quote(store.key())
+                        + ": expected A-Z a-z 0-9 _ -");
+            }
+            if (!(store.value() instanceof MappingNode)) {
+                problem(store.location(), "expected a mapping with type and the adapter's settings, got "
+                        + kind(store.value()));
+                continue;
+            }
+            Map<String, Entry> e = mapping(store, null);
+            Optional<String> type = Optional.empty();
+            Entry typeEntry = e.get("type");
+            if (typeEntry == null) {
+                problem(store.location().child("type"), "required: the adapter type, like mapdb or jdbc");
+            } else {
+                type = scalar(typeEntry, "an adapter type").filter(s -> nonBlank(s, "an adapter type"))
+                        .map(s -> s.text().strip());
+            }
+            Map<String, RawSetting> settings = new LinkedHashMap<>();
+            for (Entry setting : e.values()) {
+                if (!setting.key().equals("type")) {
+                    raw(setting).ifPresent(v -> settings.put(setting.key(),
+                            new RawSetting(setting.key(), v, setting.location())));
+                }
+            }
+            if (nameOk && type.isPresent()) {
+                out.put(store.key(), new StoreSection(store.key(), type.get(), store.location(), settings));
+            }
+        }
+        return out;
+    }
+
+    private Optional<Object> raw(Entry entry) {
+        Node v = entry.value();
+        if (isNull(v)) {
+            problem(entry.location(), "no value; remove the key to use the default");
+            return Optional.empty();
+        }
+        if (v instanceof ScalarNode) {
+            return scalar(entry, "a value").map(Scalar::text);
+        }
+        if (v instanceof SequenceNode seq) {
+            List<String> out = new ArrayList<>();
+            boolean ok = true;
+            for (int i = 0; i < seq.getValue().size(); i++) {
+                Node item = seq.getValue().get(i);
+                Location at = entry.location().child("[" + i + "]").atLine(line(item));
+                Optional<Scalar> s = scalarNode(item, at, "a string");
+                ok &= s.isPresent();
+                s.ifPresent(x -> out.add(x.text()));
+            }
+            return ok ? Optional.of(out) : Optional.empty();
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        boolean ok = true;
+        for (Entry item : mapping(entry, null).values()) {
+            Optional<Scalar> s = scalar(item, "a string");
+            ok &= s.isPresent();
+            s.ifPresent(x -> out.put(item.key(), x.text()));
+        }
+        return ok ? Optional.of(out) : Optional.empty();
+    }
+
+    private List<ChannelConfig> channels(Entry section, Set<String> storeNames) {
+        List<ChannelConfig> out = new ArrayList<>();
+        if (section == null || isNull(section.value())) {
+            return out;
+        }
+        if (!(section.value() instanceof SequenceNode seq)) {
+            problem(section.location(), "expected a list of channels (- name: schema:table ...), got "
+                    + kind(section.value()));
+            return out;
+        }
+        Map<TableId, Integer> seen = new HashMap<>();
+        for (int i = 0; i < seq.getValue().size(); i++) {
+            Node item = seq.getValue().get(i);
+            Location at = section.location().child("[" + i + "]").atLine(line(item));
+            if (!(item instanceof MappingNode m)) {
+                problem(at, "expected a mapping with name, store, publish, subscribe, got " + kind(item));
+                continue;
+            }
+            int before = problems.size();
+            Map<String, Entry> e = entries(m, at, CHANNEL_KEYS);
+            boolean unknownKeys = problems.size() > before;
+            channel(e, at, storeNames, unknownKeys, seen).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    private Optional<ChannelConfig> channel(Map<String, Entry> e, Location at, Set<String> storeNames,
+                                            boolean unknownKeys, Map<TableId, Integer> seen) {
+        TableId table = null;
+        Entry nameEntry = e.get("name");
+        if (nameEntry == null) {
+            problem(at.child("name"), "required: the table, written schema:table");
+        } else {
+            Optional<Scalar> s = scalar(nameEntry, "schema:table");
+            if (s.isPresent()) {
+                try {
+                    table = TableId.parse(s.get().text().strip());
+                    Integer first = seen.putIfAbsent(table, nameEntry.location().line());
+                    if (first != null) {
+                        problem(nameEntry.location(), table + " is already configured at line " + first);
+                    }
+                } catch (IllegalArgumentException ex) {
+                    problem(nameEntry.location(), ex.getMessage());
+                }
+            }
+        }
+        String store = null;
+        Entry storeEntry = e.get("store");
+        if (storeEntry != null) {
+            Optional<Scalar> s = scalar(storeEntry, "a store name");
+            if (s.isPresent()) {
+                store = s.get().text().strip();
+                if (!storeNames.contains(store)) {
+                    String known = storeNames.isEmpty() ? "no stores are configured"
+                            : Values.suggest(store, storeNames).map(x -> "did you mean " + Values.quote(x) + "?")
+                                    .orElse("stores: " + String.join(", ", storeNames));
+                    problem(storeEntry.location(), "no store named " + Values.quote(store) + "; " + known);
+                }
+            }
+        } else if (storeNames.size() == 1) {
+            store = storeNames.iterator().next();
+        } else {
+            problem(at.child("store"), storeNames.isEmpty() ? "required: no stores are configured"
+                    : "required when there are several stores: " + String.join(", ", storeNames));
+        }
+        Optional<Boolean> publish = bool(e.get("publish"));
+        Optional<Boolean> subscribe = bool(e.get("subscribe"));
+        boolean typesOk = (publish.isPresent() || !e.containsKey("publish"))
+                && (subscribe.isPresent() || !e.containsKey("subscribe"));
+        if (!publish.orElse(false) && !subscribe.orElse(false) && typesOk && !unknownKeys) {
+            problem(at, "neither publish nor subscribe is true: set at least one");
+        }
+        int batchSize = integer(e.get("batch-size"), 1, MAX_BATCH_SIZE).orElse(DEFAULT_BATCH_SIZE);
+        Duration flush = duration(e.get("flush-interval")).orElse(DEFAULT_FLUSH_INTERVAL);
+        if (table == null || store == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new ChannelConfig(table, store, publish.orElse(false), subscribe.orElse(false),
+                batchSize, flush, at));
+    }
+
+    // ---------------------------------------------------------------- values
+
+    private Map<String, Entry> mapping(Entry entry, List<String> known) {
+        if (isNull(entry.value())) {
+            return Map.of();
+        }
+        if (!(entry.value() instanceof MappingNode m)) {
+            problem(entry.location(), "expected a mapping, got " + kind(entry.value()));
+            return Map.of();
+        }
+        return entries(m, entry.location(), known);
+    }
+
+    /** Reads a mapping's keys, reporting non-scalar, duplicate and (when {@code known} is given) unknown ones. */
+    private Map<String, Entry> entries(MappingNode m, Location parent, List<String> known) {
+        Map<String, Entry> out = new LinkedHashMap<>();
+        for (NodeTuple t : m.getValue()) {
+            Node k = t.getKeyNode();
+            Location keyAt = parent.atLine(line(k));
+            if (!(k instanceof ScalarNode ks) || isNull(k)) {
+                problem(keyAt, "keys must be plain strings, got " + kind(k));
+                continue;
+            }
+            String key = ks.getValue();
+            Location at = keyAt.child(key);
+            Entry previous = out.get(key);
+            if (previous != null) {
+                problem(at, "duplicate key " + Values.quote(key) + "; first at line " + previous.location().line());
+            } else if (known != null && !known.contains(key)) {
+                problem(at, Values.unknownKey(key, known));
+            } else {
+                out.put(key, new Entry(key, t.getValueNode(), at));
+            }
+        }
+        return out;
+    }
+
+    private Optional<Scalar> scalar(Entry entry, String what) {
+        return scalarNode(entry.value(), entry.location(), what);
+    }
+
+    private Optional<Scalar> scalarNode(Node node, Location at, String what) {
+        if (isNull(node)) {
+            problem(at, "no value; expected " + what + ", or remove the key to use the default");
+            return Optional.empty();
+        }
+        if (!(node instanceof ScalarNode s)) {
+            problem(at, "expected " + what + ", got " + kind(node));
+            return Optional.empty();
+        }
+        Interpolator.Result r = interpolator.apply(s.getValue(), at, problems);
+        return r == null ? Optional.empty() : Optional.of(new Scalar(r.text(), s.getValue(), r.interpolated(), at));
+    }
+
+    private boolean nonBlank(Scalar s, String what) {
+        if (s.text().isBlank()) {
+            problem(s.location(), "empty; expected " + what);
+            return false;
+        }
+        return true;
+    }
+
+    private List<Scalar> stringList(Entry entry, String what) {
+        if (entry.value() instanceof SequenceNode seq) {
+            List<Scalar> out = new ArrayList<>();
+            for (int i = 0; i < seq.getValue().size(); i++) {
+                Node item = seq.getValue().get(i);
+                scalarNode(item, entry.location().child("[" + i + "]").atLine(line(item)), what)
+                        .ifPresent(out::add);
+            }
+            return out;
+        }
+        return scalar(entry, what + " or a list of them").map(List::of).orElse(List.of());
+    }
+
+    private Optional<String> name(Entry entry, Pattern pattern, String rule) {
+        Optional<Scalar> s = scalar(entry, "a name");
+        if (s.isPresent() && !pattern.matcher(s.get().text()).matches()) {
+            problem(entry.location(), "invalid name " + s.get().shown() + ": expected " + rule);
+            return Optional.empty();
+        }
+        return s.map(Scalar::text);
+    }
+
+    private Optional<Boolean> bool(Entry entry) {
+        if (entry == null) {
+            return Optional.empty();
+        }
+        Optional<Scalar> s = scalar(entry, "true or false");
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        Boolean b = Values.bool(s.get().text());
+        if (b == null) {
+            problem(entry.location(), "expected true or false, got " + s.get().shown());
+        }
+        return Optional.ofNullable(b);
+    }
+
+    private Optional<Integer> integer(Entry entry, int min, int max) {
+        if (entry == null) {
+            return Optional.empty();
+        }
+        Optional<Scalar> s = scalar(entry, "a whole number");
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        Long n = Values.longValue(s.get().text());
+        if (n == null) {
+            problem(entry.location(), "expected a whole number, got " + s.get().shown());
+            return Optional.empty();
+        }
+        if (n < min || n > max) {
+            problem(entry.location(), "expected " + min + " to " + max + ", got " + n);
+            return Optional.empty();
+        }
+        return Optional.of(n.intValue());
+    }
+
+    private Optional<Duration> duration(Entry entry) {
+        if (entry == null) {
+            return Optional.empty();
+        }
+        Optional<Scalar> s = scalar(entry, "a duration");
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        Duration d = Values.duration(s.get().text());
+        if (d == null) {
+            problem(entry.location(), "expected " + Values.DURATION_FORMAT + ", got " + s.get().shown());
+        }
+        return Optional.ofNullable(d);
+    }
+
+    /** A duration MQTT counts in whole seconds, between min and max seconds. */
+    private Optional<Duration> seconds(Entry entry, long min, long max) {
+        Optional<Duration> d = duration(entry);
+        if (d.isEmpty()) {
+            return d;
+        }
+        Duration v = d.get();
+        if (v.toMillis() % 1000 != 0) {
+            problem(entry.location(), "expected whole seconds (MQTT counts it in seconds), got "
+                    + Values.format(v));
+            return Optional.empty();
+        }
+        if (v.getSeconds() < min || v.getSeconds() > max) {
+            problem(entry.location(), "expected " + min + "s to " + max + "s, got " + Values.format(v));
+            return Optional.empty();
+        }
+        return d;
+    }
+
+    private Optional<Path> path(Entry entry, Path base) {
+        return scalar(entry, "a path").filter(s -> nonBlank(s, "a path")).flatMap(s -> {
+            try {
+                return Optional.of(base.resolve(s.text().strip()).normalize());
+            } catch (java.nio.file.InvalidPathException e) {
+                problem(entry.location(), "invalid path " + s.shown() + ": " + e.getReason());
+                return Optional.empty();
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void problem(Location at, String message) {
+        problems.add(new ConfigProblem(at, message));
+    }
+
+    private static boolean isNull(Node n) {
+        return n instanceof ScalarNode && Tag.NULL.equals(n.getTag());
+    }
+
+    private static int line(Node n) {
+        return n.getStartMark().map(m -> m.getLine() + 1).orElse(1);
+    }
+
+    private static String kind(Node n) {
+        if (n instanceof MappingNode) {
+            return "a mapping";
+        } else if (n instanceof SequenceNode) {
+            return "a list";
+        } else if (isNull(n)) {
+            return "nothing";
+        }
+        return "a scalar";
+    }
+}

@@ -1,0 +1,418 @@
+package io.mqdb.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.mqdb.spi.TableId;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    private static final Path FILE = Path.of("/etc/mqdb/mqdb.yaml");
+    private static final Path DIR = FILE.getParent();
+
+    private static NodeConfig parse(String yaml) {
+        return ConfigLoader.parse(yaml, FILE, Map.of());
+    }
+
+    private static ConfigException problems(String yaml, Map<String, String> env) {
+        return catchThrowableOfType(() -> ConfigLoader.parse(yaml, FILE, env), ConfigException.class);
+    }
+
+    private static List<String> lines(String yaml) {
+        ConfigException e = problems(yaml, Map.of());
+        assertThat(e).as("expected a ConfigException").isNotNull();
+        return e.problems().stream().map(ConfigProblem::toString).toList();
+    }
+
+    @Test
+    void fullConfigParsesToRecords() throws URISyntaxException {
+        Path file = Path.of(getClass().getResource("/config/mqdb.yaml").toURI());
+        Path dir = file.getParent();
+        NodeConfig c = ConfigLoader.parse(readString(file), file, Map.of(
+                "MQTT_USER", "replicator", "MQTT_PASSWORD", "mqtt-secret", "DB_PASSWORD", "db-secret"));
+
+        assertThat(c.source()).isEqualTo(file);
+        assertThat(c.baseDir()).isEqualTo(dir);
+        assertThat(c.node()).isEqualTo(new NodeSection("node-a", "shop", Path.of("/var/lib/mqdb")));
+        BrokerConfig b = c.broker();
+        assertThat(b.embedded()).contains(
+                new EmbeddedBrokerConfig("127.0.0.1", 1884, Path.of("/var/lib/mqdb/mq"), 5000));
+        assertThat(b.uris()).containsExactly("tcp://10.0.0.5:1883", "ssl://mq2.example:8883");
+        assertThat(b.username()).contains("replicator");
+        assertThat(b.password()).contains(new Secret("mqtt-secret"));
+        assertThat(b.tls()).contains(new TlsConfig(Optional.of(dir.resolve("ca.pem")),
+                Optional.of(dir.resolve("client.pem")), Optional.of(dir.resolve("client.key")),
+                Optional.of(new Secret("changeit")), false));
+        assertThat(b.clientId()).isEqualTo("node-a-client");
+        assertThat(b.sessionExpiry()).isEqualTo(Duration.ofDays(2));
+        assertThat(b.keepAlive()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(b.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(b.receiveMaximum()).isEqualTo(200);
+        assertThat(b.maxInflight()).isEqualTo(300);
+
+        assertThat(c.stores()).containsOnlyKeys("local", "warehouse");
+        assertThat(c.stores().keySet()).containsExactly("local", "warehouse");
+        StoreSection local = c.stores().get("local");
+        assertThat(local.type()).isEqualTo("mapdb");
+        assertThat(local.location()).hasToString("mqdb.yaml:29: stores.local");
+        assertThat(local.settings().get("file").value()).isEqualTo("local.db");
+        assertThat(local.settings().get("file").location()).hasToString("mqdb.yaml:31: stores.local.file");
+        StoreSection warehouse = c.stores().get("warehouse");
+        assertThat(warehouse.settings().keySet()).containsExactly("url", "password", "schemas", "properties");
+        assertThat(warehouse.settings().get("password").value()).isEqualTo("db-secret");
+        assertThat(warehouse.settings().get("schemas").value()).isEqualTo(List.of("shop", "audit"));
+        assertThat(warehouse.settings().get("properties").value()).isEqualTo(Map.of("ssl", "true"));
+
+        assertThat(c.channels()).containsExactly(
+                new ChannelConfig(TableId.parse("shop:orders"), "local", true, true, 1000, Duration.ofMillis(50),
+                        new Location(file, 40, "channels[0]")),
+                new ChannelConfig(TableId.parse("shop:customers"), "warehouse", false, true, 500,
+                        Duration.ofMillis(20), new Location(file, 46, "channels[1]")));
+
+        assertThat(c.toString()).doesNotContain("mqtt-secret", "db-secret", "changeit");
+    }
+
+    @Test
+    void minimalConfigGetsDefaultsAndAnEmbeddedBrokerOnLoopback() {
+        NodeConfig c = parse("""
+                node:
+                  name: node-a
+                stores:
+                  local: { type: mapdb }
+                channels:
+                  - name: shop:orders
+                    publish: true
+                """);
+        assertThat(c.node()).isEqualTo(new NodeSection("node-a", "mqdb", DIR.resolve("data")));
+        assertThat(c.broker()).isEqualTo(new BrokerConfig(
+                Optional.of(new EmbeddedBrokerConfig("127.0.0.1", 1883, DIR.resolve("data/broker"), 100_000)),
+                List.of(), Optional.empty(), Optional.empty(), Optional.empty(), "mqdb-mqdb-node-a",
+                Duration.ofDays(7), Duration.ofSeconds(30), Duration.ofSeconds(10), 1000, 1000));
+        assertThat(c.stores().get("local").settings()).isEmpty();
+        ChannelConfig ch = c.channels().get(0);
+        assertThat(ch.store()).as("the only store is the default").isEqualTo("local");
+        assertThat(ch.publish()).isTrue();
+        assertThat(ch.subscribe()).isFalse();
+        assertThat(ch.batchSize()).isEqualTo(500);
+        assertThat(ch.flushInterval()).isEqualTo(Duration.ofMillis(20));
+    }
+
+    @Test
+    void brokerEmbeddedScalarIsTheDefaultBroker() {
+        NodeConfig absent = parse("node: {name: a}\n");
+        NodeConfig scalar = parse("node: {name: a}\nbroker: embedded\n");
+        NodeConfig empty = parse("node: {name: a}\nbroker:\n  embedded:\n");
+        assertThat(scalar.broker()).isEqualTo(absent.broker());
+        assertThat(empty.broker()).isEqualTo(absent.broker());
+        assertThat(lines("node: {name: a}\nbroker: external\n")).containsExactly(
+                "mqdb.yaml:2: broker: expected \"embedded\" or a mapping with embedded and/or uris, got \"external\"");
+    }
+
+    @Test
+    void externalBrokersWithoutEmbeddedAndASingleUri() {
+        NodeConfig c = parse("""
+                node: {name: a}
+                broker:
+                  uris: mqtts://mq.example:8883
+                """);
+        assertThat(c.broker().embedded()).isEmpty();
+        assertThat(c.broker().uris()).containsExactly("mqtts://mq.example:8883");
+        assertThat(lines("""
+                node: {name: a}
+                broker:
+                  uris:
+                    - tcp://ok:1883
+                    - http://web:80
+                  username: u
+                """)).containsExactly(
+                "mqdb.yaml:5: broker.uris[1]: expected a broker URI with scheme tcp, ssl, mqtt, mqtts, ws or wss, "
+                        + "got \"http://web:80\"");
+        assertThat(lines("node: {name: a}\nbroker:\n  username: u\n")).containsExactly(
+                "mqdb.yaml:2: broker: no broker: give embedded, uris, or both; or write broker: embedded");
+    }
+
+    @Test
+    void typosUnknownTypesAndBadChannelNamesAreReportedTogetherWithLines() {
+        String yaml = """
+                node:
+                  name: node-a
+                stores:
+                  local:
+                    type: mapdb
+                    file: local.db
+                  remote:
+                    type: no-such-adapter
+                chanels:
+                  - name: shop:x
+                channels:
+                  - name: shop:orders
+                    store: local
+                    pubish: true
+                    subscribe: true
+                  - name: orders
+                    store: local
+                    subscribe: true
+                """;
+        ConfigException e = problems(yaml, Map.of());
+
+        assertThat(e.problems()).extracting(ConfigProblem::toString).containsExactly(
+                "mqdb.yaml:9: chanels: unknown key \"chanels\"; did you mean \"channels\"?",
+                "mqdb.yaml:14: channels[0].pubish: unknown key \"pubish\"; did you mean \"publish\"?",
+                "mqdb.yaml:16: channels[1].name: expected schema:table, got \"orders\"");
+        assertThat(e.problems().get(2).location()).isEqualTo(new Location(FILE, 16, "channels[1].name"));
+        assertThat(e.getMessage()).startsWith("3 problems in " + FILE + ":")
+                .contains("mqdb.yaml:9: chanels: unknown key")
+                .hasLineCount(4);
+    }
+
+    @Test
+    void unknownStoreTypeIsKeptForPhaseTwo() {
+        NodeConfig c = parse("""
+                node: {name: a}
+                stores:
+                  remote:
+                    type: no-such-adapter
+                    endpoint: x
+                """);
+        assertThat(c.stores().get("remote").type()).isEqualTo("no-such-adapter");
+        assertThat(c.stores().get("remote").settings()).containsOnlyKeys("endpoint");
+    }
+
+    @Test
+    void aTypoedPublishDoesNotAlsoReportNeitherDirection() {
+        assertThat(lines("""
+                node: {name: a}
+                stores: {s: {type: mapdb}}
+                channels:
+                  - name: shop:orders
+                    pubish: true
+                """)).containsExactly(
+                "mqdb.yaml:5: channels[0].pubish: unknown key \"pubish\"; did you mean \"publish\"?");
+    }
+
+    @Test
+    void channelRulesAreChecked() {
+        assertThat(lines("""
+                node: {name: a}
+                stores:
+                  one: {type: mapdb}
+                  two: {type: mapdb}
+                channels:
+                  - name: shop:orders
+                    store: one
+                    publish: yes
+                  - name: shop:orders
+                    store: tow
+                    subscribe: true
+                  - name: shop:items
+                    publish: false
+                    batch-size: 0
+                    flush-interval: soon
+                  - just-a-string
+                """)).containsExactly(
+                "mqdb.yaml:8: channels[0].publish: expected true or false, got \"yes\"",
+                "mqdb.yaml:9: channels[1].name: shop:orders is already configured at line 6",
+                "mqdb.yaml:10: channels[1].store: no store named \"tow\"; did you mean \"two\"?",
+                "mqdb.yaml:12: channels[2].store: required when there are several stores: one, two",
+                "mqdb.yaml:12: channels[2]: neither publish nor subscribe is true: set at least one",
+                "mqdb.yaml:14: channels[2].batch-size: expected 1 to 100000, got 0",
+                "mqdb.yaml:15: channels[2].flush-interval: expected " + Values.DURATION_FORMAT + ", got \"soon\"",
+                "mqdb.yaml:16: channels[3]: expected a mapping with name, store, publish, subscribe, got a scalar");
+    }
+
+    @Test
+    void namesAreChecked() {
+        assertThat(lines("""
+                node:
+                  name: node a
+                  cluster: "a/b"
+                stores:
+                  bad.name: {type: mapdb}
+                  nothing:
+                  untyped: {file: x}
+                """)).containsExactly(
+                "mqdb.yaml:2: node.name: invalid name \"node a\": expected 1 to 64 of A-Z a-z 0-9 _ -",
+                "mqdb.yaml:3: node.cluster: invalid name \"a/b\": expected 1 to 64 of A-Z a-z 0-9 _ -",
+                "mqdb.yaml:5: stores.bad.name: invalid store name \"bad.name\": expected A-Z a-z 0-9 _ -",
+                "mqdb.yaml:6: stores.nothing: expected a mapping with type and the adapter's settings, got nothing",
+                "mqdb.yaml:7: stores.untyped.type: required: the adapter type, like mapdb or jdbc");
+        assertThat(lines("broker: embedded\n")).containsExactly(
+                "mqdb.yaml:1: node.name: required: the node's name, 1 to 64 of A-Z a-z 0-9 _ -");
+        assertThat(lines("node: node-a\n")).containsExactly(
+                "mqdb.yaml:1: node: expected a mapping, got a scalar");
+        assertThat(lines("- a\n")).containsExactly(
+                "mqdb.yaml:1: expected a mapping with the keys node, broker, stores, channels, got a list");
+        assertThat(lines("")).containsExactly(
+                "mqdb.yaml:1: node.name: required: the node's name, 1 to 64 of A-Z a-z 0-9 _ -");
+    }
+
+    @Test
+    void brokerValuesAreChecked() {
+        assertThat(lines("""
+                node: {name: a}
+                broker:
+                  embedded:
+                    port: 70000
+                    prot: 1
+                  session-expiry: 0
+                  keep-alive: 1500ms
+                  connect-timeout: 10
+                  receive-maximum: many
+                  max-inflight: [1]
+                  tls:
+                    cert-file: missing.pem
+                """)).containsExactly(
+                "mqdb.yaml:4: broker.embedded.port: expected 0 to 65535, got 70000",
+                "mqdb.yaml:5: broker.embedded.prot: unknown key \"prot\"; did you mean \"port\"?",
+                "mqdb.yaml:6: broker.session-expiry: expected 1s to 4294967295s, got 0ms",
+                "mqdb.yaml:7: broker.keep-alive: expected whole seconds (MQTT counts it in seconds), got 1500ms",
+                "mqdb.yaml:8: broker.connect-timeout: expected whole seconds (MQTT counts it in seconds), got 10ms",
+                "mqdb.yaml:9: broker.receive-maximum: expected a whole number, got \"many\"",
+                "mqdb.yaml:10: broker.max-inflight: expected a whole number, got a list",
+                "mqdb.yaml:11: broker.tls: cert-file and key-file go together: give both for a client "
+                        + "certificate, or neither",
+                "mqdb.yaml:12: broker.tls.cert-file: file not found: " + DIR.resolve("missing.pem"));
+    }
+
+    @Test
+    void embeddedBrokerOnANonLoopbackAddressNeedsAllowRemote() {
+        assertThat(lines("""
+                node: {name: a}
+                broker:
+                  embedded:
+                    bind: 0.0.0.0
+                """)).containsExactly("mqdb.yaml:4: broker.embedded.bind: \"0.0.0.0\" is not a loopback address; "
+                + "the embedded broker lets every client in, so binding it elsewhere needs allow-remote: true");
+        NodeConfig c = parse("""
+                node: {name: a}
+                broker:
+                  embedded:
+                    bind: 0.0.0.0
+                    allow-remote: true
+                """);
+        assertThat(c.broker().embedded().orElseThrow().bindAddress()).isEqualTo("0.0.0.0");
+        assertThat(parse("node: {name: a}\nbroker: {embedded: {bind: localhost}}\n").broker().embedded())
+                .hasValueSatisfying(e -> assertThat(e.bindAddress()).isEqualTo("localhost"));
+        assertThat(ConfigParser.isLoopback("127.0.1.1")).isTrue();
+        assertThat(ConfigParser.isLoopback("[::1]")).isTrue();
+        assertThat(ConfigParser.isLoopback("10.0.0.1")).isFalse();
+        assertThat(ConfigParser.isLoopback("::")).isFalse();
+    }
+
+    @Test
+    void envVariablesAreInterpolatedWithDefaults() {
+        NodeConfig c = ConfigLoader.parse("""
+                node:
+                  name: ${env:NODE}
+                  cluster: ${env:CLUSTER:-blue}
+                  data-dir: /srv/${env:NODE}/$${literal}
+                broker:
+                  uris: ${env:MQTT_URI}
+                  username: ${env:MQTT_USER}
+                  password: ${env:MQTT_PASSWORD}
+                """, FILE, Map.of("NODE", "n1", "MQTT_URI", "tcp://mq:1883", "MQTT_USER", "u",
+                "MQTT_PASSWORD", "s3cr3t!"));
+        assertThat(c.node()).isEqualTo(new NodeSection("n1", "blue", Path.of("/srv/n1/${literal}")));
+        assertThat(c.broker().uris()).containsExactly("tcp://mq:1883");
+        assertThat(c.broker().password().orElseThrow().value()).isEqualTo("s3cr3t!");
+        assertThat(c.broker().password().orElseThrow()).hasToString("****");
+        assertThat(c.toString()).doesNotContain("s3cr3t!");
+    }
+
+    @Test
+    void missingEnvVariablesAreNamedAndSecretsAreNeverPrinted() {
+        ConfigException e = problems("""
+                node: {name: a}
+                broker:
+                  embedded:
+                    port: ${env:PORT}
+                  uris: [tcp://h:1883]
+                  password: ${env:MQTT_PASSWORD}
+                  client-id: "${env:ID"
+                  keep-alive: ${vault:x}
+                """, Map.of("PORT", "hunter2"));
+        assertThat(e.problems()).extracting(ConfigProblem::toString).containsExactly(
+                "mqdb.yaml:4: broker.embedded.port: expected a whole number, got the value of \"${env:PORT}\"",
+                "mqdb.yaml:6: broker.password: environment variable MQTT_PASSWORD is not set; set it, or give a "
+                        + "default with ${env:MQTT_PASSWORD:-default}",
+                "mqdb.yaml:7: broker.client-id: unterminated \"${\": write ${env:NAME} or ${file:path}, or $${ for "
+                        + "a literal ${",
+                "mqdb.yaml:8: broker.keep-alive: unknown reference kind \"vault\": write ${env:NAME} or "
+                        + "${file:path}, or $${ for a literal ${");
+        assertThat(e.getMessage()).doesNotContain("hunter2");
+    }
+
+    @Test
+    void fileReferencesReadTrimmedContentRelativeToTheConfig(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("password.txt"), "  from-file \n");
+        Path file = dir.resolve("mqdb.yaml");
+        Files.writeString(file, """
+                node: {name: a}
+                broker:
+                  uris: tcp://h:1883
+                  password: ${file:password.txt}
+                  username: ${file:nope.txt}
+                """);
+        ConfigException e = catchThrowableOfType(() -> ConfigLoader.load(file), ConfigException.class);
+        assertThat(e.problems()).extracting(ConfigProblem::toString).containsExactly(
+                "mqdb.yaml:5: broker.username: file not found: " + dir.resolve("nope.txt"));
+        Files.writeString(dir.resolve("nope.txt"), "user");
+        NodeConfig c = ConfigLoader.load(file);
+        assertThat(c.broker().password()).contains(new Secret("from-file"));
+        assertThat(c.broker().username()).contains("user");
+        assertThat(c.source()).isEqualTo(file.toAbsolutePath());
+    }
+
+    @Test
+    void missingFileIsOneProblemOnLineZero(@TempDir Path dir) {
+        Path file = dir.resolve("absent.yaml");
+        ConfigException e = catchThrowableOfType(() -> ConfigLoader.load(file), ConfigException.class);
+        assertThat(e.problems()).hasSize(1);
+        assertThat(e.problems().get(0).location()).isEqualTo(new Location(file, 0, ""));
+        assertThat(e.problems().get(0)).hasToString("absent.yaml:0: config file not found: " + file);
+        assertThat(e.getMessage()).startsWith("1 problem in " + file + ":");
+    }
+
+    @Test
+    void yamlSyntaxErrorsAndDuplicateKeysHaveLines() {
+        List<String> syntax = lines("""
+                node:
+                  name: a
+                 broken: [
+                """);
+        assertThat(syntax).hasSize(1);
+        assertThat(syntax.get(0)).startsWith("mqdb.yaml:3: invalid YAML: ");
+
+        assertThat(lines("""
+                node:
+                  name: a
+                  cluster: x
+                  name: b
+                """)).containsExactly("mqdb.yaml:4: node.name: duplicate key \"name\"; first at line 2");
+    }
+
+    @Test
+    void emptyScalarValuesAreProblemsButEmptySectionsAreAbsent() {
+        NodeConfig c = parse("node: {name: a}\nstores:\nchannels:\nbroker:\n");
+        assertThat(c.stores()).isEmpty();
+        assertThat(c.channels()).isEmpty();
+        assertThat(lines("node:\n  name: a\n  cluster:\n")).containsExactly(
+                "mqdb.yaml:3: node.cluster: no value; expected a name, or remove the key to use the default");
+    }
+
+    private static String readString(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.mqdb.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Keeps the examples in docs/configuration.md valid. */
+class ConfigurationDocTest {
+    private static final Pattern YAML_BLOCK = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL);
+
+    @Test
+    void everyExampleInTheDocsParses(@TempDir Path dir) throws Exception {
+        Path doc = Path.of("..", "docs", "configuration.md");
+        assumeTrue(Files.isRegularFile(doc), "run from the core module");
+        List<String> examples = new ArrayList<>();
+        Matcher m = YAML_BLOCK.matcher(Files.readString(doc));
+        while (m.find()) {
+            examples.add(m.group(1));
+        }
+        assertThat(examples).hasSizeGreaterThanOrEqualTo(2);
+        for (String name : List.of("ca.pem", "client.pem", "client.key", "secrets/key-password.txt")) {
+            Files.createDirectories(dir.resolve(name).getParent());
+            Files.writeString(dir.resolve(name), "x");
+        }
+        Map<String, String> env = Map.of("MQTT_USER", "u", "MQTT_PASSWORD", "p", "DB_PASSWORD", "d");
+        for (String yaml : examples) {
+            NodeConfig c = ConfigLoader.parse(yaml, dir.resolve("mqdb.yaml"), env);
+            assertThat(c.channels()).isNotEmpty();
+        }
+    }
+}
