@@ -78,7 +78,7 @@ public final class StoreSet implements AutoCloseable {
         for (StoreSection s : config.stores().values()) {
             var provider = plugins.find(s.type());
             if (provider.isEmpty()) {
-                problems.add(new ConfigProblem(s.typeLocation(), "unknown store type \"" + s.type()
+                problems.add(new ConfigProblem(s.location().child("type"), "unknown store type \"" + s.type()
                         + "\"; installed types: " + String.join(", ", plugins.types())));
                 continue;
             }
