@@ -318,6 +318,32 @@ class EventCodecTest {
         assertThat(b.events().get(0).table()).isEqualTo(ORDERS);
     }
 
+    @Test
+    void documentedExamplesDecode() {
+        TableSchema s = new TableSchema(ORDERS, List.of(new Column("id", ColumnType.INT64, false),
+                Column.of("item", ColumnType.STRING), Column.of("price", ColumnType.DECIMAL),
+                Column.of("at", ColumnType.TIMESTAMP)), List.of("id"));
+        // docs/wire-format.md, the mosquitto_pub examples
+        ChangeEvent up = decodeOne("{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":7,\"item\":\"pen\",\"price\":\"1.50\","
+                + "\"at\":\"2024-05-01T10:00:00.123456Z\"}}", s);
+        assertThat(up.row().get("at")).isEqualTo(Instant.parse("2024-05-01T10:00:00.123456Z"));
+        ChangeEvent del = decodeOne("{\"v\":1,\"op\":\"delete\",\"key\":{\"id\":8}}", s);
+        assertThat(del.key()).isEqualTo(Key.of(8L));
+        // docs/wire-format.md, the batch envelope: byte for byte what the encoder writes
+        String batch = "{\"v\":1,\"origin\":\"node-a\",\"schema\":{\"table\":\"shop:orders\",\"columns\":["
+                + "{\"name\":\"id\",\"type\":\"int64\",\"nullable\":false},{\"name\":\"item\",\"type\":\"string\","
+                + "\"nullable\":true},{\"name\":\"price\",\"type\":\"decimal\",\"nullable\":true},{\"name\":\"at\","
+                + "\"type\":\"timestamp\",\"nullable\":true}],\"primaryKey\":[\"id\"]},\"events\":[{\"op\":\"upsert\","
+                + "\"key\":{\"id\":7},\"row\":{\"id\":7,\"item\":\"pen\",\"price\":\"1.50\","
+                + "\"at\":\"2024-05-01T10:00:00.123456Z\"},\"hlc\":112365246881660928,\"seq\":42},{\"op\":\"delete\","
+                + "\"key\":{\"id\":8},\"hlc\":112365246881660929,\"seq\":43}]}";
+        WireBatch b = codec.decode(batch.getBytes(StandardCharsets.UTF_8), ORDERS);
+        assertThat(b.schema()).contains(s);
+        List<ChangeEvent> events = List.of(codec.toEvent(b.events().get(0), s, 0), codec.toEvent(b.events().get(1), s, 0));
+        assertThat(events.get(0).version()).isEqualTo(new Version(Version.pack(1_714_557_600_123L, 0), "node-a"));
+        assertThat(new String(codec.encodeBatch("node-a", s, events), StandardCharsets.UTF_8)).isEqualTo(batch);
+    }
+
     // ------------------------------------------------------------------------------------------ malformed input
 
     static void assertMalformed(EventCodec codec, String payload, String... fragments) {
