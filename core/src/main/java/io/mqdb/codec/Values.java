@@ -200,7 +200,11 @@ final class Values {
                 return Double.NEGATIVE_INFINITY;
             default:
                 requireNumber(text);
-                return Double.parseDouble(text);
+                double d = Double.parseDouble(text);
+                if (Double.isInfinite(d)) {
+                    throw new IllegalArgumentException("beyond the range of a double");
+                }
+                return d;
         }
     }
 

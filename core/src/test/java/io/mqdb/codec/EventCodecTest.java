@@ -316,6 +316,9 @@ class EventCodecTest {
         WireBatch b = codec.decode("{\"v\":1,\"events\":[{\"channel\":\"shop:orders\",\"op\":\"delete\",\"key\":{\"id\":1}}]}"
                 .getBytes(StandardCharsets.UTF_8), null);
         assertThat(b.events().get(0).table()).isEqualTo(ORDERS);
+        assertThatThrownBy(() -> codec.decode("{\"v\":1,\"op\":\"delete\",\"key\":{\"id\":1}}"
+                .getBytes(StandardCharsets.UTF_8), null))
+                .isInstanceOf(InvalidDataException.class).hasMessageContaining("no channel");
     }
 
     @Test
@@ -430,6 +433,8 @@ class EventCodecTest {
                 "expected DECIMAL", "scale");
         assertInvalidEvent(codec, "{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1,\"ratio\":\"1d\"}}",
                 "expected DOUBLE");
+        assertInvalidEvent(codec, "{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1,\"ratio\":1e400}}",
+                "expected DOUBLE", "beyond the range");
         assertInvalidEvent(codec, "{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1,\"at\":\"2024-05-01T10:00:00\"}}",
                 "expected TIMESTAMP");
         assertInvalidEvent(codec, "{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1,\"at\":\"2024-02-30T10:00:00Z\"}}",
