@@ -1,0 +1,142 @@
+package io.mqdb.codec;
+
+import io.mqdb.spi.TableId;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The MQTT topic names of one mqdb cluster; {@code docs/topics.md} describes the layout.
+ *
+ * <pre>
+ * mqdb/&lt;cluster&gt;/ch/&lt;schema&gt;/&lt;table&gt;             change batches, QoS 1, not retained
+ * mqdb/&lt;cluster&gt;/schema/&lt;schema&gt;/&lt;table&gt;         the table's schema, retained
+ * mqdb/&lt;cluster&gt;/nodes/&lt;node&gt;/presence           online/offline, retained, last will
+ * mqdb/&lt;cluster&gt;/dead/&lt;node&gt;/&lt;schema&gt;/&lt;table&gt;   events a node could not apply
+ * </pre>
+ *
+ * <p>Schema and table names are {@link TableId} identifiers and therefore always valid topic levels. Cluster and node
+ * names are checked here. Immutable and thread-safe.
+ */
+public final class Topics {
+    /** The first topic level of everything mqdb publishes. */
+    public static final String ROOT = "mqdb";
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}");
+
+    private final String cluster;
+    private final String prefix;
+
+    /**
+     * @param cluster the cluster name: letters, digits, {@code _ . -}, at most 63 characters, not starting with
+     *     {@code .} or {@code -}
+     * @throws IllegalArgumentException when the name is not a safe topic level
+     */
+    public Topics(String cluster) {
+        this.cluster = requireName("cluster", cluster);
+        this.prefix = ROOT + "/" + cluster + "/";
+    }
+
+    /** @return the cluster name */
+    public String cluster() {
+        return cluster;
+    }
+
+    /**
+     * @param t a table
+     * @return {@code mqdb/<cluster>/ch/<schema>/<table>}, where its change batches are published (QoS 1, not
+     *     retained)
+     */
+    public String channel(TableId t) {
+        return prefix + "ch/" + t.schema() + "/" + t.table();
+    }
+
+    /**
+     * @param t a table
+     * @return {@code mqdb/<cluster>/schema/<schema>/<table>}, where its schema is published, retained
+     */
+    public String schema(TableId t) {
+        return prefix + "schema/" + t.schema() + "/" + t.table();
+    }
+
+    /**
+     * @param node a node name (same rule as the cluster name)
+     * @return {@code mqdb/<cluster>/nodes/<node>/presence}, the node's retained presence and last will
+     */
+    public String presence(String node) {
+        return prefix + "nodes/" + requireName("node", node) + "/presence";
+    }
+
+    /**
+     * @param node the node that gave up on the events
+     * @param t their table
+     * @return {@code mqdb/<cluster>/dead/<node>/<schema>/<table>}
+     */
+    public String deadLetter(String node, TableId t) {
+        return prefix + "dead/" + requireName("node", node) + "/" + t.schema() + "/" + t.table();
+    }
+
+    /** @return {@code mqdb/<cluster>/ch/+/+}, the filter matching every channel */
+    public String channelFilter() {
+        return prefix + "ch/+/+";
+    }
+
+    /** @return {@code mqdb/<cluster>/schema/+/+}, the filter matching every schema */
+    public String schemaFilter() {
+        return prefix + "schema/+/+";
+    }
+
+    /** @return {@code mqdb/<cluster>/nodes/+/presence}, the filter matching every node's presence */
+    public String presenceFilter() {
+        return prefix + "nodes/+/presence";
+    }
+
+    /**
+     * The inverse of {@link #channel(TableId)}.
+     *
+     * @param topic a topic a message arrived on
+     * @return the table, or empty when the topic is not a channel topic of this cluster
+     */
+    public Optional<TableId> parseChannel(String topic) {
+        return parseTable(topic, "ch/");
+    }
+
+    /**
+     * The inverse of {@link #schema(TableId)}.
+     *
+     * @param topic a topic a message arrived on
+     * @return the table, or empty when the topic is not a schema topic of this cluster
+     */
+    public Optional<TableId> parseSchema(String topic) {
+        return parseTable(topic, "schema/");
+    }
+
+    private Optional<TableId> parseTable(String topic, String kind) {
+        if (topic == null || !topic.startsWith(prefix) || !topic.startsWith(kind, prefix.length())) {
+            return Optional.empty();
+        }
+        int start = prefix.length() + kind.length();
+        int slash = topic.indexOf('/', start);
+        if (slash < 0 || topic.indexOf('/', slash + 1) >= 0) {
+            return Optional.empty();
+        }
+        String schema = topic.substring(start, slash);
+        String table = topic.substring(slash + 1);
+        if (!TableId.isIdentifier(schema) || !TableId.isIdentifier(table)) {
+            return Optional.empty();
+        }
+        return Optional.of(new TableId(schema, table));
+    }
+
+    private static String requireName(String what, String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("invalid " + what + " name \"" + name
+                    + "\": expected letters, digits, _ . or -, at most 63 characters, not starting with . or -");
+        }
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return prefix + "#";
+    }
+}

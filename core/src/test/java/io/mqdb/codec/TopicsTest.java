@@ -1,0 +1,55 @@
+package io.mqdb.codec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mqdb.spi.TableId;
+import org.junit.jupiter.api.Test;
+
+class TopicsTest {
+    final Topics topics = new Topics("mqdb");
+    final TableId orders = new TableId("shop", "orders");
+
+    @Test
+    void namesFollowTheLayout() {
+        assertThat(topics.channel(orders)).isEqualTo("mqdb/mqdb/ch/shop/orders");
+        assertThat(topics.schema(orders)).isEqualTo("mqdb/mqdb/schema/shop/orders");
+        assertThat(topics.presence("node-a")).isEqualTo("mqdb/mqdb/nodes/node-a/presence");
+        assertThat(topics.deadLetter("node-a", orders)).isEqualTo("mqdb/mqdb/dead/node-a/shop/orders");
+        assertThat(topics.channelFilter()).isEqualTo("mqdb/mqdb/ch/+/+");
+        assertThat(topics.schemaFilter()).isEqualTo("mqdb/mqdb/schema/+/+");
+        assertThat(topics.presenceFilter()).isEqualTo("mqdb/mqdb/nodes/+/presence");
+    }
+
+    @Test
+    void parseChannelInvertsChannel() {
+        TableId t = new TableId("Sales_2024", "_line_items");
+        assertThat(topics.parseChannel(topics.channel(t))).contains(t);
+        assertThat(topics.parseSchema(topics.schema(t))).contains(t);
+    }
+
+    @Test
+    void parseChannelRejectsEverythingElse() {
+        assertThat(topics.parseChannel("mqdb/mqdb/schema/shop/orders")).isEmpty();
+        assertThat(topics.parseChannel("mqdb/other/ch/shop/orders")).isEmpty();
+        assertThat(topics.parseChannel("mqdb/mqdb/ch/shop")).isEmpty();
+        assertThat(topics.parseChannel("mqdb/mqdb/ch/shop/orders/x")).isEmpty();
+        assertThat(topics.parseChannel("mqdb/mqdb/ch/shop/")).isEmpty();
+        assertThat(topics.parseChannel("mqdb/mqdb/ch/sh-op/orders")).isEmpty();
+        assertThat(topics.parseChannel("mqdb/mqdb/ch/+/+")).isEmpty();
+        assertThat(topics.parseChannel("mqdb/mqdbx/ch/shop/orders")).isEmpty();
+        assertThat(topics.parseChannel(null)).isEmpty();
+        assertThat(topics.parseSchema("mqdb/mqdb/ch/shop/orders")).isEmpty();
+    }
+
+    @Test
+    void clusterAndNodeNamesMustBeTopicLevels() {
+        assertThatThrownBy(() -> new Topics("a/b")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("invalid cluster name \"a/b\"");
+        assertThatThrownBy(() -> new Topics("#")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Topics("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> topics.presence("node+1")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("invalid node name");
+        assertThat(new Topics("prod.eu-1").channel(orders)).isEqualTo("mqdb/prod.eu-1/ch/shop/orders");
+    }
+}
