@@ -202,7 +202,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                     ctx.metrics().applied.increment();
                 } catch (InvalidDataException bad) {
                     ctx.deadLetters().record(table, ctx.topics().channel(table),
-                            ctx.codec().encodeBatch(ev.origin(), null, List.of(ev)), bad.getMessage());
+                            ctx.codec().encodeBatch(ev.origin(), schema, false, List.of(ev)), bad.getMessage());
                 }
             }
         }
