@@ -24,6 +24,7 @@ public final class RedisServer extends ServerFixture {
     private final String password;
     private List<String> command;
     private Path log;
+    private Path caFile;
     private Process process;
 
     private RedisServer(String host, int port, String user, String password, List<String> command, Path log) {
@@ -76,7 +77,62 @@ public final class RedisServer extends ServerFixture {
         return local(user, password);
     }
 
+    /**
+     * Starts a server that speaks only TLS, with a throw-away CA and a certificate for 127.0.0.1 made by
+     * {@code openssl}; clients need not present a certificate.
+     *
+     * @return the server; {@link #caFile()} is the CA to trust; the caller closes it
+     */
+    public static RedisServer startWithTls() {
+        Path openssl = findBinary(List.of("openssl"), List.of())
+                .orElseThrow(() -> unavailable("openssl for a TLS Redis", ENV, "openssl"));
+        RedisServer s = local(null, null, false);
+        Path dir = s.log.getParent();
+        String o = openssl.toString();
+        exec(dir, o, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mqdb-test-ca",
+                "-keyout", "ca.key", "-out", "ca.crt");
+        exec(dir, o, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
+                "-out", "server.csr");
+        java.nio.file.Path ext = dir.resolve("san.ext");
+        try {
+            java.nio.file.Files.writeString(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        exec(dir, o, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-extfile", "san.ext", "-out", "server.crt");
+        List<String> cmd = new ArrayList<>(s.command);
+        int i = cmd.indexOf("--port");
+        cmd.set(i + 1, "0");
+        cmd.addAll(List.of("--tls-port", Integer.toString(s.port), "--tls-cert-file",
+                dir.resolve("server.crt").toString(), "--tls-key-file", dir.resolve("server.key").toString(),
+                "--tls-ca-cert-file", dir.resolve("ca.crt").toString(), "--tls-auth-clients", "no"));
+        s.command = List.copyOf(cmd);
+        s.caFile = dir.resolve("ca.crt");
+        s.start();
+        return s;
+    }
+
+    private static void exec(Path dir, String... command) {
+        try {
+            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("openssl.log").toFile()).start();
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("openssl failed: " + List.of(command) + tail(dir.resolve("openssl.log")));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     private static RedisServer local(String user, String password) {
+        return local(user, password, true);
+    }
+
+    private static RedisServer local(String user, String password, boolean start) {
         Path bin = findBinary(List.of("redis-server"), List.of())
                 .orElseThrow(() -> unavailable("redis-server", ENV, "redis-server (apt-get install redis-server)"));
         int port = freePort();
@@ -93,7 +149,9 @@ public final class RedisServer extends ServerFixture {
         cmd.addAll(List.of("--dir", dir.toString()));
         s.command = List.copyOf(cmd);
         s.log = dir.resolve("redis.log");
-        s.start();
+        if (start) {
+            s.start();
+        }
         return s;
     }
 
@@ -147,6 +205,11 @@ public final class RedisServer extends ServerFixture {
             throw new IllegalStateException("only a server started by this fixture can be stopped; use"
                     + " RedisServer.startPrivate()");
         }
+    }
+
+    /** @return the CA certificate (PEM) of a server from {@link #startWithTls()} */
+    public Optional<Path> caFile() {
+        return Optional.ofNullable(caFile);
     }
 
     /** @return the host */

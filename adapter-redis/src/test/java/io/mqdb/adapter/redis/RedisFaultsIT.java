@@ -70,6 +70,22 @@ class RedisFaultsIT {
     }
 
     @Test
+    void tlsWithTheServersCaConnectsAndWithoutItDoesNot() {
+        try (RedisServer server = RedisServer.startWithTls()) {
+            String uri = "rediss://127.0.0.1:" + server.port();
+            try (Store store = open(Map.of(RedisSettings.URI, uri, RedisSettings.CA_FILE,
+                    server.caFile().orElseThrow()))) {
+                assertThat(store.describeTarget()).startsWith("rediss://");
+                roundTrip(store);
+            }
+            assertThatThrownBy(() -> open(Map.of(RedisSettings.URI, uri, RedisSettings.TIMEOUT,
+                    Duration.ofSeconds(1)))).isInstanceOf(MqdbException.class).hasMessageContaining("cannot connect");
+            assertThatThrownBy(() -> open(Map.of(RedisSettings.URI, "redis://127.0.0.1:" + server.port(),
+                    RedisSettings.TIMEOUT, Duration.ofSeconds(1)))).isInstanceOf(RetriableException.class);
+        }
+    }
+
+    @Test
     void unreachableRedisIsRetriableAtOpen() {
         assertThatThrownBy(() -> open(Map.of(RedisSettings.URI, "redis://127.0.0.1:" + RedisServer.freePort(),
                 RedisSettings.TIMEOUT, Duration.ofMillis(300)))).isInstanceOf(RetriableException.class)
