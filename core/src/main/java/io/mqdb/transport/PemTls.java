@@ -1,0 +1,144 @@
+package io.mqdb.transport;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.crypto.Cipher;
+import javax.crypto.EncryptedPrivateKeyInfo;
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
+
+/** Builds an {@link SSLSocketFactory} from PEM files with the JDK alone: CA → trust managers, cert + key → key managers. */
+final class PemTls {
+    private static final Pattern BLOCK =
+            Pattern.compile("-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
+    private static final char[] STORE_PASSWORD = new char[0];
+
+    private PemTls() {}
+
+    /**
+     * @param tls the PEM files
+     * @return a TLS socket factory (without TCP_NODELAY; see {@link NoDelaySocketFactory})
+     * @throws IllegalArgumentException naming the file when one cannot be read or parsed
+     */
+    static SSLSocketFactory socketFactory(TlsOptions tls) {
+        try {
+            TrustManagerFactory tmf = null;
+            if (tls.caFile().isPresent()) {
+                KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+                trust.load(null, null);
+                int i = 0;
+                for (Certificate c : certificates(tls.caFile().get())) {
+                    trust.setCertificateEntry("ca-" + i++, c);
+                }
+                tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(trust);
+            }
+            KeyManagerFactory kmf = null;
+            if (tls.certFile().isPresent() && tls.keyFile().isPresent()) {
+                List<Certificate> chain = certificates(tls.certFile().get());
+                PrivateKey key = privateKey(tls.keyFile().get(), tls.keyPassword().orElse(null));
+                KeyStore keys = KeyStore.getInstance(KeyStore.getDefaultType());
+                keys.load(null, null);
+                keys.setKeyEntry("client", key, STORE_PASSWORD, chain.toArray(Certificate[]::new));
+                kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(keys, STORE_PASSWORD);
+            }
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
+            return ctx.getSocketFactory();
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("tls: cannot build the TLS context from " + tls + ": " + e, e);
+        }
+    }
+
+    static List<Certificate> certificates(Path file) {
+        try {
+            CertificateFactory cf = CertificateFactory.getInstance("X.509");
+            Collection<? extends Certificate> certs =
+                    cf.generateCertificates(new ByteArrayInputStream(Files.readAllBytes(file)));
+            if (certs.isEmpty()) {
+                throw new IllegalArgumentException("tls: no certificate in " + file);
+            }
+            return new ArrayList<>(certs);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("tls: cannot read certificates from " + file + ": " + e, e);
+        }
+    }
+
+    static PrivateKey privateKey(Path file, String password) {
+        String pem;
+        try {
+            pem = Files.readString(file, StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("tls: cannot read key " + file + ": " + e, e);
+        }
+        Matcher m = BLOCK.matcher(pem);
+        while (m.find()) {
+            String type = m.group(1);
+            byte[] der = Base64.getMimeDecoder().decode(m.group(2));
+            try {
+                switch (type) {
+                    case "PRIVATE KEY":
+                        return anyAlgorithm(new PKCS8EncodedKeySpec(der), file);
+                    case "ENCRYPTED PRIVATE KEY":
+                        if (password == null) {
+                            throw new IllegalArgumentException("tls: " + file + " is encrypted; keyPassword is needed");
+                        }
+                        return anyAlgorithm(decrypt(der, password), file);
+                    case "RSA PRIVATE KEY":
+                    case "EC PRIVATE KEY":
+                        throw new IllegalArgumentException("tls: " + file + " holds a PKCS#1/SEC1 key (" + type
+                                + "); convert it: openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pk8.pem");
+                    default:
+                        // e.g. EC PARAMETERS before the key: skip
+                }
+            } catch (GeneralSecurityException | IOException e) {
+                throw new IllegalArgumentException("tls: cannot read key " + file + ": " + e, e);
+            }
+        }
+        throw new IllegalArgumentException("tls: no PKCS#8 private key in " + file);
+    }
+
+    private static PKCS8EncodedKeySpec decrypt(byte[] der, String password)
+            throws GeneralSecurityException, IOException {
+        EncryptedPrivateKeyInfo info = new EncryptedPrivateKeyInfo(der);
+        // For PBES2 getAlgName() is an OID the JDK cannot look up; the parameters name the real algorithm.
+        String alg = info.getAlgParameters() != null ? info.getAlgParameters().toString() : info.getAlgName();
+        SecretKeyFactory skf = SecretKeyFactory.getInstance(alg);
+        Cipher cipher = Cipher.getInstance(alg);
+        cipher.init(Cipher.DECRYPT_MODE, skf.generateSecret(new PBEKeySpec(password.toCharArray())),
+                info.getAlgParameters());
+        return info.getKeySpec(cipher);
+    }
+
+    private static PrivateKey anyAlgorithm(PKCS8EncodedKeySpec spec, Path file) {
+        for (String alg : List.of("RSA", "EC", "EdDSA", "RSASSA-PSS", "XDH")) {
+            try {
+                return KeyFactory.getInstance(alg).generatePrivate(spec);
+            } catch (GeneralSecurityException ignored) {
+                // try the next algorithm
+            }
+        }
+        throw new IllegalArgumentException("tls: " + file + ": key algorithm not RSA, EC or EdDSA");
+    }
+}

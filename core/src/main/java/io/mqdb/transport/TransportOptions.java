@@ -1,0 +1,180 @@
+package io.mqdb.transport;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Settings of a {@link PahoTransport}, validated completely on construction (every problem reported at once).
+ *
+ * @param brokerUris the brokers, {@code tcp://host:port} or {@code ssl://host:port}, tried in order on start and
+ *     cycled through on connection loss
+ * @param clientId the MQTT client id; also the name of the persistent session on the broker, so it must be stable
+ *     across restarts of the node and unique among nodes
+ * @param username the user name, if the broker wants one
+ * @param password the password; never logged
+ * @param tls TLS settings for {@code ssl://} URIs; empty: the JVM's defaults
+ * @param sessionExpiry how long the broker keeps the session (subscriptions and queued QoS 1 messages) while the node
+ *     is away; 1 s to 136 years
+ * @param keepAlive the MQTT keep-alive; whole seconds, 0 disables it
+ * @param connectTimeout how long one connection attempt to one broker may take; at least 1 s
+ * @param receiveMaximum how many unacknowledged QoS 1 messages the broker may send this node at once (1..65535)
+ * @param maxInflight how many publishes may await their PUBACK at once (1..65535); also capped by the broker's
+ *     receive maximum
+ * @param presenceTopic where the retained online/offline presence goes (no wildcards)
+ * @param onlinePayload published retained on {@code presenceTopic} after every connect
+ * @param offlinePayload the last will, and published retained on a clean close
+ */
+public record TransportOptions(List<String> brokerUris, String clientId, Optional<String> username,
+        Optional<String> password, Optional<TlsOptions> tls, Duration sessionExpiry, Duration keepAlive,
+        Duration connectTimeout, int receiveMaximum, int maxInflight, String presenceTopic, byte[] onlinePayload,
+        byte[] offlinePayload) {
+
+    private static final long MAX_SESSION_EXPIRY_SECONDS = 0xFFFF_FFFFL;
+
+    /** Validates every setting and copies the mutable ones. */
+    public TransportOptions {
+        List<String> problems = new ArrayList<>();
+        brokerUris = brokerUris == null ? List.of() : List.copyOf(brokerUris);
+        if (brokerUris.isEmpty()) {
+            problems.add("brokerUris: at least one broker URI is needed");
+        }
+        for (int i = 0; i < brokerUris.size(); i++) {
+            String problem = checkUri(brokerUris.get(i));
+            if (problem != null) {
+                problems.add("brokerUris[" + i + "]: " + problem);
+            }
+        }
+        if (clientId == null || clientId.isBlank()) {
+            problems.add("clientId: must not be blank");
+        }
+        Objects.requireNonNull(username, "username");
+        Objects.requireNonNull(password, "password");
+        Objects.requireNonNull(tls, "tls");
+        if (sessionExpiry == null || sessionExpiry.toSeconds() < 1
+                || sessionExpiry.toSeconds() > MAX_SESSION_EXPIRY_SECONDS) {
+            problems.add("sessionExpiry: expected 1 s to " + MAX_SESSION_EXPIRY_SECONDS + " s, got " + sessionExpiry
+                    + " (0 would drop the session, and with it every queued message, on each disconnect)");
+        }
+        if (keepAlive == null || keepAlive.isNegative() || keepAlive.toSeconds() > 65_535) {
+            problems.add("keepAlive: expected 0 to 65535 s, got " + keepAlive);
+        }
+        if (connectTimeout == null || connectTimeout.toSeconds() < 1) {
+            problems.add("connectTimeout: expected at least 1 s, got " + connectTimeout);
+        }
+        if (receiveMaximum < 1 || receiveMaximum > 65_535) {
+            problems.add("receiveMaximum: expected 1..65535, got " + receiveMaximum);
+        }
+        if (maxInflight < 1 || maxInflight > 65_535) {
+            problems.add("maxInflight: expected 1..65535, got " + maxInflight);
+        }
+        if (presenceTopic == null || presenceTopic.isEmpty() || presenceTopic.contains("+")
+                || presenceTopic.contains("#")) {
+            problems.add("presenceTopic: expected a topic without wildcards, got " + presenceTopic);
+        }
+        if (onlinePayload == null || offlinePayload == null) {
+            problems.add("onlinePayload/offlinePayload: must not be null");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("invalid transport options:\n  " + String.join("\n  ", problems));
+        }
+        onlinePayload = onlinePayload.clone();
+        offlinePayload = offlinePayload.clone();
+    }
+
+    /**
+     * Options with the defaults: no credentials, session kept 7 days, keep-alive 30 s, connect timeout 5 s, receive
+     * maximum and max in-flight 1000, presence on {@code mqdb/presence/<clientId>} with payloads {@code online} and
+     * {@code offline}.
+     *
+     * @param brokerUris the brokers
+     * @param clientId the client id
+     * @return the options
+     */
+    public static TransportOptions of(List<String> brokerUris, String clientId) {
+        return new TransportOptions(brokerUris, clientId, Optional.empty(), Optional.empty(), Optional.empty(),
+                Duration.ofDays(7), Duration.ofSeconds(30), Duration.ofSeconds(5), 1000, 1000,
+                "mqdb/presence/" + clientId, "online".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "offline".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
+     * @param topic the presence topic
+     * @param online the online payload
+     * @param offline the offline payload (the last will)
+     * @return a copy with another presence
+     */
+    public TransportOptions withPresence(String topic, byte[] online, byte[] offline) {
+        return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
+                connectTimeout, receiveMaximum, maxInflight, topic, online, offline);
+    }
+
+    /**
+     * @param receive the receive maximum
+     * @param inflight the max in-flight publishes
+     * @return a copy with other flow-control limits
+     */
+    public TransportOptions withFlowControl(int receive, int inflight) {
+        return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
+                connectTimeout, receive, inflight, presenceTopic, onlinePayload, offlinePayload);
+    }
+
+    /** @return a copy of the online payload */
+    @Override
+    public byte[] onlinePayload() {
+        return onlinePayload.clone();
+    }
+
+    /** @return a copy of the offline payload */
+    @Override
+    public byte[] offlinePayload() {
+        return offlinePayload.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TransportOptions t && brokerUris.equals(t.brokerUris) && clientId.equals(t.clientId)
+                && username.equals(t.username) && password.equals(t.password) && tls.equals(t.tls)
+                && sessionExpiry.equals(t.sessionExpiry) && keepAlive.equals(t.keepAlive)
+                && connectTimeout.equals(t.connectTimeout) && receiveMaximum == t.receiveMaximum
+                && maxInflight == t.maxInflight && presenceTopic.equals(t.presenceTopic)
+                && Arrays.equals(onlinePayload, t.onlinePayload) && Arrays.equals(offlinePayload, t.offlinePayload);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(brokerUris, clientId, presenceTopic, receiveMaximum, maxInflight);
+    }
+
+    /** Never prints the password. */
+    @Override
+    public String toString() {
+        return "TransportOptions[brokerUris=" + brokerUris + ", clientId=" + clientId + ", username="
+                + username.orElse(null) + ", password=" + (password.isPresent() ? "***" : "none") + ", tls="
+                + tls.orElse(null) + ", sessionExpiry=" + sessionExpiry + ", keepAlive=" + keepAlive
+                + ", connectTimeout=" + connectTimeout + ", receiveMaximum=" + receiveMaximum + ", maxInflight="
+                + maxInflight + ", presenceTopic=" + presenceTopic + "]";
+    }
+
+    private static String checkUri(String uri) {
+        if (uri == null) {
+            return "must not be null";
+        }
+        try {
+            URI u = new URI(uri);
+            if (!"tcp".equals(u.getScheme()) && !"ssl".equals(u.getScheme())) {
+                return "expected tcp://host:port or ssl://host:port, got " + uri;
+            }
+            if (u.getHost() == null || u.getPort() < 1) {
+                return "expected tcp://host:port or ssl://host:port (host and port required), got " + uri;
+            }
+            return null;
+        } catch (java.net.URISyntaxException e) {
+            return "not a URI: " + uri;
+        }
+    }
+}

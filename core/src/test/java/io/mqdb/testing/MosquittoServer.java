@@ -1,0 +1,158 @@
+package io.mqdb.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Mosquitto 2 broker for the integration tests: {@code MQDB_TEST_MQTT=host:port}, else {@code /usr/sbin/mosquitto}
+ * on a free loopback port with persistence in a temporary folder, else Testcontainers {@code eclipse-mosquitto:2}.
+ *
+ * <p>Configuration of a local broker: anonymous clients allowed, persistence on (written on a clean stop, so
+ * {@link #restart()} keeps sessions and queued messages), {@code max_inflight_messages 1000},
+ * {@code max_queued_messages 0} (unlimited), TCP_NODELAY. As root it would drop to user {@code mosquitto} and could
+ * not write its root-owned temporary folder, so the configuration says {@code user root} (ignored when not root).
+ */
+public final class MosquittoServer extends ServerFixture {
+    private static MosquittoServer shared;
+
+    private final String host;
+    private final int port;
+    private final Path binary;
+    private Path dir;
+    private Process process;
+
+    private MosquittoServer(String host, int port, Path binary) {
+        this.host = host;
+        this.port = port;
+        this.binary = binary;
+    }
+
+    /** @return the broker shared by this JVM's tests */
+    public static synchronized MosquittoServer shared() {
+        if (shared == null) {
+            shared = create();
+        }
+        return shared;
+    }
+
+    /** @return a broker of its own (for tests that restart it), stopped by {@link #close()} */
+    public static MosquittoServer startNew() {
+        Optional<Path> bin = findBinary(List.of("mosquitto"), List.of("/usr/sbin"));
+        if (bin.isEmpty()) {
+            throw unavailable("local mosquitto binary (needed to restart it)", "MQDB_TEST_MQTT",
+                    "mosquitto (apt-get install mosquitto)");
+        }
+        return local(bin.get());
+    }
+
+    private static MosquittoServer create() {
+        Optional<String> address = env("MQDB_TEST_MQTT");
+        if (address.isPresent()) {
+            String a = address.get();
+            int colon = a.lastIndexOf(':');
+            return new MosquittoServer(a.substring(0, colon), Integer.parseInt(a.substring(colon + 1)), null);
+        }
+        Optional<Path> bin = findBinary(List.of("mosquitto"), List.of("/usr/sbin"));
+        if (bin.isPresent()) {
+            return local(bin.get());
+        }
+        if (dockerAvailable()) {
+            return container();
+        }
+        throw unavailable("MQTT broker", "MQDB_TEST_MQTT", "mosquitto (apt-get install mosquitto)");
+    }
+
+    private static MosquittoServer local(Path binary) {
+        int port = freePort();
+        MosquittoServer server = new MosquittoServer("127.0.0.1", port, binary);
+        Path dir = server.tempDir("mqdb-mosquitto-");
+        server.dir = dir;
+        String conf = String.join("\n",
+                "listener " + port + " 127.0.0.1",
+                "allow_anonymous true",
+                "persistence true",
+                "persistence_location " + dir + "/",
+                "max_inflight_messages 1000",
+                "max_queued_messages 0",
+                "set_tcp_nodelay true",
+                "log_dest stdout",
+                "log_type error",
+                "log_type warning",
+                "user root",
+                "");
+        try {
+            Files.writeString(dir.resolve("mosquitto.conf"), conf);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.startProcess();
+        return server;
+    }
+
+    @SuppressWarnings("resource")
+    private static MosquittoServer container() {
+        org.testcontainers.containers.GenericContainer<?> c =
+                new org.testcontainers.containers.GenericContainer<>("eclipse-mosquitto:2")
+                        .withExposedPorts(1883)
+                        .withCopyToContainer(org.testcontainers.images.builder.Transferable.of(
+                                "listener 1883\nallow_anonymous true\nmax_inflight_messages 1000\n"
+                                        + "max_queued_messages 0\nset_tcp_nodelay true\n"),
+                                "/mosquitto/config/mosquitto.conf");
+        c.start();
+        MosquittoServer s = new MosquittoServer(c.getHost(), c.getMappedPort(1883), null);
+        s.closeLater(c);
+        return s;
+    }
+
+    private void startProcess() {
+        Path log = dir.resolve("mosquitto.log");
+        process = startProcess(log, List.of(binary.toString(), "-c", dir.resolve("mosquitto.conf").toString()));
+        awaitPort(host, port, Duration.ofSeconds(10), process, log);
+    }
+
+    /** @return {@code tcp://host:port} */
+    public String uri() {
+        return "tcp://" + host + ":" + port;
+    }
+
+    /** @return the host */
+    public String host() {
+        return host;
+    }
+
+    /** @return the port */
+    public int port() {
+        return port;
+    }
+
+    /**
+     * Stops the broker cleanly (it saves its persistence file) and starts it again on the same port. Only for a
+     * broker this fixture started.
+     */
+    public synchronized void restart() {
+        stop();
+        startProcess();
+    }
+
+    /** Stops a broker this fixture started (clean SIGTERM, so it saves its state); {@link #restart()} starts it. */
+    public synchronized void stop() {
+        if (process == null) {
+            throw new UnsupportedOperationException("mosquitto at " + uri() + " was not started by this fixture");
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while stopping mosquitto", e);
+        }
+    }
+}
