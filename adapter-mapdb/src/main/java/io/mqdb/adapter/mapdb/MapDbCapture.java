@@ -62,7 +62,8 @@ final class MapDbCapture implements ChangeCapture {
     MapDbCapture(MapDbStore store, DB db) {
         this.store = store;
         this.db = db;
-        this.log = db.treeMap("mqdb.capture.log", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
+        this.log = db.treeMap("mqdb.capture.log", Serializer.LONG, Serializer.BYTE_ARRAY)
+                .valuesOutsideNodesEnable().createOrOpen();
         this.seqVar = db.atomicLong("mqdb.capture.seq").createOrOpen();
         this.ackedVar = db.atomicLong("mqdb.capture.acked").createOrOpen();
         this.enabledSet = db.treeSet("mqdb.capture.enabled", Serializer.STRING).createOrOpen();
