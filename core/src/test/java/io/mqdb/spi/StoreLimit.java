@@ -1,0 +1,20 @@
+package io.mqdb.spi;
+
+/**
+ * The only ways an adapter may opt out of parts of {@link StoreContract}: values or behaviours its store cannot keep.
+ * An adapter returns its limits from {@link StoreContract#limits()} and lists them in its documentation page; every
+ * other case of the contract it must pass.
+ */
+public enum StoreLimit {
+    /** {@link ColumnType#DOUBLE} cannot hold NaN, +Infinity or -Infinity (MariaDB/MySQL {@code DOUBLE}). */
+    DOUBLE_NAN_AND_INFINITY,
+    /** {@link ColumnType#DOUBLE} reads {@code -0.0} back as {@code 0.0}. */
+    DOUBLE_NEGATIVE_ZERO,
+    /** {@link ColumnType#STRING} cannot hold the character U+0000 (PostgreSQL {@code text}). */
+    STRING_NUL_CHARACTER,
+    /**
+     * The store cannot declare a value (non-key) column NOT NULL, so {@link TableAccess#describe} reports every value
+     * column nullable (Cassandra, Redis).
+     */
+    NOT_NULL_VALUE_COLUMNS
+}
