@@ -347,7 +347,7 @@ public final class PahoTransport implements Transport {
                 sessionPresent, window);
         renewSubscriptions(c, sessionPresent);
         publishOn(c, options.presenceTopic(), options.onlinePayload(), true).whenComplete((v, e) -> {
-            if (e != null) {
+            if (e != null && !closed && c.alive.get()) {
                 log.warn("mqtt {}: online presence not published: {}", uri, e.toString());
             }
         });
