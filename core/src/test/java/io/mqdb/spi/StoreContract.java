@@ -264,6 +264,21 @@ public abstract class StoreContract {
     }
 
     @Test
+    void writesThatCanNeverSucceedThrowInvalidData() {
+        TableSchema schema = new TableSchema(newTable(), List.of(new Column("id", ColumnType.INT64, false),
+                new Column("name", ColumnType.STRING, false)), List.of("id"));
+        store.ensureTable(schema);
+
+        assertThatThrownBy(() -> upsert(schema.table(), Row.builder().set("id", 1L).set("nope", "x").build()))
+                .isInstanceOf(InvalidDataException.class);
+        assertThatThrownBy(() -> upsert(schema.table(), Row.builder().set("name", "no key").build()))
+                .isInstanceOf(InvalidDataException.class);
+        assertThatThrownBy(() -> upsert(schema.table(), Row.builder().set("id", 1L).set("name", null).build()))
+                .isInstanceOf(InvalidDataException.class);
+        assertThat(store.count(schema.table())).isZero();
+    }
+
+    @Test
     void applyRunsMixedUpsertsAndDeletesInOrder() {
         TableSchema schema = simpleSchema(newTable());
         store.ensureTable(schema);
