@@ -22,6 +22,8 @@ import java.util.StringJoiner;
  */
 final class MariaDbDialect extends Dialect {
     private static final Set<Integer> RETRIABLE_CODES = Set.of(1205, 1213, 1927, 2006, 2013);
+    /** No default, cannot be null, incorrect value, too long, out of range, bad date. */
+    private static final Set<Integer> INVALID_CODES = Set.of(1364, 1048, 1366, 1406, 1264, 1292, 4025);
 
     @Override
     String name() {
@@ -98,6 +100,11 @@ final class MariaDbDialect extends Dialect {
     @Override
     boolean isRetriable(SQLException e) {
         return RETRIABLE_CODES.contains(e.getErrorCode());
+    }
+
+    @Override
+    boolean isInvalidData(SQLException e) {
+        return INVALID_CODES.contains(e.getErrorCode());
     }
 
     @Override

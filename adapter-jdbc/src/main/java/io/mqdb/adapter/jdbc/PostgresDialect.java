@@ -60,6 +60,11 @@ final class PostgresDialect extends Dialect {
     }
 
     @Override
+    int nullType(ColumnType type, String sqlType) {
+        return type == ColumnType.UUID || type == ColumnType.JSON ? java.sql.Types.OTHER : super.nullType(type, sqlType);
+    }
+
+    @Override
     ColumnType portableType(String typeName, int jdbcType, int scale, String remarks) {
         if (typeName.equals("timestamptz") || typeName.equals("timestamp")) {
             return ColumnType.TIMESTAMP;
