@@ -1,0 +1,135 @@
+package io.mqdb.adapter.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.mqdb.spi.MqdbException;
+import io.mqdb.spi.RetriableException;
+import io.mqdb.spi.Setting;
+import io.mqdb.spi.SettingType;
+import io.mqdb.spi.Store;
+import io.mqdb.spi.StoreConfig;
+import io.mqdb.spi.StoreContext;
+import io.mqdb.spi.StoreProvider;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The {@code jdbc} store type: PostgreSQL, MariaDB/MySQL, H2, SQLite and, best effort, any JDBC database. */
+public final class JdbcStoreProvider implements StoreProvider {
+    static final Setting URL = Setting.required("url", SettingType.STRING,
+            "JDBC URL, e.g. jdbc:postgresql://db:5432/shop");
+    static final Setting USERNAME = Setting.optional("username", SettingType.STRING, null, "database user");
+    static final Setting PASSWORD = Setting.secret("password", "database password");
+    static final Setting DIALECT = Setting.optional("dialect", SettingType.STRING, null,
+            "postgresql, mariadb, mysql, h2, sqlite or generic; detected from the url when absent");
+    static final Setting CAPTURE = Setting.optional("capture", SettingType.STRING, "trigger",
+            "trigger (change-log triggers), poll (read-only, incrementing column) or none");
+    static final Setting POOL_SIZE = Setting.optional("pool-size", SettingType.INT, 4,
+            "maximum number of pooled connections");
+    static final Setting CONNECTION_TIMEOUT = Setting.optional("connection-timeout", SettingType.DURATION,
+            Duration.ofSeconds(30), "how long to wait for a pooled connection");
+    static final Setting SCHEMA_MAP = Setting.optional("schema-map", SettingType.MAP, null,
+            "mqdb schema to SQL schema (PostgreSQL, H2), database (MariaDB) or table prefix (SQLite; main = none)");
+    static final Setting CHANGELOG_TABLE = Setting.optional("changelog-table", SettingType.STRING, "mqdb_changelog",
+            "name of the change-log table written by the capture triggers");
+    static final Setting POLL_INTERVAL = Setting.optional("poll-interval", SettingType.DURATION,
+            Duration.ofMillis(200), "how often capture looks for new changes while waiting");
+    static final Setting GAP_TIMEOUT = Setting.optional("gap-timeout", SettingType.DURATION, Duration.ofSeconds(5),
+            "how long a missing change-log id holds back capture before it counts as rolled back (not PostgreSQL)");
+    static final Setting POLL_COLUMNS = Setting.optional("poll-columns", SettingType.MAP, null,
+            "capture: poll only; schema:table to incrementing:<column>");
+
+    @Override
+    public String type() {
+        return "jdbc";
+    }
+
+    @Override
+    public List<Setting> settings() {
+        return List.of(URL, USERNAME, PASSWORD, DIALECT, CAPTURE, POOL_SIZE, CONNECTION_TIMEOUT, SCHEMA_MAP,
+                CHANGELOG_TABLE, POLL_INTERVAL, GAP_TIMEOUT, POLL_COLUMNS);
+    }
+
+    @Override
+    public Store open(StoreConfig config, StoreContext context) {
+        String url = config.string("url").orElseThrow(() -> new MqdbException(config.where("url") + ": required"));
+        Dialect dialect;
+        try {
+            dialect = Dialect.forName(config.string("dialect").orElse(Dialect.detect(url)));
+        } catch (IllegalArgumentException e) {
+            throw new MqdbException(config.where("dialect") + ": " + e.getMessage());
+        }
+        String capture = config.string("capture").orElse("trigger");
+        if (!List.of("trigger", "poll", "none").contains(capture)) {
+            throw new MqdbException(config.where("capture") + ": expected trigger, poll or none, got \"" + capture
+                    + "\"");
+        }
+        String target = redact(url);
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        config.string("username").ifPresent(hc::setUsername);
+        config.string("password").ifPresent(hc::setPassword);
+        hc.setMaximumPoolSize(config.intValue("pool-size"));
+        hc.setMinimumIdle(Math.min(1, config.intValue("pool-size")));
+        hc.setConnectionTimeout(Math.max(250, config.duration("connection-timeout").toMillis()));
+        hc.setPoolName("mqdb-" + config.name());
+        hc.setInitializationFailTimeout(-1);
+        dialect.driverProperties().forEach(hc::addDataSourceProperty);
+        if (dialect instanceof MariaDbDialect) {
+            hc.setConnectionInitSql("SET time_zone = '+00:00'");
+        }
+        HikariDataSource ds = new HikariDataSource(hc);
+        try (Connection c = ds.getConnection()) {
+            c.isValid(5);
+        } catch (SQLException e) {
+            ds.close();
+            MqdbException m = SqlErrors.translate(target + " (" + config.where("url") + ")", e, dialect);
+            throw m instanceof RetriableException ? m : new MqdbException(m.getMessage(), e);
+        }
+        boolean defaulted = config.where("capture").endsWith("(default)");
+        Optional<TriggerSupport> triggers = dialect.triggers();
+        JdbcStore store = new JdbcStore(dialect, ds, config.map("schema-map"), target,
+                capture.equals("trigger") && triggers.isPresent());
+        switch (capture) {
+            case "trigger" -> {
+                if (triggers.isPresent()) {
+                    store.setCapture(new TriggerCapture(store, triggers.get(),
+                            config.string("changelog-table").orElse("mqdb_changelog"),
+                            config.duration("poll-interval"), config.duration("gap-timeout")));
+                } else if (!defaulted) {
+                    store.close();
+                    throw new MqdbException(config.where("capture") + ": the " + dialect.name()
+                            + " dialect has no trigger capture; use capture: poll or none");
+                }
+            }
+            case "poll" -> store.setCapture(new PollingCapture(store, config.map("poll-columns"),
+                    config.duration("poll-interval")));
+            default -> {
+            }
+        }
+        return store;
+    }
+
+    /** The URL without user info or parameters, which may hold passwords. */
+    static String redact(String url) {
+        String u = url.startsWith("jdbc:") ? url.substring(5) : url;
+        int q = u.indexOf('?');
+        if (q >= 0) {
+            u = u.substring(0, q);
+        }
+        int semi = u.indexOf(';');
+        if (semi >= 0) {
+            u = u.substring(0, semi);
+        }
+        int at = u.indexOf('@');
+        int scheme = u.indexOf("://");
+        if (at >= 0 && scheme >= 0 && at > scheme) {
+            u = u.substring(0, scheme + 3) + u.substring(at + 1);
+        }
+        return u;
+    }
+
+}

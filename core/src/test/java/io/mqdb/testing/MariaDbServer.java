@@ -1,0 +1,157 @@
+package io.mqdb.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A MariaDB server for integration tests: {@code MQDB_TEST_MARIADB} (a JDBC URL; user and password from
+ * {@code MQDB_TEST_MARIADB_USER}/{@code _PASSWORD}), else the local {@code mariadbd} started on a free loopback port
+ * in a temporary folder with a test user {@code mqdb}/{@code mqdb}, else Testcontainers.
+ */
+public final class MariaDbServer extends ServerFixture {
+    private static MariaDbServer shared;
+
+    private final String baseUrl;
+    private final String user;
+    private final String password;
+    /** Milliseconds it took to get the server, for reports. */
+    public long startMillis;
+
+    private MariaDbServer(String baseUrl, String user, String password) {
+        this.baseUrl = baseUrl;
+        this.user = user;
+        this.password = password;
+    }
+
+    /** @return the server shared by every test of this JVM, started on first use */
+    public static synchronized MariaDbServer shared() {
+        if (shared == null) {
+            long t0 = System.nanoTime();
+            shared = start();
+            shared.startMillis = (System.nanoTime() - t0) / 1_000_000;
+        }
+        return shared;
+    }
+
+    private static MariaDbServer start() {
+        Optional<String> url = env("MQDB_TEST_MARIADB");
+        if (url.isPresent()) {
+            return new MariaDbServer(url.get(), env("MQDB_TEST_MARIADB_USER").orElse("root"),
+                    env("MQDB_TEST_MARIADB_PASSWORD").orElse(""));
+        }
+        Optional<Path> server = findBinary(List.of("mariadbd", "mysqld"), List.of());
+        Optional<Path> install = findBinary(List.of("mariadb-install-db", "mysql_install_db"), List.of());
+        if (server.isPresent() && install.isPresent()) {
+            return startLocal(server.get(), install.get());
+        }
+        if (dockerAvailable()) {
+            return startContainer();
+        }
+        throw unavailable("MariaDB", "MQDB_TEST_MARIADB", "MariaDB 10.11 (apt-get install mariadb-server)");
+    }
+
+    private static MariaDbServer startLocal(Path server, Path install) {
+        int port = freePort();
+        String url = "jdbc:mariadb://127.0.0.1:" + port + "/";
+        MariaDbServer s = new MariaDbServer(url, "mqdb", "mqdb");
+        Path dir = s.tempDir("mqdb-mariadb");
+        Path data = dir.resolve("data");
+        Path log = dir.resolve("server.log");
+        String osUser = "root".equals(System.getProperty("user.name")) ? "root" : System.getProperty("user.name");
+        try {
+            Process p = new ProcessBuilder(install.toString(), "--no-defaults", "--datadir=" + data,
+                    "--user=" + osUser, "--auth-root-authentication-method=normal", "--skip-test-db")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("install.log").toFile()).start();
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("mariadb-install-db failed" + tail(dir.resolve("install.log")));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        Process p = s.startProcess(log, List.of(server.toString(), "--no-defaults", "--datadir=" + data,
+                "--socket=" + dir.resolve("mysqld.sock"), "--pid-file=" + dir.resolve("mysqld.pid"),
+                "--port=" + port, "--bind-address=127.0.0.1", "--skip-networking=0", "--user=" + osUser,
+                "--skip-log-bin", "--innodb-buffer-pool-size=128M", "--innodb-flush-log-at-trx-commit=2",
+                "--character-set-server=utf8mb4", "--collation-server=utf8mb4_bin", "--max-connections=300",
+                "--skip-name-resolve=0", "--log-error=" + log));
+        awaitPort("127.0.0.1", port, Duration.ofSeconds(60), p, log);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try (Connection c = DriverManager.getConnection(url, "root", ""); Statement st = c.createStatement()) {
+                st.execute("CREATE USER IF NOT EXISTS 'mqdb'@'%' IDENTIFIED BY 'mqdb'");
+                st.execute("GRANT ALL PRIVILEGES ON *.* TO 'mqdb'@'%' WITH GRANT OPTION");
+                st.execute("CREATE USER IF NOT EXISTS 'mqdb'@'localhost' IDENTIFIED BY 'mqdb'");
+                st.execute("GRANT ALL PRIVILEGES ON *.* TO 'mqdb'@'localhost' WITH GRANT OPTION");
+                break;
+            } catch (SQLException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("MariaDB did not accept connections" + tail(log), e);
+                }
+                pause(100);
+            }
+        }
+        return s;
+    }
+
+    private static MariaDbServer startContainer() {
+        @SuppressWarnings("resource")
+        org.testcontainers.containers.GenericContainer<?> c =
+                new org.testcontainers.containers.GenericContainer<>("mariadb:10.11")
+                        .withEnv("MARIADB_ROOT_PASSWORD", "mqdb").withExposedPorts(3306);
+        c.start();
+        MariaDbServer s = new MariaDbServer("jdbc:mariadb://" + c.getHost() + ":" + c.getMappedPort(3306) + "/",
+                "root", "mqdb");
+        s.closeLater(c);
+        return s;
+    }
+
+    /** @return the JDBC URL of the server, without a database */
+    public String jdbcUrl() {
+        return baseUrl;
+    }
+
+    /** @return the user to connect as */
+    public String user() {
+        return user;
+    }
+
+    /** @return the password */
+    public String password() {
+        return password;
+    }
+
+    /**
+     * Creates a database when missing.
+     *
+     * @param name a database name (letters, digits, _)
+     * @return the JDBC URL of that database
+     */
+    public String createDatabase(String name) {
+        if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            throw new IllegalArgumentException("bad database name " + name);
+        }
+        try (Connection c = DriverManager.getConnection(baseUrl, user, password); Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE IF NOT EXISTS `" + name + "`");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create database " + name, e);
+        }
+        int q = baseUrl.indexOf('?');
+        String base = q < 0 ? baseUrl : baseUrl.substring(0, q);
+        if (!base.endsWith("/")) {
+            base = base.substring(0, base.lastIndexOf('/') + 1);
+        }
+        return base + name + (q < 0 ? "" : baseUrl.substring(q));
+    }
+
+}
