@@ -50,13 +50,13 @@ class TwoNodesFromTarballIT {
     void locateTarball() throws IOException, InterruptedException {
         home = Tarball.unpacked(dir.resolve("dist"));
         port = ServerFixture.freePort();
-        Files.writeString(dir.resolve("a.yaml"), """
+        Files.writeString(dir.resolve("node-a.yaml"), """
                 node: { name: node-a, data-dir: a-data }
                 broker: { embedded: { port: %d } }
                 stores: { local: { type: mapdb } }
                 channels: [ { name: shop:items, store: local, subscribe: true } ]
                 """.formatted(port));
-        Files.writeString(dir.resolve("b.yaml"), """
+        Files.writeString(dir.resolve("node-b.yaml"), """
                 node: { name: node-b, data-dir: b-data }
                 broker: { uris: [ "tcp://127.0.0.1:%d" ] }
                 stores: { local: { type: mapdb } }
@@ -117,14 +117,14 @@ class TwoNodesFromTarballIT {
                 .until(() -> appliedSoFar(name) >= events);
     }
 
-    private void awaitPort() {
-        ServerFixture.awaitPort("127.0.0.1", port, Duration.ofSeconds(60), null, dir.resolve("node-a.log"));
+    private void awaitPort(Process a) {
+        ServerFixture.awaitPort("127.0.0.1", port, Duration.ofSeconds(60), a, dir.resolve("node-a.log"));
     }
 
     @Test
     void twoTarballNodesShareAChannelAndTheSubscriberCatchesUp() throws Exception {
         Process a = node("node-a");
-        awaitPort();
+        awaitPort(a);
         Process b = node("node-b");
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(dir.resolve("node-b.log"))
                 && Files.readString(dir.resolve("node-b.log")).contains("started"));
