@@ -26,8 +26,8 @@ final class CheckConfigCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        NodeConfig config = ConfigLoader.load(file);
-        StoreSet.check(config, PluginRegistry.load(MqdbNode.defaultPluginsDir(), Main.class.getClassLoader()));
+        PluginRegistry plugins = PluginRegistry.load(MqdbNode.defaultPluginsDir(), Main.class.getClassLoader());
+        NodeConfig config = ConfigLoader.load(file, StoreSet.checker(plugins));
         spec.commandLine().getOut().printf("%s: OK (node %s, %d store(s), %d channel(s))%n", file,
                 config.node().name(), config.stores().size(), config.channels().size());
         return 0;

@@ -3,6 +3,7 @@ package io.mqdb.cli;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.node.LocalTable;
 import io.mqdb.node.MqdbNode;
+import io.mqdb.node.StoreSet;
 import io.mqdb.plugin.PluginRegistry;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.ColumnType;
@@ -74,8 +75,8 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("mqdb demo in %s: node edge (embedded broker on 127.0.0.1:%d) -> node hub%n", work, port);
         out.flush();
         PluginRegistry plugins = PluginRegistry.load(MqdbNode.defaultPluginsDir(), Main.class.getClassLoader());
-        try (MqdbNode edge = MqdbNode.start(ConfigLoader.load(edgeConf), plugins);
-             MqdbNode hub = MqdbNode.start(ConfigLoader.load(hubConf), plugins)) {
+        try (MqdbNode edge = MqdbNode.start(ConfigLoader.load(edgeConf, StoreSet.checker(plugins)), plugins);
+             MqdbNode hub = MqdbNode.start(ConfigLoader.load(hubConf, StoreSet.checker(plugins)), plugins)) {
             LocalTable items = edge.table(TABLE.toString());
             items.ensure(new TableSchema(TABLE, List.of(new Column("id", ColumnType.INT64, false),
                     Column.of("name", ColumnType.STRING), Column.of("price", ColumnType.DECIMAL),
@@ -90,16 +91,22 @@ final class DemoCommand implements Callable<Integer> {
                     batch.clear();
                 }
             }
-            int changed = 0;
+            List<Row> updates = new ArrayList<>();
             for (int i = 1; i <= rows; i += 10) {
-                items.upsert(Row.of(Map.of("id", (long) i, "name", "item " + i + " (updated)")));
-                changed++;
+                updates.add(Row.of(Map.of("id", (long) i, "name", "item " + i + " (updated)")));
             }
-            int deleted = 0;
+            List<Key> deletes = new ArrayList<>();
             for (int i = 5; i <= rows; i += 10) {
-                items.delete(Key.of((long) i));
-                deleted++;
+                deletes.add(Key.of((long) i));
             }
+            for (int from = 0; from < updates.size(); from += 500) {
+                items.upsert(updates.subList(from, Math.min(updates.size(), from + 500)));
+            }
+            for (int from = 0; from < deletes.size(); from += 500) {
+                items.delete(deletes.subList(from, Math.min(deletes.size(), from + 500)));
+            }
+            int changed = updates.size();
+            int deleted = deletes.size();
             out.printf("edge: wrote %d rows, updated %d, deleted %d%n", rows, changed, deleted);
             out.flush();
             LocalTable mirror = hub.table(TABLE.toString());

@@ -35,6 +35,19 @@ public final class ConfigLoader {
      *     read
      */
     public static NodeConfig load(Path file) {
+        return load(file, StoreCheck.NONE);
+    }
+
+    /**
+     * Reads and checks a config file, and checks each store against the installed adapters with {@code stores}, so
+     * that the problems of the file and of the stores' settings are reported together.
+     *
+     * @param file the config file
+     * @param stores the check of each store section
+     * @return the checked config
+     * @throws ConfigException with every problem found
+     */
+    public static NodeConfig load(Path file, StoreCheck stores) {
         Objects.requireNonNull(file, "file");
         Path abs = file.toAbsolutePath().normalize();
         String yaml;
@@ -47,7 +60,7 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw fileProblem(abs, "cannot read config file " + abs + ": " + e);
         }
-        return parse(yaml, abs, System.getenv());
+        return parse(yaml, abs, System.getenv(), stores);
     }
 
     /**
@@ -60,10 +73,24 @@ public final class ConfigLoader {
      * @throws ConfigException with every problem in the text
      */
     public static NodeConfig parse(String yaml, Path file, Map<String, String> env) {
+        return parse(yaml, file, env, StoreCheck.NONE);
+    }
+
+    /**
+     * Checks config text as {@link #parse(String, Path, Map)} does, and each store with {@code stores}.
+     *
+     * @param yaml the config text
+     * @param file the file it stands for
+     * @param env the environment variables {@code ${env:NAME}} reads
+     * @param stores the check of each store section
+     * @return the checked config
+     * @throws ConfigException with every problem found
+     */
+    public static NodeConfig parse(String yaml, Path file, Map<String, String> env, StoreCheck stores) {
         Objects.requireNonNull(yaml, "yaml");
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(env, "env");
-        NodeConfig config = new ConfigParser(file, env).parse(yaml);
+        NodeConfig config = new ConfigParser(file, env, stores).parse(yaml);
         LOG.debug("Read {}: node {} in cluster {}, {} store(s), {} channel(s)", config.source(),
                 config.node().name(), config.node().cluster(), config.stores().size(), config.channels().size());
         return config;

@@ -80,7 +80,10 @@ final class ConfigParser {
     private final Interpolator interpolator;
     private final List<ConfigProblem> problems = new ArrayList<>();
 
-    ConfigParser(Path file, Map<String, String> env) {
+    private final StoreCheck storeCheck;
+
+    ConfigParser(Path file, Map<String, String> env, StoreCheck storeCheck) {
+        this.storeCheck = storeCheck;
         this.file = file.toAbsolutePath().normalize();
         this.baseDir = baseDirOf(this.file);
         this.interpolator = new Interpolator(baseDir, env);
@@ -115,6 +118,9 @@ final class ConfigParser {
         BrokerConfig broker = broker(entries.get("broker"), node);
         Set<String> storeNames = new LinkedHashSet<>();
         Map<String, StoreSection> stores = stores(entries.get("stores"), storeNames);
+        for (StoreSection section : stores.values()) {
+            storeCheck.check(section, baseDir, problems);
+        }
         List<ChannelConfig> channels = channels(entries.get("channels"), storeNames);
         throwIfProblems();
         return new NodeConfig(file, node, broker, stores, channels);
@@ -346,7 +352,8 @@ final class ConfigParser {
                 }
             }
             if (nameOk && type.isPresent()) {
-                out.put(store.key(), new StoreSection(store.key(), type.get(), store.location(), settings));
+                out.put(store.key(), new StoreSection(store.key(), type.get(), store.location(), settings,
+                        typeEntry.location()));
             }
         }
         return out;

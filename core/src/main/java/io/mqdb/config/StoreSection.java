@@ -13,8 +13,10 @@ import java.util.Objects;
  * @param type the adapter type ({@code mapdb}, {@code jdbc}, ...); not checked against the installed adapters here
  * @param location where the store is written: the line of its name, key {@code stores.<name>}
  * @param settings every key of the store but {@code type}, in the order written
+ * @param typeLocation where {@code type} is written, key {@code stores.<name>.type}
  */
-public record StoreSection(String name, String type, Location location, Map<String, RawSetting> settings) {
+public record StoreSection(String name, String type, Location location, Map<String, RawSetting> settings,
+                           Location typeLocation) {
     /** Rejects nulls; copies the settings, keeping their order. */
     public StoreSection {
         Objects.requireNonNull(name, "name");

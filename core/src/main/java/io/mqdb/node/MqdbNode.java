@@ -73,8 +73,8 @@ public final class MqdbNode implements AutoCloseable {
      * @throws InterruptedException when interrupted while starting
      */
     public static MqdbNode start(Path configFile) throws InterruptedException {
-        return start(ConfigLoader.load(configFile), PluginRegistry.load(defaultPluginsDir(),
-                MqdbNode.class.getClassLoader()));
+        PluginRegistry plugins = PluginRegistry.load(defaultPluginsDir(), MqdbNode.class.getClassLoader());
+        return start(ConfigLoader.load(configFile, StoreSet.checker(plugins)), plugins);
     }
 
     /** @return the plugins folder from the system properties, if any */

@@ -1,6 +1,8 @@
 package io.mqdb.node;
 
 import io.mqdb.config.ConfigException;
+import io.mqdb.config.ConfigLoader;
+import io.mqdb.config.StoreCheck;
 import io.mqdb.config.ConfigProblem;
 import io.mqdb.config.NodeConfig;
 import io.mqdb.config.StoreSection;
@@ -61,14 +63,26 @@ public final class StoreSet implements AutoCloseable {
     }
 
     /**
-     * Checks every configured store's type and settings against the installed adapters without opening anything.
+     * The check of each store section against the installed adapters, for {@link ConfigLoader#load(Path,
+     * StoreCheck)}: an unknown type (listing the installed ones) or settings the adapter does not accept.
      *
-     * @param config the node's config
      * @param plugins the installed adapters
-     * @throws ConfigException with every problem found
+     * @return the check
      */
-    public static void check(NodeConfig config, PluginRegistry plugins) {
-        check(config, plugins, new LinkedHashMap<>(), new LinkedHashMap<>());
+    public static StoreCheck checker(PluginRegistry plugins) {
+        return (section, baseDir, problems) -> checkOne(section, plugins, baseDir, problems);
+    }
+
+    private static StoreConfig checkOne(StoreSection s, PluginRegistry plugins, Path baseDir,
+                                        List<ConfigProblem> problems) {
+        var provider = plugins.find(s.type());
+        if (provider.isEmpty()) {
+            problems.add(new ConfigProblem(s.typeLocation(), "unknown store type \"" + s.type()
+                    + "\"; installed types: " + (plugins.types().isEmpty() ? "none"
+                    : String.join(", ", plugins.types()))));
+            return null;
+        }
+        return StoreSettings.validate(s, provider.get().provider().settings(), baseDir, problems);
     }
 
     private static void check(NodeConfig config, PluginRegistry plugins, Map<String, StoreConfig> checked,
@@ -76,15 +90,11 @@ public final class StoreSet implements AutoCloseable {
         List<ConfigProblem> problems = new ArrayList<>();
         Path baseDir = config.source().toAbsolutePath().getParent();
         for (StoreSection s : config.stores().values()) {
-            var provider = plugins.find(s.type());
-            if (provider.isEmpty()) {
-                problems.add(new ConfigProblem(s.location().child("type"), "unknown store type \"" + s.type()
-                        + "\"; installed types: " + String.join(", ", plugins.types())));
-                continue;
+            StoreConfig c = checkOne(s, plugins, baseDir, problems);
+            if (c != null) {
+                providers.put(s.name(), plugins.find(s.type()).orElseThrow());
+                checked.put(s.name(), c);
             }
-            providers.put(s.name(), provider.get());
-            checked.put(s.name(), StoreSettings.validate(s, provider.get().provider().settings(), baseDir,
-                    problems));
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(config.source(), problems);

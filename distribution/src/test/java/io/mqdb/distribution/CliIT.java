@@ -1,0 +1,104 @@
+package io.mqdb.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code bin/mqdb} command line from the built tarball: help, exit codes, config checking, plugins. */
+class CliIT {
+    @TempDir
+    static Path dir;
+    private static Path home;
+
+    @BeforeAll
+    static void unpack() throws Exception {
+        home = Tarball.unpacked(dir.resolve("dist"));
+    }
+
+    private record Result(int exit, String out, String err) {
+    }
+
+    private static Result mqdb(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(home.resolve("bin/mqdb").toString());
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Path err = Files.createTempFile(dir, "err", ".txt");
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile())
+                .redirectError(err.toFile()).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void helpIsAvailableForEveryCommand() throws Exception {
+        Result r = mqdb("--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("run", "check-config", "plugins", "demo");
+        for (String c : List.of("run", "check-config", "plugins", "demo")) {
+            assertThat(mqdb(c, "--help").exit()).as(c + " --help").isZero();
+        }
+    }
+
+    @Test
+    void usageErrorsExitWithTwo() throws Exception {
+        assertThat(mqdb().exit()).isEqualTo(2);
+        assertThat(mqdb("run").exit()).isEqualTo(2);
+        assertThat(mqdb("no-such-command").exit()).isEqualTo(2);
+    }
+
+    @Test
+    void pluginsListsTheAdaptersOfThePluginsFolder() throws Exception {
+        Result r = mqdb("plugins", "-v");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("mapdb", "jdbc", "redis", home.resolve("plugins").toString(), "file");
+    }
+
+    @Test
+    void theShippedConfigIsValid() throws Exception {
+        Result r = mqdb("check-config", home.resolve("conf/mqdb.yaml").toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("OK");
+    }
+
+    @Test
+    void aConfigWithATypoAnUnknownTypeAndABadChannelGetsOneMessagePerProblem() throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, """
+                node:
+                  name: node-a
+                stores:
+                  local:
+                    type: mapdb
+                  cache:
+                    type: memcache
+                channels:
+                  - name: shop:orders
+                    store: local
+                    pubish: true
+                  - name: orders
+                    store: local
+                    subscribe: true
+                """);
+        Result r = mqdb("check-config", bad.toString());
+        System.out.println(r.err());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("3 problems in " + bad)
+                .contains("bad.yaml:7: stores.cache.type: unknown store type \"memcache\"; installed types: jdbc, "
+                        + "mapdb, redis")
+                .contains("bad.yaml:11: channels[0].pubish: unknown key \"pubish\"")
+                .contains("did you mean \"publish\"?")
+                .contains("bad.yaml:12: channels[1].name: expected schema:table, got \"orders\"");
+        assertThat(mqdb("run", "--config", bad.toString()).exit()).isEqualTo(2);
+    }
+}
