@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param publish whether the node publishes the table's local changes
  * @param subscribe whether the node applies the changes other nodes publish; at least one of the two is true
  * @param batchSize the most changes written to the store or published in one batch, 1 to 100000; default 500
- * @param flushInterval how long a batch may wait to fill up; default 20 ms
+ * @param flushInterval how long a subscriber waits for more messages to fill a batch; default 0 (apply at once)
  * @param location where the channel is written: the line of its entry, key {@code channels[i]}
  */
 public record ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,

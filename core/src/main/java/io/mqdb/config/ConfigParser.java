@@ -56,7 +56,7 @@ final class ConfigParser {
     static final int DEFAULT_MAX_INFLIGHT = 1000;
     static final int DEFAULT_BATCH_SIZE = 500;
     static final int MAX_BATCH_SIZE = 100_000;
-    static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofMillis(20);
+    static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ZERO;
 
     private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Pattern STORE_NAME = Pattern.compile("[A-Za-z0-9_-]+");

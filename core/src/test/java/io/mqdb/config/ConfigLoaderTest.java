@@ -75,7 +75,7 @@ class ConfigLoaderTest {
                 new ChannelConfig(TableId.parse("shop:orders"), "local", true, true, 1000, Duration.ofMillis(50),
                         new Location(file, 40, "channels[0]")),
                 new ChannelConfig(TableId.parse("shop:customers"), "warehouse", false, true, 500,
-                        Duration.ofMillis(20), new Location(file, 46, "channels[1]")));
+                        Duration.ZERO, new Location(file, 46, "channels[1]")));
 
         assertThat(c.toString()).doesNotContain("mqtt-secret", "db-secret", "changeit");
     }
@@ -102,7 +102,7 @@ class ConfigLoaderTest {
         assertThat(ch.publish()).isTrue();
         assertThat(ch.subscribe()).isFalse();
         assertThat(ch.batchSize()).isEqualTo(500);
-        assertThat(ch.flushInterval()).isEqualTo(Duration.ofMillis(20));
+        assertThat(ch.flushInterval()).isEqualTo(Duration.ZERO);
     }
 
     @Test
