@@ -16,5 +16,11 @@ public enum StoreLimit {
      * The store cannot declare a value (non-key) column NOT NULL, so {@link TableAccess#describe} reports every value
      * column nullable (Cassandra, Redis).
      */
-    NOT_NULL_VALUE_COLUMNS
+    NOT_NULL_VALUE_COLUMNS,
+    /**
+     * The capture records which keys changed, not the rows: a captured upsert carries the row as it is when
+     * {@link ChangeCapture#poll} reads it, and several changes of one key read by one poll come as one change. The
+     * last change reported for a key still carries its final state (JDBC trigger capture).
+     */
+    CAPTURE_READS_ROWS_WHEN_POLLED
 }

@@ -18,6 +18,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -292,8 +293,16 @@ public final class JdbcStore implements Store {
             return;
         }
         try (PreparedStatement ps = c.prepareStatement(sql.get())) {
+            // PostgreSQL's driver rewrites a batch into one multi-row INSERT ... ON CONFLICT, which refuses to touch a
+            // row twice: a key seen again in the group first sends the batch so far.
+            Set<Key> batched = new HashSet<>();
             for (Mutation m : group) {
                 Row row = ((Mutation.Upsert) m).row();
+                if (!batched.add(table.schema().keyOf(row))) {
+                    ps.executeBatch();
+                    batched.clear();
+                    batched.add(table.schema().keyOf(row));
+                }
                 int i = 1;
                 for (Column col : columns) {
                     dialect.bind(ps, i++, col, table.sqlType(col.name()), row.get(col.name()));

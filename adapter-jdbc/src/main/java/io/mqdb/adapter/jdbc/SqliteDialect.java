@@ -238,7 +238,13 @@ final class SqliteDialect extends Dialect {
 
         @Override
         public void beginReplicated(Connection c) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO \"mqdb_origin\" (origin) VALUES ('replicated')")) {
+            // Created here too: a replicated write may come before any table was enabled for capture.
+            try (PreparedStatement create = c.prepareStatement(
+                    "CREATE TABLE IF NOT EXISTS \"mqdb_origin\" (origin TEXT)")) {
+                create.execute();
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO \"mqdb_origin\" (origin) VALUES ('replicated')")) {
                 ps.execute();
             }
         }

@@ -1,12 +1,14 @@
 package io.mqdb.adapter.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mqdb.spi.CapturePosition;
 import io.mqdb.spi.CapturedChange;
 import io.mqdb.spi.ChangeCapture;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.ColumnType;
+import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.Store;
 import io.mqdb.spi.TableId;
 import io.mqdb.spi.TableSchema;
@@ -37,7 +39,11 @@ class H2StoreIT extends JdbcStoreITBase {
     }
 
     String url() {
-        return "jdbc:h2:file:" + dir.resolve("db") + ";DB_CLOSE_DELAY=0";
+        return url(dir);
+    }
+
+    static String url(Path folder) {
+        return "jdbc:h2:file:" + folder.resolve("db") + ";DB_CLOSE_DELAY=0";
     }
 
     @Override
@@ -62,14 +68,18 @@ class H2StoreIT extends JdbcStoreITBase {
         return "\"" + id.schema() + "\".\"" + id.table() + "\"";
     }
 
-    @Override
-    protected boolean triggerCapture() {
-        return false;
+    @Test
+    void triggerCaptureIsRefusedWithAClearMessage() {
+        assertThatThrownBy(() -> openStore(Map.of("capture", "trigger")))
+                .isInstanceOf(MqdbException.class)
+                .hasMessageContaining("stores.test.capture")
+                .hasMessageContaining("has no trigger capture")
+                .hasMessageContaining("capture: poll or none");
     }
 
-    @Override
-    protected int remainingTriggers() {
-        return 0;
+    @Test
+    void theDefaultCaptureOnH2IsNone() {
+        assertThat(track(openStore()).capture()).isEmpty();
     }
 
     @Test

@@ -10,7 +10,7 @@ import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
 
-class MariaDbStoreIT extends JdbcStoreITBase {
+class MariaDbStoreIT extends TriggerCaptureITBase {
     static String url(String db) {
         return MariaDbServer.shared().createDatabase(db);
     }

@@ -10,9 +10,13 @@ import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
 
-class PostgresStoreIT extends JdbcStoreITBase {
+class PostgresStoreIT extends TriggerCaptureITBase {
     static String url() {
-        return PostgresServer.shared().createDatabase("mqdb_it");
+        return url("mqdb_it");
+    }
+
+    static String url(String database) {
+        return PostgresServer.shared().createDatabase(database);
     }
 
     static Store open(String url, Map<String, Object> extra) {

@@ -13,7 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-class SqliteStoreIT extends JdbcStoreITBase {
+class SqliteStoreIT extends TriggerCaptureITBase {
     static Path dir;
 
     @BeforeAll
@@ -27,7 +27,11 @@ class SqliteStoreIT extends JdbcStoreITBase {
     }
 
     String url() {
-        return "jdbc:sqlite:" + dir.resolve("db.sqlite");
+        return url(dir);
+    }
+
+    static String url(Path folder) {
+        return "jdbc:sqlite:" + folder.resolve("db.sqlite");
     }
 
     @Override
