@@ -92,27 +92,28 @@ final class DemoCommand implements Callable<Integer> {
         Files.writeString(legacyConf, """
                 # node "legacy": captures the SQLite database with triggers and publishes main:orders
                 node: { name: legacy, data-dir: legacy-data }
-                broker: { embedded: { port: %d } }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
                 stores:
                   legacy: { type: jdbc, url: "%s" }
                 channels:
                   - { name: %s, store: legacy, publish: true }
                 """.formatted(port, url, CHANNEL));
         Files.writeString(mirrorConf, """
-                # node "mirror": applies main:orders to its own MapDB store
+                # node "mirror": runs the embedded broker and applies main:orders to its own MapDB store
                 node: { name: mirror, data-dir: mirror-data }
-                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                broker: { embedded: { port: %d } }
                 stores:
                   local: { type: mapdb }
                 channels:
                   - { name: %s, store: local, subscribe: true }
                 """.formatted(port, CHANNEL));
         out.printf("mqdb demo in %s%n  legacy SQLite database: %s (table orders)%n"
-                + "  node legacy (embedded broker on 127.0.0.1:%d) -> node mirror (MapDB)%n", work, legacy, port);
+                + "  node legacy -> node mirror (MapDB, embedded broker on 127.0.0.1:%d)%n", work, legacy, port);
         out.flush();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop = true));
-        try (MqdbNode source = MqdbNode.start(ConfigLoader.load(legacyConf, StoreSet.checker(plugins)), plugins);
-             MqdbNode mirror = MqdbNode.start(ConfigLoader.load(mirrorConf, StoreSet.checker(plugins)), plugins);
+        // The subscriber starts first: the broker queues the initial load only for sessions that exist.
+        try (MqdbNode mirror = MqdbNode.start(ConfigLoader.load(mirrorConf, StoreSet.checker(plugins)), plugins);
+             MqdbNode source = MqdbNode.start(ConfigLoader.load(legacyConf, StoreSet.checker(plugins)), plugins);
              Connection app = sqlite.connect(url, new Properties())) {
             LocalTable copy = mirror.table(CHANNEL);
             long start = System.nanoTime();
@@ -138,13 +139,14 @@ final class DemoCommand implements Callable<Integer> {
             long followEnd = followSeconds == 0 ? Long.MAX_VALUE : System.nanoTime() + followSeconds * 1_000_000_000L;
             long changes = 0;
             long last = -1;
+            int ticks = 0;
             while (!stop && System.nanoTime() < followEnd) {
                 if (writer) {
                     changes += legacyApplicationWrites(app);
                 }
                 Thread.sleep(500);
                 long now = copy.count();
-                if (now != last) {
+                if (now != last || ++ticks % 4 == 0) {
                     out.printf("  legacy.db: %,d rows, mirror: %,d rows%s%n", count(app), now,
                             writer ? " (" + changes + " changes made by the simulated legacy application)" : "");
                     out.flush();

@@ -51,6 +51,17 @@ class CliIT {
     }
 
     @Test
+    void theDemoSyncsALegacySqliteDatabaseIntoMapDbAndFollowsItsChanges() throws Exception {
+        Result r = mqdb("demo", "--rows", "3000", "--follow", "3", "--dir", dir.resolve("demo").toString());
+        System.out.println(r.out());
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("created legacy.db with 3,000 sample orders")
+                .contains("synced: mirror holds all 3,000 rows of legacy.db, identical")
+                .contains("changes made by the simulated legacy application")
+                .containsPattern("identical: legacy.db [0-9,]+ rows, mirror [0-9,]+ rows");
+    }
+
+    @Test
     void usageErrorsExitWithTwo() throws Exception {
         assertThat(mqdb().exit()).isEqualTo(2);
         assertThat(mqdb("run").exit()).isEqualTo(2);
