@@ -7,6 +7,7 @@ import io.mqdb.spi.Bytes;
 import io.mqdb.spi.CapturePosition;
 import io.mqdb.spi.CapturedChange;
 import io.mqdb.spi.ChangeCapture;
+import io.mqdb.spi.CaptureInstallation;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.ColumnType;
 import io.mqdb.spi.InvalidDataException;
@@ -373,8 +374,11 @@ abstract class JdbcStoreITBase {
         Store store = track(openStore(Map.of("changelog-table", "mqdb_cl_uninstall")));
         TableId id = capturedTable(store, "uninst");
         sql("INSERT INTO " + sqlName(id) + " (id, name) VALUES (1, 'x')");
-        List<String> done = JdbcUninstaller.uninstall(store);
-        assertThat(done).anyMatch(s -> s.contains("mqdb_cl_uninstall"));
+        CaptureInstallation installation = (CaptureInstallation) store;
+        assertThat(installation.installed()).anyMatch(s -> s.contains("mqdb_cl_uninstall"))
+                .anyMatch(s -> s.startsWith("trigger "));
+        installation.uninstall();
+        assertThat(installation.installed()).isEmpty();
         sql("INSERT INTO " + sqlName(id) + " (id, name) VALUES (2, 'y')"); // no trigger left to fail
         assertThatThrownBy(() -> sql("SELECT COUNT(*) FROM mqdb_cl_uninstall")).isInstanceOf(SQLException.class);
         assertThat(remainingTriggers()).isZero();
