@@ -1,6 +1,7 @@
 package io.mqdb.adapter.jdbc;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.mqdb.spi.CaptureInstallation;
 import io.mqdb.spi.ChangeCapture;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.InvalidDataException;
@@ -30,8 +31,12 @@ import org.jdbi.v3.core.Jdbi;
 /**
  * A SQL database reached through JDBC: a HikariCP pool, JDBI handles, and a {@link Dialect} for what differs between
  * databases. Thread-safe; every call borrows a connection for its duration.
+ *
+ * <p>As a {@link CaptureInstallation} it lists and removes the triggers, functions and change log of trigger capture
+ * (for {@code mqdb uninstall}), whatever its {@code capture} setting is now; on H2 and generic databases, which have
+ * no trigger capture, nothing.
  */
-public final class JdbcStore implements Store {
+public final class JdbcStore implements Store, CaptureInstallation {
     private final Dialect dialect;
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
@@ -40,16 +45,18 @@ public final class JdbcStore implements Store {
     private final Map<TableId, JdbcTable> tables = new ConcurrentHashMap<>();
     private volatile ChangeCapture capture;
     private final boolean markReplicated;
+    private final String changelogName;
     private volatile boolean closed;
 
     JdbcStore(Dialect dialect, HikariDataSource dataSource, Map<String, String> schemaMap, String target,
-              boolean markReplicated) {
+              boolean markReplicated, String changelogName) {
         this.dialect = dialect;
         this.dataSource = dataSource;
         this.jdbi = Jdbi.create(dataSource);
         this.schemaMap = Map.copyOf(schemaMap);
         this.target = target;
         this.markReplicated = markReplicated;
+        this.changelogName = changelogName;
     }
 
     void setCapture(ChangeCapture capture) {
@@ -497,6 +504,30 @@ public final class JdbcStore implements Store {
             }
             return null;
         });
+    }
+
+    // ------------------------------------------------------------------ uninstall
+
+    private List<TriggerSupport.Installed> installedObjects() {
+        Optional<TriggerSupport> triggers = dialect.triggers();
+        if (triggers.isEmpty()) {
+            return List.of();
+        }
+        return withConnection("list what capture installed", c -> triggers.get().installed(c,
+                triggers.get().changelog(c, changelogName)));
+    }
+
+    @Override
+    public List<String> installed() {
+        return installedObjects().stream().map(TriggerSupport.Installed::what).toList();
+    }
+
+    @Override
+    public void uninstall() {
+        List<String> drops = installedObjects().stream().map(TriggerSupport.Installed::drop).toList();
+        if (!drops.isEmpty()) {
+            execute("uninstall capture", drops);
+        }
     }
 
     @Override

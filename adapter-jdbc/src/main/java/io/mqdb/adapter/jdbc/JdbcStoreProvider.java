@@ -92,7 +92,8 @@ public final class JdbcStoreProvider implements StoreProvider {
         boolean defaulted = config.where("capture").endsWith("(default)");
         Optional<TriggerSupport> triggers = dialect.triggers();
         JdbcStore store = new JdbcStore(dialect, ds, config.map("schema-map"), target,
-                capture.equals("trigger") && triggers.isPresent());
+                capture.equals("trigger") && triggers.isPresent(),
+                config.string("changelog-table").orElse("mqdb_changelog"));
         switch (capture) {
             case "trigger" -> {
                 if (triggers.isPresent()) {

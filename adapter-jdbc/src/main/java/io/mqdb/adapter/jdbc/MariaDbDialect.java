@@ -184,19 +184,23 @@ final class MariaDbDialect extends Dialect {
         }
 
         @Override
-        public List<String> dropAll(Connection c, String cl) throws SQLException {
-            List<String> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT TRIGGER_SCHEMA, TRIGGER_NAME"
-                    + " FROM information_schema.TRIGGERS WHERE TRIGGER_NAME LIKE 'mqdb\\_t%'"
-                    + " AND ACTION_STATEMENT LIKE ?")) {
+        public List<Installed> installed(Connection c, String cl) throws SQLException {
+            List<Installed> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT TRIGGER_SCHEMA, TRIGGER_NAME,"
+                    + " EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS"
+                    + " WHERE TRIGGER_NAME LIKE 'mqdb\\_t%' AND ACTION_STATEMENT LIKE ? ORDER BY 3, 4, 2")) {
                 ps.setString(1, "%" + cl + "%"); // only the triggers writing to this change log
                 try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add("DROP TRIGGER IF EXISTS " + quote(rs.getString(1)) + "." + quote(rs.getString(2)));
-                }
+                    while (rs.next()) {
+                        String trigger = quote(rs.getString(1)) + "." + quote(rs.getString(2));
+                        out.add(new Installed("trigger " + trigger + " on " + quote(rs.getString(3)) + "."
+                                + quote(rs.getString(4)), "DROP TRIGGER IF EXISTS " + trigger));
+                    }
                 }
             }
-            out.add("DROP TABLE IF EXISTS " + cl);
+            if (TriggerSupport.tableExists(c, cl)) {
+                out.add(Installed.table(cl));
+            }
             return out;
         }
     }

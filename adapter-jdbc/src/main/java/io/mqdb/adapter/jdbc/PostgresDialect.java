@@ -172,25 +172,30 @@ final class PostgresDialect extends Dialect {
         }
 
         @Override
-        public List<String> dropAll(Connection c, String cl) throws SQLException {
-            List<String> out = new ArrayList<>();
+        public List<Installed> installed(Connection c, String cl) throws SQLException {
+            List<Installed> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT t.tgname, n.nspname, r.relname FROM pg_trigger t"
                     + " JOIN pg_class r ON r.oid = t.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace"
-                    + " WHERE NOT t.tgisinternal AND t.tgname LIKE 'mqdb\\_t\\_%'");
+                    + " WHERE NOT t.tgisinternal AND t.tgname LIKE 'mqdb\\_t\\_%' ORDER BY 2, 3, 1");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add("DROP TRIGGER IF EXISTS " + quote(rs.getString(1)) + " ON " + quote(rs.getString(2)) + "."
-                            + quote(rs.getString(3)));
+                    String on = quote(rs.getString(2)) + "." + quote(rs.getString(3));
+                    out.add(new Installed("trigger " + quote(rs.getString(1)) + " on " + on,
+                            "DROP TRIGGER IF EXISTS " + quote(rs.getString(1)) + " ON " + on));
                 }
             }
             try (PreparedStatement ps = c.prepareStatement("SELECT p.proname, n.nspname FROM pg_proc p"
-                    + " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname LIKE 'mqdb\\_f\\_%'");
+                    + " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname LIKE 'mqdb\\_f\\_%'"
+                    + " ORDER BY 2, 1");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add("DROP FUNCTION IF EXISTS " + quote(rs.getString(2)) + "." + quote(rs.getString(1)) + "()");
+                    String fn = quote(rs.getString(2)) + "." + quote(rs.getString(1)) + "()";
+                    out.add(new Installed("function " + fn, "DROP FUNCTION IF EXISTS " + fn));
                 }
             }
-            out.add("DROP TABLE IF EXISTS " + cl);
+            if (TriggerSupport.tableExists(c, cl)) {
+                out.add(Installed.table(cl));
+            }
             return out;
         }
     }

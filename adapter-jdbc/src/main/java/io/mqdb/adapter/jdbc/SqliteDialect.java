@@ -238,13 +238,11 @@ final class SqliteDialect extends Dialect {
 
         @Override
         public void beginReplicated(Connection c) throws SQLException {
-            // Created here too: a replicated write may come before any table was enabled for capture.
-            try (PreparedStatement create = c.prepareStatement(
-                    "CREATE TABLE IF NOT EXISTS \"mqdb_origin\" (origin TEXT)")) {
-                create.execute();
+            // a store that only subscribes never installed the change log, and with it this table
+            try (PreparedStatement ps = c.prepareStatement("CREATE TABLE IF NOT EXISTS \"mqdb_origin\" (origin TEXT)")) {
+                ps.execute();
             }
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO \"mqdb_origin\" (origin) VALUES ('replicated')")) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO \"mqdb_origin\" (origin) VALUES ('replicated')")) {
                 ps.execute();
             }
         }
@@ -257,17 +255,21 @@ final class SqliteDialect extends Dialect {
         }
 
         @Override
-        public List<String> dropAll(Connection c, String cl) throws SQLException {
-            List<String> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'mqdb\\_t%' ESCAPE '\\'");
+        public List<Installed> installed(Connection c, String cl) throws SQLException {
+            List<Installed> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT name, tbl_name FROM sqlite_master"
+                    + " WHERE type = 'trigger' AND name LIKE 'mqdb\\_t%' ESCAPE '\\' ORDER BY tbl_name, name");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add("DROP TRIGGER IF EXISTS " + quote(rs.getString(1)));
+                    out.add(new Installed("trigger " + quote(rs.getString(1)) + " on " + quote(rs.getString(2)),
+                            "DROP TRIGGER IF EXISTS " + quote(rs.getString(1))));
                 }
             }
-            out.add("DROP TABLE IF EXISTS " + cl);
-            out.add("DROP TABLE IF EXISTS \"mqdb_origin\"");
+            for (String table : List.of(cl, "\"mqdb_origin\"")) {
+                if (TriggerSupport.tableExists(c, table)) {
+                    out.add(Installed.table(table));
+                }
+            }
             return out;
         }
     }

@@ -211,7 +211,8 @@ final class TriggerCapture implements ChangeCapture {
         long id = Long.parseLong(p[2]);
         return store.withConnection("read change log", c -> {
             List<Entry> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, tbl, pk, xid::text FROM " + changelog()
+            // the text column needs its own name: a bare "xid" in ORDER BY would sort by it, as text
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, tbl, pk, xid::text AS xid_text FROM " + changelog()
                     + " WHERE (xid, id) > (CAST(CAST(? AS text) AS xid8), ?)"
                     + " AND xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid, id LIMIT ?")) {
                 ps.setString(1, Long.toString(xid));

@@ -2,6 +2,7 @@ package io.mqdb.adapter.jdbc;
 
 import io.mqdb.spi.TableId;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
 
@@ -41,6 +42,34 @@ interface TriggerSupport {
     default void endReplicated(Connection c) throws SQLException {
     }
 
-    /** @return statements dropping every capture trigger (and function) mqdb installed in this database */
-    List<String> dropAll(Connection c, String changelog) throws SQLException;
+    /**
+     * What trigger capture installed in this database and how to remove it: every capture trigger (and function)
+     * found, then the change log and helper tables that exist.
+     *
+     * @param changelog the quoted, qualified change log, as from {@link #changelog}
+     * @return the installed objects, triggers before the tables they write to
+     */
+    List<Installed> installed(Connection c, String changelog) throws SQLException;
+
+    /**
+     * One object installed by trigger capture.
+     *
+     * @param what what it is, for people: {@code trigger "mqdb_t_shop_items" on "shop"."items"}
+     * @param drop the statement removing it, idempotent ({@code IF EXISTS})
+     */
+    record Installed(String what, String drop) {
+        static Installed table(String qualified) {
+            return new Installed("table " + qualified, "DROP TABLE IF EXISTS " + qualified);
+        }
+    }
+
+    /** @return whether a table exists, by selecting nothing from it (autocommit connections only) */
+    static boolean tableExists(Connection c, String qualified) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + qualified + " WHERE 1 = 0")) {
+            ps.executeQuery().close();
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
 }

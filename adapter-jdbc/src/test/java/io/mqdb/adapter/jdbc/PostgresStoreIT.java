@@ -1,5 +1,10 @@
 package io.mqdb.adapter.jdbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mqdb.spi.CapturePosition;
+import io.mqdb.spi.CapturedChange;
+import io.mqdb.spi.ChangeCapture;
 import io.mqdb.spi.Store;
 import io.mqdb.spi.TableId;
 import io.mqdb.testing.PostgresServer;
@@ -7,8 +12,12 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class PostgresStoreIT extends TriggerCaptureITBase {
     static String url() {
@@ -45,6 +54,42 @@ class PostgresStoreIT extends TriggerCaptureITBase {
     @Override
     protected String sqlName(TableId id) {
         return "\"" + id.schema() + "\".\"" + id.table() + "\"";
+    }
+
+    /**
+     * Transaction ids are compared as numbers: a change made in transaction 999 is read before one made in 1000, also
+     * when both wait in the change log. (Sorting them as text once lost every change of the shorter ids.)
+     */
+    @Test
+    void captureOrdersChangesByTransactionIdAsNumbersAcrossADigitBoundary() throws Exception {
+        Store store = track(openStore(Map.of("changelog-table", "mqdb_cl_xid_digits")));
+        TableId id = capturedTable(store, "xid_digits");
+        ChangeCapture cap = store.capture().orElseThrow();
+        CapturePosition start = cap.current();
+        long xid;
+        try (Connection c = plainConnection(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO " + sqlName(id) + " (id, name) VALUES (1, 'before the boundary')");
+            try (ResultSet rs = st.executeQuery("SELECT pg_current_xact_id()::text::bigint")) {
+                rs.next();
+                xid = rs.getLong(1);
+            }
+            long boundary = 10;
+            while (boundary <= xid + 1) {
+                boundary *= 10;
+            }
+            // each subtransaction that writes takes a transaction id: jump to the next power of ten in one statement
+            st.execute("CREATE TEMP TABLE burn (x int)");
+            st.execute("DO $$ BEGIN FOR i IN 1.." + (boundary - xid) + " LOOP BEGIN INSERT INTO burn VALUES (i);"
+                    + " EXCEPTION WHEN others THEN NULL; END; END LOOP; END $$");
+            st.execute("INSERT INTO " + sqlName(id) + " (id, name) VALUES (2, 'after the boundary')");
+            try (ResultSet rs = st.executeQuery("SELECT max(xid)::text FROM mqdb_cl_xid_digits")) {
+                rs.next();
+                assertThat(rs.getString(1)).hasSize(Long.toString(boundary).length());
+            }
+        }
+        List<CapturedChange> got = new ArrayList<>();
+        drain(cap, start, id, got, l -> l.size() >= 2);
+        assertThat(got).extracting(c -> c.key().get(0)).containsExactly(1L, 2L);
     }
 
     @Override

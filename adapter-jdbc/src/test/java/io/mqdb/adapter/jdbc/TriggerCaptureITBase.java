@@ -3,6 +3,7 @@ package io.mqdb.adapter.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.mqdb.spi.CaptureInstallation;
 import io.mqdb.spi.CapturePosition;
 import io.mqdb.spi.CapturedChange;
 import io.mqdb.spi.ChangeCapture;
@@ -100,8 +101,11 @@ abstract class TriggerCaptureITBase extends JdbcStoreITBase {
         Store store = track(openStore(Map.of("changelog-table", "mqdb_cl_uninstall")));
         TableId id = capturedTable(store, "uninst");
         sql("INSERT INTO " + sqlName(id) + " (id, name) VALUES (1, 'x')");
-        List<String> done = JdbcUninstaller.uninstall(store);
-        assertThat(done).anyMatch(s -> s.contains("mqdb_cl_uninstall"));
+        CaptureInstallation installation = (CaptureInstallation) store;
+        assertThat(installation.installed()).anyMatch(s -> s.contains("mqdb_cl_uninstall"))
+                .anyMatch(s -> s.startsWith("trigger "));
+        installation.uninstall();
+        assertThat(installation.installed()).isEmpty();
         sql("INSERT INTO " + sqlName(id) + " (id, name) VALUES (2, 'y')"); // no trigger left to fail
         assertThatThrownBy(() -> sql("SELECT COUNT(*) FROM mqdb_cl_uninstall")).isInstanceOf(SQLException.class);
         assertThat(remainingTriggers()).isZero();

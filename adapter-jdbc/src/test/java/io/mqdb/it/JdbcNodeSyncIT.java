@@ -1,0 +1,223 @@
+package io.mqdb.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mqdb.config.ConfigLoader;
+import io.mqdb.node.LocalTable;
+import io.mqdb.node.MqdbNode;
+import io.mqdb.plugin.PluginRegistry;
+import com.google.gson.JsonParser;
+import io.mqdb.spi.Column;
+import io.mqdb.spi.Json;
+import io.mqdb.spi.Key;
+import io.mqdb.spi.Row;
+import io.mqdb.spi.TableSchema;
+import io.mqdb.testing.PostgresServer;
+import io.mqdb.testing.ServerFixture;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two nodes in one JVM, JDBC on both ends: node A publishes {@code shop:items} from PostgreSQL with trigger capture,
+ * node B (running the embedded broker) applies it to an SQLite file, creating the table. The PostgreSQL table has
+ * rows before A first starts (initial load); every later change is made by plain JDBC, as a legacy application
+ * would, and A is restarted once in the middle.
+ */
+class JdbcNodeSyncIT {
+    /** Every portable type, written by plain SQL with explicit casts so the JVM's time zone plays no part. */
+    private static final String CREATE = """
+            CREATE TABLE shop.items (id bigint PRIMARY KEY, name text, qty bigint, price numeric,
+              ratio double precision, active boolean, data bytea, at timestamp(6), day date, uid uuid, doc jsonb)""";
+    private static final String INSERT = "INSERT INTO shop.items VALUES (?, ?, ?, CAST(? AS numeric), ?, ?, ?,"
+            + " CAST(? AS timestamp), CAST(? AS date), CAST(? AS uuid), CAST(? AS jsonb))";
+
+    @TempDir
+    Path dir;
+    private final PluginRegistry plugins = PluginRegistry.load(Optional.empty(), JdbcNodeSyncIT.class.getClassLoader());
+    private final PostgresServer pg = PostgresServer.shared();
+    private final int port = ServerFixture.freePort();
+    private String pgUrl;
+    private MqdbNode a;
+    private MqdbNode b;
+
+    @AfterEach
+    void stop() {
+        if (a != null) {
+            a.close();
+        }
+        if (b != null) {
+            b.close();
+        }
+    }
+
+    @Test
+    void postgresChangesMadeByPlainJdbcReachSqliteExactlyAcrossARestart() throws Exception {
+        pgUrl = pg.createDatabase("mqdb_node_sync");
+        sql("DROP SCHEMA IF EXISTS shop CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog",
+                "CREATE SCHEMA shop", CREATE);
+        insert(1, 300); // before node A ever ran: reaches B by the initial load
+
+        b = start("b", """
+                node: { name: b, data-dir: b-data }
+                broker: { embedded: { port: %d } }
+                stores: { lite: { type: jdbc, url: "jdbc:sqlite:%s" } }
+                channels: [ { name: shop:items, store: lite, subscribe: true } ]
+                """.formatted(port, dir.resolve("b.sqlite")));
+        a = startA();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> a.metrics().snapshotRows.sum() == 300);
+        insert(301, 600);
+        await().atMost(Duration.ofSeconds(30)).until(() -> a.metrics().published.sum() > 300);
+        sql("UPDATE shop.items SET name = name || ' (renamed)', qty = qty + 1 WHERE id % 7 = 0",
+                "UPDATE shop.items SET price = NULL, doc = NULL, data = NULL WHERE id % 11 = 0",
+                "DELETE FROM shop.items WHERE id % 13 = 0",
+                "UPDATE shop.items SET id = id + 10000 WHERE id = 5"); // a key change: delete 5, insert 10005
+        a.close(); // mid-stream: the changes above are captured, some published, some not yet
+        a = null;
+        insert(601, 800);
+        sql("UPDATE shop.items SET active = NOT active, at = at + interval '1 microsecond' WHERE id % 5 = 0",
+                "DELETE FROM shop.items WHERE id BETWEEN 700 AND 709");
+        System.out.println("node a stopped while plain JDBC inserted 200 rows, updated and deleted some");
+        a = startA();
+        insert(801, 1000);
+        sql("UPDATE shop.items SET ratio = ratio * 2, uid = NULL WHERE id > 900",
+                "DELETE FROM shop.items WHERE id % 17 = 0");
+
+        long source = count();
+        LocalTable src = a.table("shop:items");
+        LocalTable dst = b.table("shop:items");
+        await().atMost(Duration.ofSeconds(45)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            assertThat(dst.schema()).isPresent();
+            assertThat(dst.count()).isEqualTo(source);
+            assertThat(comparable(all(dst))).containsExactlyElementsOf(comparable(all(src)));
+        });
+        assertSameTypes(src.schema().orElseThrow(), dst.schema().orElseThrow());
+        int checked = 0;
+        List<Row> left = all(src);
+        List<Row> right = all(dst);
+        for (int i = 0; i < left.size(); i++) {
+            for (Column c : src.schema().orElseThrow().columns()) {
+                Object x = left.get(i).get(c.name());
+                Object y = right.get(i).get(c.name());
+                assertThat(comparable(y)).as("row %d column %s", i, c.name()).isEqualTo(comparable(x));
+                assertThat(y == null ? null : y.getClass()).as("type of column %s", c.name())
+                        .isEqualTo(x == null ? null : x.getClass());
+            }
+            checked++;
+        }
+        assertThat(dst.get(Key.of(5L))).isEmpty();
+        assertThat(dst.get(Key.of(10005L))).isPresent();
+        assertThat(a.metrics().snapshotRows.sum()).isZero(); // the restarted node did not load again
+        assertThat(b.metrics().deadLetters.sum()).isZero();
+        System.out.printf("PostgreSQL -> SQLite: %d rows checked (11 columns each), mismatches = 0%n", checked);
+    }
+
+    private MqdbNode startA() throws Exception {
+        return start("a", """
+                node: { name: a, data-dir: a-data }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { pg: { type: jdbc, url: "%s", username: "%s"%s, capture: trigger, poll-interval: 50ms } }
+                channels: [ { name: shop:items, store: pg, publish: true } ]
+                """.formatted(port, pgUrl, pg.user(),
+                pg.password().isEmpty() ? "" : ", password: \"" + pg.password() + "\""));
+    }
+
+    private MqdbNode start(String name, String yaml) throws Exception {
+        Path file = dir.resolve(name + ".yaml");
+        Files.writeString(file, yaml);
+        return MqdbNode.start(ConfigLoader.load(file), plugins);
+    }
+
+    private static void assertSameTypes(TableSchema src, TableSchema dst) {
+        assertThat(dst.primaryKey()).isEqualTo(src.primaryKey());
+        assertThat(dst.columns()).extracting(Column::name, Column::type)
+                .containsExactlyElementsOf(src.columns().stream()
+                        .map(c -> org.assertj.core.groups.Tuple.tuple(c.name(), c.type())).toList());
+    }
+
+    /** Rows with JSON documents parsed: PostgreSQL's jsonb prints them with spaces, SQLite keeps the wire's text. */
+    private static List<Map<String, Object>> comparable(List<Row> rows) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Row r : rows) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            r.values().forEach((k, v) -> m.put(k, comparable(v)));
+            out.add(m);
+        }
+        return out;
+    }
+
+    private static Object comparable(Object value) {
+        return value instanceof Json j ? JsonParser.parseString(j.text()) : value;
+    }
+
+    private static List<Row> all(LocalTable t) {
+        List<Row> out = new ArrayList<>();
+        Key after = null;
+        do {
+            var page = t.scan(after, 1000);
+            out.addAll(page.rows());
+            after = page.next().orElse(null);
+        } while (after != null);
+        return out;
+    }
+
+    private Connection connect() throws SQLException {
+        return DriverManager.getConnection(pgUrl, pg.user(), pg.password());
+    }
+
+    private void sql(String... statements) throws SQLException {
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            for (String s : statements) {
+                st.execute(s);
+            }
+        }
+    }
+
+    private long count() throws SQLException {
+        try (Connection c = connect(); var rs = c.createStatement().executeQuery("SELECT count(*) FROM shop.items")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Inserts ids from..to in transactions of 50 rows, every value varied, some null. */
+    private void insert(int from, int to) throws SQLException {
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(INSERT)) {
+            c.setAutoCommit(false);
+            for (int i = from; i <= to; i++) {
+                ps.setLong(1, i);
+                ps.setString(2, i % 9 == 0 ? null : "item " + i + " \u00e9\u4e2d\ud83d\ude00 'quoted'");
+                ps.setLong(3, i * 3L - 1000);
+                ps.setString(4, i % 4 == 0 ? i + ".50" : i % 4 == 1 ? "-" + i + ".000100" : "1" + i);
+                ps.setDouble(5, i / 3.0);
+                ps.setBoolean(6, i % 2 == 0);
+                ps.setBytes(7, new byte[] {(byte) i, 0, (byte) 0xff, (byte) (i >> 8)});
+                ps.setString(8, "2024-0" + (1 + i % 9) + "-1" + (i % 10) + " 1" + (i % 10) + ":0" + (i % 10) + ":00."
+                        + String.format("%06d", i * 37 % 1_000_000));
+                ps.setString(9, (1990 + i % 40) + "-12-3" + (i % 2));
+                ps.setString(10, String.format("00000000-0000-4000-8000-%012d", i));
+                ps.setString(11, "{\"n\": " + i + ", \"tags\": [\"a\", \"b\"], \"s\": \"x\\\"y\"}");
+                ps.addBatch();
+                if (i % 50 == 0 || i == to) {
+                    ps.executeBatch();
+                    c.commit();
+                }
+            }
+        }
+    }
+}
