@@ -138,7 +138,7 @@ final class ChannelPublisher implements AutoCloseable {
                 currentPosition = position;
                 ctx.state().capturePosition(storeName, position.token());
                 ctx.state().save();
-                capture.acknowledge(position);
+                acknowledge(position);
             }
         } catch (InterruptedException | StopSignal e) {
             Thread.currentThread().interrupt();
@@ -151,6 +151,27 @@ final class ChannelPublisher implements AutoCloseable {
 
     /** The position after the last change published; touched only by the capture thread. */
     private CapturePosition currentPosition;
+
+    /** When the last failed acknowledgement was logged, to log at most one a minute. */
+    private long lastAckWarningNanos;
+
+    /**
+     * Lets the store prune what is published. Acknowledgements are cumulative, so one that fails (a busy database) is
+     * simply made again with the next batch; it never stops capture.
+     */
+    private void acknowledge(CapturePosition position) {
+        try {
+            capture.acknowledge(position);
+        } catch (RetriableException e) {
+            ctx.metrics().retries.increment();
+            long now = System.nanoTime();
+            if (lastAckWarningNanos == 0 || now - lastAckWarningNanos > 60_000_000_000L) {
+                lastAckWarningNanos = now;
+                LOG.warn("store {}: could not prune published changes yet, will retry with the next batch: {}",
+                        storeName, e.getMessage());
+            }
+        }
+    }
 
     /** Thrown inside a retried action when the thread was interrupted. */
     private static final class StopSignal extends RuntimeException {

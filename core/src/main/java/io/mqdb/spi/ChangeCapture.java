@@ -59,7 +59,11 @@ public interface ChangeCapture {
      * Tells the store that every change up to and including {@code upTo} has been published durably, so the store
      * may prune what it kept for them. Never called with a position older than an earlier call's.
      *
+     * <p>Acknowledgements are cumulative: when this throws a {@link RetriableException} (a busy database), the
+     * runtime carries on capturing and acknowledges a later position with a later batch, which covers this one.
+     *
      * @param upTo a position returned by {@link #poll}
+     * @throws RetriableException when the store cannot prune now
      */
     void acknowledge(CapturePosition upTo);
 }
