@@ -5,8 +5,9 @@
  * {@code META-INF/services/io.mqdb.spi.StoreProvider}. The runtime finds it with {@link java.util.ServiceLoader},
  * either on the class path or in a {@code plugins/<name>/} folder loaded by its own class loader, validates the
  * store's settings against {@link io.mqdb.spi.StoreProvider#settings()}, then calls
- * {@link io.mqdb.spi.StoreProvider#open}. Optional abilities (change capture) are separate interfaces reached
- * through {@link io.mqdb.spi.Store#capture()}.
+ * {@link io.mqdb.spi.StoreProvider#open}. Optional abilities are separate interfaces: change capture is reached
+ * through {@link io.mqdb.spi.Store#capture()}, and a store that installs objects in its database for capture
+ * implements {@link io.mqdb.spi.CaptureInstallation} so {@code mqdb uninstall} can list and remove them.
  *
  * <h2>Threads</h2>
  * The runtime owns every thread. It calls a {@link io.mqdb.spi.Store} from several threads at once: one apply
