@@ -193,6 +193,7 @@ final class PollingCapture implements ChangeCapture {
         long cur = fresh ? (rows.isEmpty() ? Long.MIN_VALUE : (Long) rows.get(0).get(spec.column()) - 1)
                 : state.watermark;
         boolean blocked = false;
+        int published = 0;
         for (Row r : rows) {
             long v = (Long) r.get(spec.column());
             long since = seen.computeIfAbsent(v, x -> now);
@@ -210,12 +211,18 @@ final class PollingCapture implements ChangeCapture {
             if (!already) {
                 pos.put(id, state);
                 out.add(new CapturedChange(id, Op.UPSERT, t.schema().keyOf(r), r, pos.encode()));
+                published++;
                 if (out.size() >= maxChanges) {
                     break;
                 }
             }
         }
         seen.headMap(cur, true).clear();
+        if (published > 0 && out.size() < maxChanges) {
+            // only values published before followed the last change: its position may move the watermark past them
+            CapturedChange last = out.remove(out.size() - 1);
+            out.add(new CapturedChange(id, Op.UPSERT, last.key(), last.row(), pos.encode()));
+        }
     }
 
     private void pollTimestamp(TableId id, JdbcTable t, PollPosition pos, int maxChanges, List<CapturedChange> out) {
