@@ -1,5 +1,6 @@
 package io.mqdb.adapter.jdbc;
 
+import io.mqdb.spi.Bytes;
 import io.mqdb.spi.CapturePosition;
 import io.mqdb.spi.Key;
 import io.mqdb.spi.MqdbException;
@@ -179,7 +180,7 @@ final class PollPosition {
     static String keyHash(Key key) {
         StringBuilder sb = new StringBuilder();
         for (Object v : key.values()) {
-            sb.append(v instanceof io.mqdb.spi.Bytes b ? HexFormat.of().formatHex(b.toArray()) : String.valueOf(v))
+            sb.append(v instanceof Bytes b ? HexFormat.of().formatHex(b.toArray()) : String.valueOf(v))
                     .append('\u0000');
         }
         try {

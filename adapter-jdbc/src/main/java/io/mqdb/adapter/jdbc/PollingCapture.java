@@ -10,8 +10,10 @@ import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.Op;
 import io.mqdb.spi.Row;
 import io.mqdb.spi.TableId;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -256,8 +258,8 @@ final class PollingCapture implements ChangeCapture {
     }
 
     /** Rows with the polled column above {@code from} (all non-null when null), ordered by (column, key). */
-    private List<Row> readRows(java.sql.Connection c, JdbcTable t, Spec spec, Object from, int limit)
-            throws java.sql.SQLException {
+    private List<Row> readRows(Connection c, JdbcTable t, Spec spec, Object from, int limit)
+            throws SQLException {
         Column column = t.schema().column(spec.column()).orElseThrow();
         String col = store.dialect().quote(spec.column());
         String sql = "SELECT " + store.dialect().columnList(t.columns()) + " FROM " + t.sqlName() + " WHERE " + col
