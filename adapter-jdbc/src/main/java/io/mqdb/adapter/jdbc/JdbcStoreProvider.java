@@ -26,7 +26,7 @@ public final class JdbcStoreProvider implements StoreProvider {
     static final Setting DIALECT = Setting.optional("dialect", SettingType.STRING, null,
             "postgresql, mariadb, mysql, h2, sqlite or generic; detected from the url when absent");
     static final Setting CAPTURE = Setting.optional("capture", SettingType.STRING, "trigger",
-            "trigger (change-log triggers), poll (read-only, incrementing column) or none");
+            "trigger (change-log triggers), poll (read-only, incrementing or timestamp column) or none");
     static final Setting POOL_SIZE = Setting.optional("pool-size", SettingType.INT, 4,
             "maximum number of pooled connections");
     static final Setting CONNECTION_TIMEOUT = Setting.optional("connection-timeout", SettingType.DURATION,
@@ -38,9 +38,12 @@ public final class JdbcStoreProvider implements StoreProvider {
     static final Setting POLL_INTERVAL = Setting.optional("poll-interval", SettingType.DURATION,
             Duration.ofMillis(200), "how often capture looks for new changes while waiting");
     static final Setting GAP_TIMEOUT = Setting.optional("gap-timeout", SettingType.DURATION, Duration.ofSeconds(5),
-            "how long a missing change-log id holds back capture before it counts as rolled back (not PostgreSQL)");
+            "how long a missing change-log id (not PostgreSQL) or incrementing value (capture: poll) holds back"
+                    + " capture before it counts as rolled back");
     static final Setting POLL_COLUMNS = Setting.optional("poll-columns", SettingType.MAP, null,
-            "capture: poll only; schema:table to incrementing:<column>");
+            "capture: poll only; schema:table to incrementing:<column> or timestamp:<column>");
+    static final Setting POLL_LOOKBACK = Setting.optional("poll-lookback", SettingType.DURATION,
+            Duration.ofSeconds(5), "capture: poll, timestamp mode: how far below the newest value each poll re-reads");
 
     @Override
     public String type() {
@@ -50,7 +53,7 @@ public final class JdbcStoreProvider implements StoreProvider {
     @Override
     public List<Setting> settings() {
         return List.of(URL, USERNAME, PASSWORD, DIALECT, CAPTURE, POOL_SIZE, CONNECTION_TIMEOUT, SCHEMA_MAP,
-                CHANGELOG_TABLE, POLL_INTERVAL, GAP_TIMEOUT, POLL_COLUMNS);
+                CHANGELOG_TABLE, POLL_INTERVAL, GAP_TIMEOUT, POLL_COLUMNS, POLL_LOOKBACK);
     }
 
     @Override
@@ -107,7 +110,8 @@ public final class JdbcStoreProvider implements StoreProvider {
                 }
             }
             case "poll" -> store.setCapture(new PollingCapture(store, config.map("poll-columns"),
-                    config.duration("poll-interval")));
+                    config.duration("poll-interval"), config.duration("gap-timeout"),
+                    config.duration("poll-lookback")));
             default -> {
             }
         }
