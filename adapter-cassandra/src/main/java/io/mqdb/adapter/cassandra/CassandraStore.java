@@ -1,10 +1,12 @@
 package io.mqdb.adapter.cassandra;
 
+import com.datastax.oss.driver.api.core.AllNodesFailedException;
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlIdentifier;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.CqlSessionBuilder;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import com.datastax.oss.driver.api.core.auth.AuthenticationException;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
@@ -146,6 +148,15 @@ final class CassandraStore implements Store {
         CqlSession session;
         try {
             session = builder.build();
+        } catch (AllNodesFailedException e) {
+            boolean refused = e.getAllErrors().values().stream().flatMap(List::stream)
+                    .anyMatch(x -> x instanceof AuthenticationException);
+            if (refused) {
+                throw new MqdbException(target + ": authentication refused; check "
+                        + config.where(CassandraSettings.USERNAME) + " and " + config.where(CassandraSettings.PASSWORD),
+                        e);
+            }
+            throw Errors.translate(target + ": cannot connect", e);
         } catch (RuntimeException e) {
             throw Errors.translate(target + ": cannot connect", e);
         }
@@ -536,20 +547,23 @@ final class CassandraStore implements Store {
             return new ScanPage(List.of(), Optional.empty());
         }
         CqlTable t = loaded.get();
-        List<Row> rows = new ArrayList<>(limit + 1);
+        // One row more than asked tells whether the table goes on; the driver fetches pages of at most 5,000.
+        int wanted = limit == Integer.MAX_VALUE ? limit : limit + 1;
+        int pageSize = Math.min(wanted, 5_000);
+        List<Row> rows = new ArrayList<>(Math.min(wanted, 1_024));
         String what = "scan " + table;
         if (after == null) {
-            collect(t, execute(t.scanAll(session, limit + 1).setConsistencyLevel(readConsistency).build(), what)
-                    .iterator(), rows, limit + 1, null);
+            collect(t, execute(t.scanAll(session, pageSize).setConsistencyLevel(readConsistency).build(), what)
+                    .iterator(), rows, wanted, null);
         } else {
             Key a = t.schema().validate(after);
             if (!t.clustering().isEmpty()) {
-                collect(t, execute(t.scanPartitionAfter(session, a, limit + 1).setConsistencyLevel(readConsistency)
-                        .build(), what).iterator(), rows, limit + 1, null);
+                collect(t, execute(t.scanPartitionAfter(session, a, pageSize).setConsistencyLevel(readConsistency)
+                        .build(), what).iterator(), rows, wanted, null);
             }
-            if (rows.size() <= limit) {
-                collect(t, execute(t.scanFrom(session, a, limit + 1).setConsistencyLevel(readConsistency).build(),
-                        what).iterator(), rows, limit + 1, a);
+            if (rows.size() < wanted) {
+                collect(t, execute(t.scanFrom(session, a, pageSize).setConsistencyLevel(readConsistency).build(),
+                        what).iterator(), rows, wanted, a);
             }
         }
         if (rows.size() > limit) {
