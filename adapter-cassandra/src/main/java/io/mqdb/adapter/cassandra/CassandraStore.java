@@ -370,8 +370,16 @@ final class CassandraStore implements Store {
             cql.append(", ").append(id(c));
         }
         cql.append("))");
-        // The catalog first: a table visible without its catalog entry would be described with CQL's types.
-        catalog.write(schema, this::execute);
+        // The catalog first: a table visible without its catalog entry would be described with CQL's types. Another
+        // node creating the same table at the same moment may have written its entry: keep its columns too.
+        TableSchema recorded = schema;
+        Optional<TableSchema> prior = catalog.read(table, this::execute);
+        if (prior.isPresent() && prior.get().primaryKey().equals(schema.primaryKey())) {
+            List<Column> union = new ArrayList<>(prior.get().columns());
+            union.addAll(prior.get().missingColumns(schema));
+            recorded = new TableSchema(table, union, schema.primaryKey());
+        }
+        catalog.write(recorded, this::execute);
         ddl(cql.toString(), "create " + table);
     }
 
