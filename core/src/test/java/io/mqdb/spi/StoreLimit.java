@@ -22,5 +22,11 @@ public enum StoreLimit {
      * {@link ChangeCapture#poll} reads it, and several changes of one key read by one poll come as one change. The
      * last change reported for a key still carries its final state (JDBC trigger capture).
      */
-    CAPTURE_READS_ROWS_WHEN_POLLED
+    CAPTURE_READS_ROWS_WHEN_POLLED,
+    /**
+     * {@link TableAccess#scan} returns rows in an order of the store's own, not key order (Cassandra: token order,
+     * the hash of the partition key). Every row still comes exactly once, each page's {@code next} is the key of its
+     * last row, and a scan after a key returns the rows that follow that key in the store's order.
+     */
+    SCAN_IN_STORE_ORDER
 }

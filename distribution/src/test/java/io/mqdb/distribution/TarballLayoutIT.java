@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TarballLayoutIT {
 
-    private static final List<String> ADAPTERS = List.of("mapdb", "jdbc", "redis");
+    private static final List<String> ADAPTERS = List.of("mapdb", "jdbc", "redis", "cassandra");
 
     private static final String VERSION = System.getProperty("mqdb.version", "0.1.0-SNAPSHOT");
     private static final String ROOT = "mqdb-" + VERSION + "/";
