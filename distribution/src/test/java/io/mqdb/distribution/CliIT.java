@@ -72,7 +72,7 @@ class CliIT {
     void pluginsListsTheAdaptersOfThePluginsFolder() throws Exception {
         Result r = mqdb("plugins", "-v");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("mapdb", "jdbc", "redis", home.resolve("plugins").toString(), "file");
+        assertThat(r.out()).contains("mapdb", "jdbc", "redis", "cassandra", home.resolve("plugins").toString(), "file");
     }
 
     @Test
@@ -105,8 +105,8 @@ class CliIT {
         System.out.println(r.err());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("3 problems in " + bad)
-                .contains("bad.yaml:7: stores.cache.type: unknown store type \"memcache\"; installed types: jdbc, "
-                        + "mapdb, redis")
+                .contains("bad.yaml:7: stores.cache.type: unknown store type \"memcache\"; installed types: "
+                        + "cassandra, jdbc, mapdb, redis")
                 .contains("bad.yaml:11: channels[0].pubish: unknown key \"pubish\"")
                 .contains("did you mean \"publish\"?")
                 .contains("bad.yaml:12: channels[1].name: expected schema:table, got \"orders\"");
