@@ -10,6 +10,7 @@ import io.mqdb.spi.ChangeCapture;
 import io.mqdb.spi.ChangeEvent;
 import io.mqdb.spi.Key;
 import io.mqdb.spi.MqdbException;
+import io.mqdb.spi.Mutation;
 import io.mqdb.spi.Op;
 import io.mqdb.spi.RetriableException;
 import io.mqdb.spi.Row;
@@ -25,6 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -36,7 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes the changes of one store's published tables: first the initial load of every table not loaded before,
- * then, forever, the changes its {@link ChangeCapture} reports, in order, in batches of at most the channel's
+ * then, forever, the changes its {@link ChangeCapture} reports (or, for a store without capture, the writes made
+ * through mqdb's embedding API, handed in by {@link LocalTable}), in order, in batches of at most the channel's
  * {@code batch-size} events per MQTT message.
  *
  * <p>A batch's capture position is saved in the {@link NodeState} and acknowledged to the store only after the
@@ -111,9 +115,36 @@ final class ChannelPublisher implements AutoCloseable {
         return enableRequests.computeIfAbsent(table, t -> new CompletableFuture<>());
     }
 
+    /** @return whether the store captures its own changes; if not, local writes are handed in by {@link LocalTable} */
+    boolean capturesItself() {
+        return capture != null;
+    }
+
+    /**
+     * Hands in writes made through mqdb's own write path (the embedding API) to a store that cannot capture its own
+     * changes, after the store committed them; they are published in order. Blocks when the publisher is behind.
+     *
+     * @param table a published table of this store
+     * @param batch the committed writes
+     * @throws InterruptedException when interrupted while waiting for room
+     */
+    void submitLocal(TableId table, List<Mutation> batch) throws InterruptedException {
+        direct.put(new LocalWrites(table, List.copyOf(batch)));
+    }
+
+    /** Writes handed in by {@link #submitLocal}. */
+    private record LocalWrites(TableId table, List<Mutation> batch) {
+    }
+
+    private final BlockingQueue<LocalWrites> direct = new ArrayBlockingQueue<>(64);
+
     private void run() {
         try {
             enablePending(true);
+            if (capture == null) {
+                runWithoutCapture();
+                return;
+            }
             currentPosition = Optional.ofNullable(ctx.state().capturePosition(storeName))
                     .map(CapturePosition::new).orElseGet(capture::start);
             LOG.info("store {}: capturing {} from position {}", storeName, enabled.keySet(), currentPosition);
@@ -151,6 +182,32 @@ final class ChannelPublisher implements AutoCloseable {
 
     /** The position after the last change published; touched only by the capture thread. */
     private CapturePosition currentPosition;
+
+    /** The loop for a store without change capture: publishes what the embedding API wrote through mqdb. */
+    private void runWithoutCapture() throws InterruptedException {
+        LOG.info("store {}: no change capture; publishing {} from mqdb's own writes only", storeName,
+                channels.keySet());
+        while (running) {
+            if (!pending.isEmpty()) {
+                enablePending(false);
+            }
+            LocalWrites w = direct.poll(POLL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            if (w == null || !enabled.containsKey(w.table())) {
+                continue;
+            }
+            TableSchema schema = enabled.get(w.table());
+            List<ChangeEvent> events = new ArrayList<>(w.batch().size());
+            for (Mutation m : w.batch()) {
+                if (m instanceof Mutation.Upsert u) {
+                    events.add(event(w.table(), Op.UPSERT, schema.keyOf(u.row()), u.row()));
+                } else if (m instanceof Mutation.Delete d) {
+                    events.add(event(w.table(), Op.DELETE, d.key(), null));
+                }
+            }
+            publishEvents(schema, events, channels.get(w.table()).batchSize());
+            ctx.state().save();
+        }
+    }
 
     /** When the last failed acknowledgement was logged, to log at most one a minute. */
     private long lastAckWarningNanos;
@@ -205,7 +262,9 @@ final class ChannelPublisher implements AutoCloseable {
                 pending.add(table);
                 continue;
             }
-            capture.enable(table);
+            if (capture != null) {
+                capture.enable(table);
+            }
             enabled.put(table, schema.get());
             publishSchema(schema.get());
             if (!ctx.state().snapshotDone(table.toString())) {

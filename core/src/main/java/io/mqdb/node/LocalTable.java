@@ -77,10 +77,7 @@ public final class LocalTable {
     public void upsert(List<Row> rows) {
         TableSchema s = requireSchema();
         List<Mutation> batch = rows.stream().map(r -> (Mutation) Mutation.Upsert.of(s.validate(r))).toList();
-        call(() -> {
-            store.apply(table, batch, WriteOrigin.LOCAL);
-            return null;
-        });
+        write(batch);
     }
 
     /** @param row a row holding at least every key column */
@@ -92,10 +89,7 @@ public final class LocalTable {
     public void delete(List<Key> keys) {
         TableSchema s = requireSchema();
         List<Mutation> batch = keys.stream().map(k -> (Mutation) Mutation.Delete.of(s.validate(k))).toList();
-        call(() -> {
-            store.apply(table, batch, WriteOrigin.LOCAL);
-            return null;
-        });
+        write(batch);
     }
 
     /** @param key the key of the row to delete */
@@ -124,6 +118,26 @@ public final class LocalTable {
     /** @return the number of rows */
     public long count() {
         return call(() -> store.count(table));
+    }
+
+    /**
+     * Commits a batch as a local write; a store with change capture captures it, for one without, the batch is handed
+     * to the publisher once committed.
+     */
+    private void write(List<Mutation> batch) {
+        call(() -> {
+            store.apply(table, batch, WriteOrigin.LOCAL);
+            return null;
+        });
+        if (publisher != null && !publisher.capturesItself()) {
+            try {
+                publisher.submitLocal(table, batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MqdbException(table + ": interrupted after the write was committed, before it was handed "
+                        + "to the publisher; it is stored but not published", e);
+            }
+        }
     }
 
     private TableSchema requireSchema() {

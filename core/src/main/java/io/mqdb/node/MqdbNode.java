@@ -155,9 +155,12 @@ public final class MqdbNode implements AutoCloseable {
         }
         for (Map.Entry<String, List<ChannelConfig>> e : published.entrySet()) {
             StoreSet.Opened s = stores.get(e.getKey());
-            ChangeCapture capture = s.store().capture().orElseThrow(() -> new MqdbException("store " + e.getKey()
-                    + " (type " + s.type() + ") cannot capture changes, so channels " + tables(e.getValue())
-                    + " cannot publish from it"));
+            ChangeCapture capture = s.store().capture().orElse(null);
+            if (capture == null) {
+                LOG.warn("store {} ({}) cannot capture changes: channels {} publish their initial load and the writes "
+                        + "made through mqdb's embedding API, not changes made by other clients of the store",
+                        e.getKey(), s.type(), tables(e.getValue()));
+            }
             ChannelPublisher p = new ChannelPublisher(e.getKey(), s.store(), s.loader(), capture, e.getValue(), ctx);
             publishers.put(e.getKey(), p);
             toClose.add(0, p);
