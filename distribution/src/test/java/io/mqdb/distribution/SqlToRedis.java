@@ -39,9 +39,9 @@ import redis.clients.jedis.resps.ScanResult;
  * bulk loading with COPY, SQL clients writing a stream of changes, and the comparison of PostgreSQL with Redis by the
  * documented key pattern ({@code order:{id}}) and field encoding ({@code docs/adapters/redis.md}, "Type mapping").
  */
-final class SqlToRedis {
+public final class SqlToRedis {
     /** The key pattern the tests configure for {@code shop:orders}. */
-    static final String KEY_PREFIX = "order:";
+    public static final String KEY_PREFIX = "order:";
     static final String CREATE_TABLE = """
             CREATE SCHEMA IF NOT EXISTS shop;
             CREATE TABLE shop.orders (
@@ -57,7 +57,7 @@ final class SqlToRedis {
                 note      text,
                 meta      jsonb
             )""";
-    private static final String COLUMNS = "id, customer, qty, price, paid, placed_at, ship_date, ref, score, note, meta";
+    public static final String COLUMNS = "id, customer, qty, price, paid, placed_at, ship_date, ref, score, note, meta";
     private static final LocalDateTime EPOCH = LocalDateTime.of(2024, 2, 29, 12, 0);
     private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss'Z'");
     private static final DateTimeFormatter MICROS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'");
@@ -68,7 +68,7 @@ final class SqlToRedis {
     }
 
     /** The default logback configuration logs at DEBUG (HiveMQ is chatty): keep tests at INFO. */
-    static void quietLogs() {
+    public static void quietLogs() {
         var root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(ch.qos.logback.classic.Level.INFO);
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("com.hivemq"))
@@ -78,7 +78,7 @@ final class SqlToRedis {
     }
 
     /** Drops and creates {@code shop.orders}. */
-    static void createTable(Connection c) throws SQLException {
+    public static void createTable(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute("DROP SCHEMA IF EXISTS shop CASCADE");
             st.execute("DROP TABLE IF EXISTS mqdb_changelog");
@@ -87,7 +87,7 @@ final class SqlToRedis {
     }
 
     /** Inserts rows {@code from..to} (inclusive) with COPY, in chunks of 50,000. */
-    static void copyRows(Connection c, long from, long to) throws SQLException {
+    public static void copyRows(Connection c, long from, long to) throws SQLException {
         var copy = c.unwrap(PGConnection.class).getCopyAPI();
         for (long start = from; start <= to; start += 50_000) {
             long end = Math.min(to, start + 49_999);
@@ -115,7 +115,7 @@ final class SqlToRedis {
     }
 
     /** The column values of a generated row, in {@link #COLUMNS} order; nulls for some optional columns. */
-    static Object[] values(long id, Random r) {
+    public static Object[] values(long id, Random r) {
         return new Object[] {
             id,
             "customer " + (id % 997),
