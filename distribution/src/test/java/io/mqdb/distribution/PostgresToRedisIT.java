@@ -116,6 +116,60 @@ class PostgresToRedisIT {
                 """.formatted(brokerPort, jdbcUrl, user);
     }
 
+    /**
+     * Diagnostics: a second subscriber recording every message on the channel, so that a mismatch can be traced to
+     * what was published for its key, in which order.
+     */
+    static final class WireTap implements AutoCloseable {
+        private final org.eclipse.paho.mqttv5.client.MqttClient client;
+        private final List<String> messages = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+        WireTap(int port) throws Exception {
+            client = new org.eclipse.paho.mqttv5.client.MqttClient("tcp://127.0.0.1:" + port, "wiretap",
+                    new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+            var options = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+            options.setReceiveMaximum(65535);
+            client.connect(options);
+            client.subscribe(new org.eclipse.paho.mqttv5.common.MqttSubscription[] {
+                new org.eclipse.paho.mqttv5.common.MqttSubscription("mqdb/mqdb/ch/shop/orders", 1)},
+                    new org.eclipse.paho.mqttv5.client.IMqttMessageListener[] {
+                        (topic, m) -> messages.add(new String(m.getPayload(), java.nio.charset.StandardCharsets.UTF_8))});
+        }
+
+        /** Prints, for the first mismatched keys, every message that mentions them (index, op, excerpt). */
+        void explain(SqlToRedis.Comparison cmp) {
+            if (cmp == null) {
+                return;
+            }
+            System.out.println("wire tap: " + messages.size() + " messages on the channel");
+            for (String m : cmp.mismatches().subList(0, Math.min(5, cmp.mismatches().size()))) {
+                java.util.regex.Matcher k = java.util.regex.Pattern.compile("order:(\\d+)").matcher(m);
+                if (!k.find()) {
+                    continue;
+                }
+                String id = k.group(1);
+                java.util.regex.Pattern mention = java.util.regex.Pattern.compile("\"id\":\"?" + id + "\\b");
+                synchronized (messages) {
+                    for (int i = 0; i < messages.size(); i++) {
+                        java.util.regex.Matcher hit = mention.matcher(messages.get(i));
+                        while (hit.find()) {
+                            String text = messages.get(i);
+                            int from = Math.max(0, text.lastIndexOf("{\"", Math.max(0, hit.start() - 40)) - 60);
+                            System.out.printf("  order:%s in message %d of %d: ...%s...%n", id, i, messages.size(),
+                                    text.substring(from, Math.min(text.length(), hit.end() + 200)));
+                        }
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            client.disconnect();
+            client.close();
+        }
+    }
+
     @Test
     void legacyTableAndItsChangeStreamAreMirroredInRedisFieldForField() throws Exception {
         PostgresServer pg = PostgresServer.shared();
@@ -130,6 +184,7 @@ class PostgresToRedisIT {
         PluginRegistry plugins = tarballPlugins(dir);
         int port = ServerFixture.freePort();
         redisNode = start(SqlToRedis.write(dir.resolve("redis-node.yaml"), redisNodeYaml(port, redis.uri())), plugins);
+        WireTap tap = new WireTap(port);
         long loadStart = System.nanoTime();
         pgNode = start(SqlToRedis.write(dir.resolve("pg-node.yaml"), pgNodeYaml(port, url, pg.user())), plugins);
 
@@ -151,13 +206,20 @@ class PostgresToRedisIT {
         AtomicReference<SqlToRedis.Comparison> last = new AtomicReference<>();
         try (Connection c = DriverManager.getConnection(url, pg.user(), pg.password());
              Jedis jedis = new Jedis(redis.host(), redis.port())) {
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
-                assertThat(pgNode.failure()).isEmpty();
-                assertThat(redisNode.failure()).isEmpty();
-                SqlToRedis.Comparison cmp = SqlToRedis.compareAll(c, jedis);
-                last.set(cmp);
-                assertThat(cmp.mismatches()).as(cmp.summary()).isEmpty();
-            });
+            try {
+                await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
+                    assertThat(pgNode.failure()).isEmpty();
+                    assertThat(redisNode.failure()).isEmpty();
+                    SqlToRedis.Comparison cmp = SqlToRedis.compareAll(c, jedis);
+                    last.set(cmp);
+                    assertThat(cmp.mismatches()).as(cmp.summary()).isEmpty();
+                });
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                tap.explain(last.get());
+                throw e;
+            } finally {
+                tap.close();
+            }
         }
         System.out.printf("initial load + change stream mirrored after %d ms; pg-node: %s; redis-node: %s%n",
                 (System.nanoTime() - loadStart) / 1_000_000, pgNode.metrics(), redisNode.metrics());
