@@ -170,6 +170,22 @@ class PostgresToRedisIT {
         }
     }
 
+    /** Diagnostics: the change-log entries of the first keys the second SQL client changes, and the log's size. */
+    private static String changelogSummary(String url, PostgresServer pg) {
+        try (Connection c = DriverManager.getConnection(url, pg.user(), pg.password());
+             var st = c.createStatement();
+             var rs = st.executeQuery("SELECT count(*) AS n, min(xid::text::numeric)::text AS lo, string_agg(CASE WHEN pk IN"
+                     + " ('[177]', '[997]') THEN op || pk || '@' || xid::text || '/' || id || ' ' || created::text"
+                     + " END, '; ') AS hits, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin"
+                     + " FROM mqdb_changelog")) {
+            rs.next();
+            return rs.getLong("n") + " entries, lowest xid " + rs.getString("lo") + ", xmin now "
+                    + rs.getString("xmin") + ", entries for 177/997: " + rs.getString("hits");
+        } catch (java.sql.SQLException e) {
+            return "cannot read: " + e.getMessage();
+        }
+    }
+
     @Test
     void legacyTableAndItsChangeStreamAreMirroredInRedisFieldForField() throws Exception {
         PostgresServer pg = PostgresServer.shared();
@@ -202,6 +218,7 @@ class PostgresToRedisIT {
             changes += f.get();
         }
         System.out.printf("2 SQL clients made %,d changes (inserts, updates, deletes, key changes)%n", changes);
+        String changelogEarly = changelogSummary(url, pg);
 
         AtomicReference<SqlToRedis.Comparison> last = new AtomicReference<>();
         try (Connection c = DriverManager.getConnection(url, pg.user(), pg.password());
@@ -216,6 +233,7 @@ class PostgresToRedisIT {
                 });
             } catch (org.awaitility.core.ConditionTimeoutException e) {
                 tap.explain(last.get());
+                System.out.println("change log when the SQL clients had finished: " + changelogEarly);
                 throw e;
             } finally {
                 tap.close();
