@@ -68,11 +68,17 @@ final class RedisStore implements Store {
     private final Map<TableId, TableInfo> tables = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    /** What the store knows about one table, derived once from its catalog entry. */
-    private record TableInfo(TableSchema schema, KeyPattern pattern, List<Column> keyColumns, String indexKey) {
-        static TableInfo of(TableSchema schema, KeyPattern pattern) {
+    /**
+     * What the store knows about one table, derived once from its catalog entry. {@code catalogArgs} are the
+     * {@link Catalog#CAS_SCRIPT} arguments that create the catalog entry only where it is missing.
+     */
+    private record TableInfo(TableSchema schema, KeyPattern pattern, List<Column> keyColumns, String indexKey,
+                             String catalogKey, List<String> catalogArgs) {
+        static TableInfo of(TableSchema schema, KeyPattern pattern, RedisSettings.Format format) {
             pattern.check(schema);
-            return new TableInfo(schema, pattern, schema.keyColumns(), Catalog.indexKey(schema.table()));
+            return new TableInfo(schema, pattern, schema.keyColumns(), Catalog.indexKey(schema.table()),
+                    Catalog.key(schema.table()), List.of("", Catalog.columns(schema), Catalog.primaryKey(schema),
+                            format.name().toLowerCase(java.util.Locale.ROOT), pattern.toString()));
         }
 
         String redisKey(Key key) {
@@ -110,10 +116,11 @@ final class RedisStore implements Store {
     private Optional<TableInfo> load(TableId table) {
         Map<String, String> fields = call("describe " + table, () -> jedis.hgetAll(Catalog.key(table)));
         if (fields.isEmpty()) {
-            tables.remove(table);
+            // Keep a cached entry: a server that restarted without persistence lost the catalog, and the next
+            // write restores it from the cache (see queue) instead of dead-lettering events for a "missing" table.
             return Optional.empty();
         }
-        TableInfo info = TableInfo.of(Catalog.decode(table, fields), settings.keyPattern(table));
+        TableInfo info = TableInfo.of(Catalog.decode(table, fields), settings.keyPattern(table), settings.format());
         tables.put(table, info);
         return Optional.of(info);
     }
@@ -144,7 +151,7 @@ final class RedisStore implements Store {
                 }
                 List<Column> missing = existing.missingColumns(schema);
                 if (missing.isEmpty()) {
-                    TableInfo info = TableInfo.of(existing, pattern);
+                    TableInfo info = TableInfo.of(existing, pattern, settings.format());
                     tables.put(table, info);
                     return existing;
                 }
@@ -155,7 +162,7 @@ final class RedisStore implements Store {
                 wanted = new TableSchema(table, columns, existing.primaryKey());
                 expected = fields.getOrDefault("columns", "");
             }
-            TableInfo info = TableInfo.of(wanted, pattern);
+            TableInfo info = TableInfo.of(wanted, pattern, settings.format());
             Object done = call("ensure " + table, () -> jedis.eval(Catalog.CAS_SCRIPT, List.of(catalogKey),
                     List.of(expected, Catalog.columns(wanted), Catalog.primaryKey(wanted),
                             settings.format().name().toLowerCase(java.util.Locale.ROOT), pattern.toString())));
@@ -255,6 +262,10 @@ final class RedisStore implements Store {
 
     private void queue(TableInfo info, List<Prepared> chunk, PipeliningBase p, List<Response<?>> responses,
                        List<String> labels) {
+        // Re-create the catalog entry if the server lost it (a restart without persistence, a flush): without it
+        // describe() reports no table and a new reader cannot scan the rows written from now on. A no-op otherwise.
+        responses.add(p.eval(Catalog.CAS_SCRIPT, List.of(info.catalogKey()), info.catalogArgs()));
+        labels.add(info.catalogKey());
         Map<String, Boolean> index = new LinkedHashMap<>();
         long ttlMs = settings.ttl() == null ? 0 : settings.ttl().toMillis();
         for (Prepared w : chunk) {

@@ -142,6 +142,11 @@ class RedisFaultsIT {
             assertThat(unexpected.get()).isNull();
             store.upsert(t, List.of(RedisStoreCases.order(-1, "x", 1, "1")), WriteOrigin.REPLICATED);
             assertThat(store.get(t, Key.of(-1L))).contains(RedisStoreCases.order(-1, "x", 1, "1"));
+            // the restarted server had lost the catalog; the writes since restored it for other readers
+            try (Store reader = open(Map.of(RedisSettings.URI, server.uri()))) {
+                assertThat(reader.describe(t)).contains(RedisStoreCases.orders(t));
+                assertThat(reader.get(t, Key.of(-1L))).contains(RedisStoreCases.order(-1, "x", 1, "1"));
+            }
         }
     }
 
