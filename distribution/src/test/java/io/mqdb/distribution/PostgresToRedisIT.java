@@ -73,21 +73,10 @@ class PostgresToRedisIT {
         Path home = Tarball.unpacked(dir.resolve("dist"));
         PluginRegistry plugins = PluginRegistry.load(Optional.of(home.resolve("plugins")),
                 PostgresToRedisIT.class.getClassLoader());
-        registerPluginDriver(plugins);
+        // This JVM has its own PostgreSQL driver too; the plugin uses its own (the jdbc provider names its driver class).
         return plugins;
     }
 
-    /**
-     * Works around a bug of the jdbc adapter: HikariCP is given only the URL, so it asks {@code DriverManager}, which
-     * offers a caller only drivers of its own class loader, and the plugin's PostgreSQL driver is registered only if
-     * {@code DriverManager} happened to initialise first with the plugin as context class loader. Here this JVM
-     * used {@code DriverManager} before (the test's own driver), so the plugin's driver class is initialised (it
-     * registers itself) by hand. A node started by {@code bin/mqdb} does not need this: {@code lib/} holds no driver.
-     */
-    static void registerPluginDriver(PluginRegistry plugins) throws ClassNotFoundException {
-        ClassLoader jdbc = plugins.find("jdbc").orElseThrow().provider().getClass().getClassLoader();
-        Class.forName("org.postgresql.Driver", true, jdbc);
-    }
 
     /**
      * The Redis node runs the embedded broker and starts first: a subscriber receives only what is published after

@@ -56,6 +56,23 @@ public final class JdbcStoreProvider implements StoreProvider {
                 CHANGELOG_TABLE, POLL_INTERVAL, GAP_TIMEOUT, POLL_COLUMNS, POLL_LOOKBACK);
     }
 
+    /** @return the JDBC driver class this plugin ships for the dialect; empty for the generic dialect */
+    private static java.util.Optional<String> driverClass(Dialect dialect) {
+        if (dialect instanceof PostgresDialect) {
+            return java.util.Optional.of("org.postgresql.Driver");
+        }
+        if (dialect instanceof MariaDbDialect) {
+            return java.util.Optional.of("org.mariadb.jdbc.Driver");
+        }
+        if (dialect instanceof H2Dialect) {
+            return java.util.Optional.of("org.h2.Driver");
+        }
+        if (dialect instanceof SqliteDialect) {
+            return java.util.Optional.of("org.sqlite.JDBC");
+        }
+        return java.util.Optional.empty();
+    }
+
     @Override
     public Store open(StoreConfig config, StoreContext context) {
         String url = config.string("url").orElseThrow(() -> new MqdbException(config.where("url") + ": required"));
@@ -73,6 +90,9 @@ public final class JdbcStoreProvider implements StoreProvider {
         String target = redact(url);
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
+        // Name the driver so the pool loads it from this plugin's class loader: through DriverManager, a driver the
+        // application registered first (another copy of the same driver) would make this plugin's invisible.
+        driverClass(dialect).ifPresent(hc::setDriverClassName);
         config.string("username").ifPresent(hc::setUsername);
         config.string("password").ifPresent(hc::setPassword);
         hc.setMaximumPoolSize(config.intValue("pool-size"));

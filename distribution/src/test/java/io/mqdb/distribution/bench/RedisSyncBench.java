@@ -116,10 +116,6 @@ public final class RedisSyncBench {
             nextId = rows + 1;
             PluginRegistry plugins = PluginRegistry.load(Optional.of(home.resolve("plugins")),
                     RedisSyncBench.class.getClassLoader());
-            // the jdbc adapter relies on DriverManager; this JVM already registered its own driver (see
-            // PostgresToRedisIT.registerPluginDriver)
-            Class.forName("org.postgresql.Driver", true,
-                    plugins.find("jdbc").orElseThrow().provider().getClass().getClassLoader());
             Path dir = Files.createTempDirectory("mqdb-bench");
             int port = ServerFixture.freePort();
             MqdbNode redisNode = start(dir.resolve("redis-node.yaml"), """
