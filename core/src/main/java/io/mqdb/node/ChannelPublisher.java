@@ -44,9 +44,9 @@ import org.slf4j.LoggerFactory;
  * {@code batch-size} events per MQTT message.
  *
  * <p>A batch's capture position is saved in the {@link NodeState} and acknowledged to the store only after the
- * broker acknowledged every message of the batch (PUBACK), so nothing is lost when the node, the broker or the
- * network fails; what was published but not yet saved is published again after a restart, and applying it twice
- * changes nothing.
+ * broker acknowledged every message of the batch (PUBACK), at most every 200 ms while changes flow and always on
+ * stop, so nothing is lost when the node, the broker or the network fails; what was published but not yet saved is
+ * published again after a restart, and applying it twice changes nothing.
  *
  * <h2>Threads</h2>
  * One thread per store, {@code capture-<store>}, started by {@link #start()} and stopped by {@link #close()}; it sets
@@ -162,16 +162,16 @@ final class ChannelPublisher implements AutoCloseable {
                             }
                         });
                 if (changes.isEmpty()) {
+                    checkpoint(false);
                     continue;
                 }
                 publishChanges(changes);
-                CapturePosition position = changes.get(changes.size() - 1).position();
-                currentPosition = position;
-                ctx.state().capturePosition(storeName, position.token());
-                ctx.state().save();
-                acknowledge(position);
+                currentPosition = changes.get(changes.size() - 1).position();
+                checkpoint(false);
             }
+            checkpoint(true);
         } catch (InterruptedException | StopSignal e) {
+            finalCheckpoint();
             Thread.currentThread().interrupt();
             LOG.debug("capture of store {} stopped", storeName);
         } catch (RuntimeException e) {
@@ -206,6 +206,42 @@ final class ChannelPublisher implements AutoCloseable {
             }
             publishEvents(schema, events, channels.get(w.table()).batchSize());
             ctx.state().save();
+        }
+    }
+
+    /** How often the published position is saved and acknowledged while changes flow. */
+    private static final long CHECKPOINT_EVERY_NANOS = 200_000_000L;
+    private long lastCheckpointNanos;
+    private CapturePosition checkpointed;
+
+    /**
+     * Saves the position after the last published change (fsync) and then lets the store prune up to it: at most
+     * every 200 ms while changes flow, and always when the publisher stops. What was published after the last
+     * checkpoint is published again after a crash, which changes nothing where it is applied.
+     */
+    private void checkpoint(boolean force) {
+        if (currentPosition == null || currentPosition.equals(checkpointed)) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (!force && now - lastCheckpointNanos < CHECKPOINT_EVERY_NANOS) {
+            return;
+        }
+        lastCheckpointNanos = now;
+        ctx.state().capturePosition(storeName, currentPosition.token());
+        ctx.state().save();
+        checkpointed = currentPosition;
+        acknowledge(currentPosition);
+    }
+
+    /** Saves what was published when the publisher is stopped; the interrupt is cleared meanwhile (file I/O). */
+    private void finalCheckpoint() {
+        Thread.interrupted();
+        try {
+            checkpoint(true);
+        } catch (RuntimeException e) {
+            LOG.warn("store {}: could not save the published position on stop (it is published again after the "
+                    + "restart): {}", storeName, e.getMessage());
         }
     }
 
