@@ -418,49 +418,46 @@ final class ChannelPublisher implements AutoCloseable {
     }
 
     /**
-     * Publishes messages and waits until the broker acknowledged all of them; messages that fail are published
-     * again (in order) until they succeed or the node stops.
+     * Publishes messages in order and waits until the broker acknowledged all of them. After a failure it publishes
+     * again from the first message the broker did not acknowledge, until it succeeds or the node stops; messages
+     * after that one may arrive twice, which is harmless.
      */
     private void publishAndWait(List<Outgoing> messages) throws InterruptedException {
-        List<Outgoing> remaining = messages;
-        while (!remaining.isEmpty()) {
-            List<Outgoing> toSend = remaining;
-            remaining = backoff.retry("publish " + toSend.size() + " messages for store " + storeName,
-                    () -> running, () -> sendAll(toSend));
-        }
+        int[] acknowledged = {0};
+        backoff.retry("publish " + messages.size() + " messages for store " + storeName, () -> running, () -> {
+            sendFrom(messages, acknowledged);
+            return null;
+        });
     }
 
-    /** @return the messages that must be sent again; throws Retriable when none could be sent */
-    private List<Outgoing> sendAll(List<Outgoing> messages) {
+    /**
+     * Sends the messages from {@code acknowledged[0]} on and moves {@code acknowledged[0]} past each one the broker
+     * acknowledges, in order.
+     *
+     * @throws RetriableException at the first message the broker did not acknowledge
+     */
+    private void sendFrom(List<Outgoing> messages, int[] acknowledged) {
         if (!running) {
             throw new StopSignal();
         }
-        List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size());
-        for (Outgoing m : messages) {
+        List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size() - acknowledged[0]);
+        for (Outgoing m : messages.subList(acknowledged[0], messages.size())) {
             futures.add(ctx.transport().publish(m.topic(), m.payload(), m.retained()));
         }
-        int firstFailed = -1;
-        Throwable cause = null;
-        for (int i = 0; i < futures.size(); i++) {
+        for (CompletableFuture<Void> f : futures) {
             try {
-                futures.get(i).get(PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                f.get(PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                acknowledged[0]++;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new StopSignal();
             } catch (ExecutionException | TimeoutException e) {
-                if (firstFailed < 0) {
-                    firstFailed = i;
-                    cause = e instanceof ExecutionException ? e.getCause() : e;
-                }
+                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+                throw new RetriableException("broker " + ctx.transport().currentBroker() + " did not acknowledge "
+                        + (messages.size() - acknowledged[0]) + " of " + messages.size() + " messages: "
+                        + cause.getMessage(), cause);
             }
         }
-        if (firstFailed < 0) {
-            return List.of();
-        }
-        // Resend from the first failure on, so the channel's order holds (later ones may be duplicated: harmless).
-        throw new RetriableException("broker " + ctx.transport().currentBroker() + " did not acknowledge "
-                + (messages.size() - firstFailed) + " of " + messages.size() + " messages: "
-                + (cause == null ? "?" : cause.getMessage()), cause);
     }
 
     /** Stops the capture thread and waits for it. Idempotent; called on the node's shutdown thread. */
