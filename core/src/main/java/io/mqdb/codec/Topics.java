@@ -75,6 +75,33 @@ public final class Topics {
         return prefix + "dead/" + requireName("node", node) + "/" + t.schema() + "/" + t.table();
     }
 
+    /**
+     * @param node the publishing node
+     * @param t a table it publishes
+     * @return {@code mqdb/<cluster>/pos/<schema>/<table>/<node>}, where the node keeps, retained, the last sequence
+     *     number it published on the channel and its last snapshot, so subscribers can tell what they miss
+     */
+    public String position(String node, TableId t) {
+        return prefix + "pos/" + t.schema() + "/" + t.table() + "/" + requireName("node", node);
+    }
+
+    /**
+     * @param t a table
+     * @return {@code mqdb/<cluster>/pos/<schema>/<table>/+}, every publisher's position on the channel
+     */
+    public String positionFilter(TableId t) {
+        return prefix + "pos/" + t.schema() + "/" + t.table() + "/+";
+    }
+
+    /**
+     * @param node a publishing node
+     * @return {@code mqdb/<cluster>/ctl/<node>/resend}, where subscribers ask the node to publish again from a
+     *     sequence number (or, when it no longer holds it, to publish a fresh snapshot)
+     */
+    public String resend(String node) {
+        return prefix + "ctl/" + requireName("node", node) + "/resend";
+    }
+
     /** @return {@code mqdb/<cluster>/ch/+/+}, the filter matching every channel */
     public String channelFilter() {
         return prefix + "ch/+/+";

@@ -15,11 +15,28 @@ import java.util.Objects;
  * @param batchSize the most changes written to the store or published in one batch, 1 to 100000; default 500
  * @param flushInterval how long a subscriber waits for more messages to fill a batch; default 0 (apply at once)
  * @param location where the channel is written: the line of its entry, key {@code channels[i]}
+ * @param onError what a subscriber does with an event it can never apply: dead-letter it and go on (the default), or
+ *     stop the channel (strict mode)
  */
 public record ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
-                            Duration flushInterval, Location location) {
+                            Duration flushInterval, Location location, OnError onError) {
+    /** What to do with an event that can never be applied. */
+    public enum OnError {
+        /** Write it with its reason to the dead letters and go on (the default). */
+        DEAD_LETTER,
+        /** Stop the channel (and the node) with the reason: strict mode. */
+        STOP
+    }
+
+    /** A channel that dead-letters what it cannot apply. */
+    public ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
+                         Duration flushInterval, Location location) {
+        this(table, store, publish, subscribe, batchSize, flushInterval, location, OnError.DEAD_LETTER);
+    }
+
     /** Rejects nulls. */
     public ChannelConfig {
+        Objects.requireNonNull(onError, "onError");
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(flushInterval, "flushInterval");

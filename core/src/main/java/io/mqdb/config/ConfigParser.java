@@ -36,7 +36,8 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  */
 final class ConfigParser {
     static final List<String> ROOT_KEYS = List.of("node", "broker", "stores", "channels");
-    static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir");
+    static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir", "tombstone-retention",
+            "outbox-max-mb", "resend-window-mb");
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
             "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight");
     static final List<String> EMBEDDED_KEYS = List.of("bind", "allow-remote", "port", "data-dir",
@@ -44,7 +45,7 @@ final class ConfigParser {
     static final List<String> TLS_KEYS = List.of("ca-file", "cert-file", "key-file", "key-password",
             "verify-hostname");
     static final List<String> CHANNEL_KEYS = List.of("name", "store", "publish", "subscribe", "batch-size",
-            "flush-interval");
+            "flush-interval", "on-error");
     static final Set<String> URI_SCHEMES = Set.of("tcp", "ssl", "mqtt", "mqtts", "ws", "wss");
 
     static final String DEFAULT_CLUSTER = "mqdb";
@@ -173,7 +174,10 @@ final class ConfigParser {
                 .flatMap(c -> name(c, NODE_NAME, "1 to 64 of A-Z a-z 0-9 _ -")).orElse(DEFAULT_CLUSTER);
         Path dataDir = Optional.ofNullable(e.get("data-dir")).flatMap(d -> path(d, baseDir))
                 .orElse(baseDir.resolve(DEFAULT_DATA_DIR));
-        return new NodeSection(name, cluster, dataDir);
+        Duration retention = duration(e.get("tombstone-retention")).orElse(NodeSection.DEFAULT_TOMBSTONE_RETENTION);
+        int outboxMb = integer(e.get("outbox-max-mb"), 1, 1_048_576).orElse(NodeSection.DEFAULT_OUTBOX_MAX_MB);
+        int resendMb = integer(e.get("resend-window-mb"), 0, 1_048_576).orElse(NodeSection.DEFAULT_RESEND_WINDOW_MB);
+        return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb);
     }
 
     private BrokerConfig broker(Entry section, NodeSection node) {
@@ -464,11 +468,31 @@ final class ConfigParser {
         }
         int batchSize = integer(e.get("batch-size"), 1, MAX_BATCH_SIZE).orElse(DEFAULT_BATCH_SIZE);
         Duration flush = duration(e.get("flush-interval")).orElse(DEFAULT_FLUSH_INTERVAL);
+        ChannelConfig.OnError onError = onError(e.get("on-error"));
         if (table == null || store == null) {
             return Optional.empty();
         }
         return Optional.of(new ChannelConfig(table, store, publish.orElse(false), subscribe.orElse(false),
-                batchSize, flush, at));
+                batchSize, flush, at, onError));
+    }
+
+    private ChannelConfig.OnError onError(Entry entry) {
+        if (entry == null) {
+            return ChannelConfig.OnError.DEAD_LETTER;
+        }
+        Optional<Scalar> s = scalar(entry, "dead-letter or stop");
+        if (s.isEmpty()) {
+            return ChannelConfig.OnError.DEAD_LETTER;
+        }
+        switch (s.get().text()) {
+            case "dead-letter":
+                return ChannelConfig.OnError.DEAD_LETTER;
+            case "stop":
+                return ChannelConfig.OnError.STOP;
+            default:
+                problem(entry.location(), "expected dead-letter or stop, got \"" + s.get().text() + "\"");
+                return ChannelConfig.OnError.DEAD_LETTER;
+        }
     }
 
     // ---------------------------------------------------------------- values

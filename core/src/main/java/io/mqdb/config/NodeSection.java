@@ -1,6 +1,7 @@
 package io.mqdb.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -10,10 +11,28 @@ import java.util.Objects;
  *     and as the origin of the changes it makes
  * @param cluster the cluster's name, same characters; the topic prefix {@code mqdb/<cluster>/...}
  * @param dataDir where the node keeps its state, absolute
+ * @param tombstoneRetention how long a subscriber remembers the version of a deleted row, so that an older update
+ *     arriving late cannot bring it back; default 7 days
+ * @param outboxMaxMb the most megabytes of changes the outbox holds before capture waits (back-pressure); default 1024
+ * @param resendWindowMb how many megabytes of published changes the outbox keeps for resends; default 256
  */
-public record NodeSection(String name, String cluster, Path dataDir) {
+public record NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
+                          int resendWindowMb) {
+    /** The default tombstone retention. */
+    public static final Duration DEFAULT_TOMBSTONE_RETENTION = Duration.ofDays(7);
+    /** The default outbox bound. */
+    public static final int DEFAULT_OUTBOX_MAX_MB = 1024;
+    /** The default resend window. */
+    public static final int DEFAULT_RESEND_WINDOW_MB = 256;
+
+    /** A node section with the default retention and outbox sizes. */
+    public NodeSection(String name, String cluster, Path dataDir) {
+        this(name, cluster, dataDir, DEFAULT_TOMBSTONE_RETENTION, DEFAULT_OUTBOX_MAX_MB, DEFAULT_RESEND_WINDOW_MB);
+    }
+
     /** Rejects nulls. */
     public NodeSection {
+        Objects.requireNonNull(tombstoneRetention, "tombstoneRetention");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(dataDir, "dataDir");

@@ -6,6 +6,10 @@ import io.mqdb.codec.WireEvent;
 import io.mqdb.config.ChannelConfig;
 import io.mqdb.spi.ChangeEvent;
 import io.mqdb.spi.InvalidDataException;
+import io.mqdb.spi.Key;
+import io.mqdb.spi.Op;
+import io.mqdb.spi.Version;
+import io.mqdb.version.VersionIndex;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.Mutation;
 import io.mqdb.spi.Store;
@@ -16,17 +20,33 @@ import io.mqdb.transport.InboundMessage;
 import io.mqdb.transport.MessageHandler;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Applies the changes received on one subscribed channel to the local store, in arrival order, and acknowledges each
  * MQTT message only after the store committed what it carried.
+ *
+ * <p>Apply is idempotent and convergent (last writer wins): an event is applied only when its version is at least the
+ * newest the node holds for its key in its {@link VersionIndex}; a delete leaves a tombstone version there, so a late,
+ * older update cannot bring the row back. The index is updated under the store's lock, in the same commit as the
+ * last contiguous sequence number applied per origin.
+ *
+ * <p>Catch-up: when an origin's sequence numbers jump (the broker lost messages, or this node was away longer than its
+ * session), or the origin's retained position shows more than was applied, the applier asks the origin, on its
+ * resend topic, to publish again from the first missing number; an origin that no longer holds it publishes a fresh
+ * snapshot, which the applier merges: once it applied the whole snapshot it removes the rows of that origin the
+ * snapshot did not confirm.
  *
  * <p>Messages are gathered into one store batch until the channel's {@code batch-size} events or its
  * {@code flush-interval} is reached. The table is created from the schema the publisher sends when it is missing,
@@ -37,11 +57,14 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads</h2>
  * {@link #onMessage} runs on the transport's callback thread and only queues the message (blocking when the queue is
  * full: back-pressure to the broker). One thread per channel, {@code apply-<schema>:<table>}, does the rest; it is
- * started by {@link #start()} and stopped by {@link #close()}.
+ * started by {@link #start()} and stopped by {@link #close()}. Position messages ({@link #positionHandler()}) are
+ * queued by the callback thread too and handled by the apply thread.
  */
 final class ChannelApplier implements MessageHandler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelApplier.class);
     private static final int QUEUE_MESSAGES = 256;
+    private static final long GAP_CHECK_NANOS = 1_000_000_000L;
+    private static final long RESEND_EVERY_NANOS = 5_000_000_000L;
 
     private final ChannelConfig channel;
     private final TableId table;
@@ -50,6 +73,21 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
     private final NodeContext ctx;
     private final Backoff backoff;
     private final BlockingQueue<InboundMessage> queue = new ArrayBlockingQueue<>(QUEUE_MESSAGES);
+    private final VersionIndex versions;
+    private final ConcurrentLinkedQueue<Control.Position> positions = new ConcurrentLinkedQueue<>();
+    /** Per origin: the last sequence number up to which everything was applied (cache of the index's counter). */
+    private final Map<String, Long> contiguous = new HashMap<>();
+    /** Per origin: the highest sequence number it announced or sent. */
+    private final Map<String, Long> announced = new HashMap<>();
+    /** Per origin: {@link #contiguous} at the last gap check, to see whether it is stuck. */
+    private final Map<String, Long> lastChecked = new HashMap<>();
+    private final Map<String, Long> lastRequestNanos = new HashMap<>();
+    /** Per origin: a complete snapshot to merge once everything up to its end is applied. */
+    private final Map<String, Control.Snapshot> pendingMerges = new HashMap<>();
+    /** Per origin: sequence numbers handled beyond a gap, waiting for it to close (in memory only). */
+    private final Map<String, TreeSet<Long>> ahead = new HashMap<>();
+    private static final int MAX_AHEAD = 1_000_000;
+    private long lastGapCheckNanos;
     private volatile boolean running = true;
     private TableSchema schema;
     private Thread thread;
@@ -61,6 +99,24 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         this.storeLoader = storeLoader;
         this.ctx = ctx;
         this.backoff = new Backoff(Duration.ofSeconds(30), LOG, ctx.metrics());
+        this.versions = ctx.versions();
+    }
+
+    /**
+     * @return the handler of the channel's position topic ({@code mqdb/<cluster>/pos/<schema>/<table>/+}): it queues
+     *     the publishers' positions for the apply thread
+     */
+    MessageHandler positionHandler() {
+        return m -> {
+            if (m.payload().length > 0) {
+                try {
+                    positions.add(Control.Position.parse(m.payload()));
+                } catch (InvalidDataException e) {
+                    LOG.warn("channel {}: ignoring a bad position message on {}: {}", table, m.topic(), e.getMessage());
+                }
+            }
+            m.ack();
+        };
     }
 
     /** Starts the apply thread. Called once by the node on its start-up thread, before subscribing. */
@@ -87,6 +143,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         List<InboundMessage> messages = new ArrayList<>();
         try {
             while (running) {
+                catchUp();
                 InboundMessage first = queue.poll(200, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
@@ -117,13 +174,14 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
     /** Decodes, applies and acknowledges a group of messages. */
     private void process(List<InboundMessage> messages) throws InterruptedException {
         List<ChangeEvent> events = new ArrayList<>();
+        List<SeqMark> marks = new ArrayList<>();
         long receiveMillis = System.currentTimeMillis();
         for (InboundMessage m : messages) {
             WireBatch batch;
             try {
                 batch = ctx.codec().decode(m.payload(), table);
             } catch (InvalidDataException e) {
-                ctx.deadLetters().record(table, m.topic(), m.payload(), e.getMessage());
+                deadLetter(m.topic(), m.payload(), e.getMessage());
                 continue;
             }
             if (ctx.nodeName().equals(batch.origin())) {
@@ -135,20 +193,219 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                     ctx.metrics().skippedOwn.increment();
                     continue;
                 }
+                String origin = we.origin().orElse(batch.origin());
+                if (origin != null && we.seq() > 0) {
+                    marks.add(new SeqMark(origin, we.seq()));
+                }
                 try {
                     TableSchema s = resolveSchema(batch.schema(), we);
                     events.add(ctx.codec().toEvent(we, s, receiveMillis));
                 } catch (InvalidDataException e) {
-                    ctx.deadLetters().record(table, m.topic(), m.payload(),
-                            "event " + we.index() + ": " + e.getMessage());
+                    deadLetter(m.topic(), m.payload(), "event " + we.index() + ": " + e.getMessage());
                 }
             }
         }
-        if (!events.isEmpty()) {
-            apply(events);
+        if (!events.isEmpty() || !marks.isEmpty()) {
+            applyNewest(events, marks);
         }
         for (InboundMessage m : messages) {
             m.ack();
+        }
+    }
+
+    /**
+     * Applies the events that are at least as new as what the node holds for their keys, records their versions and
+     * the origins' sequence numbers, and commits the index; all under the store's lock, so that a two-way table's
+     * capture versions its changes either before or after, never in between.
+     */
+    private void applyNewest(List<ChangeEvent> events, List<SeqMark> marks) throws InterruptedException {
+        ReentrantLock lock = ctx.storeLock(channel.store());
+        lock.lockInterruptibly();
+        try {
+            Map<Key, Version> inBatch = new HashMap<>();
+            List<ChangeEvent> newest = new ArrayList<>(events.size());
+            for (ChangeEvent e : events) {
+                Version held = inBatch.get(e.key());
+                if (held == null) {
+                    held = versions.get(table, e.key()).map(VersionIndex.Entry::version).orElse(null);
+                }
+                if (held != null && held.compareTo(e.version()) > 0) {
+                    ctx.metrics().skippedOlder.increment();
+                    continue;
+                }
+                inBatch.put(e.key(), e.version());
+                newest.add(e);
+            }
+            List<ChangeEvent> applied = apply(newest);
+            List<Key> keys = new ArrayList<>(applied.size());
+            for (ChangeEvent e : applied) {
+                versions.record(table, e.key(), e.version(), e.op() == Op.DELETE);
+                keys.add(e.key());
+            }
+            if (channel.publish() && !keys.isEmpty()) {
+                ctx.foreignWrites().mark(table, keys);
+            }
+            for (SeqMark m : marks) {
+                trackSequence(m.origin(), m.seq());
+            }
+            versions.commit();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private String sequenceCounter(String origin) {
+        return "seq\u0000" + table + "\u0000" + origin;
+    }
+
+    private String mergedCounter(String origin) {
+        return "merged\u0000" + table + "\u0000" + origin;
+    }
+
+    private long contiguous(String origin) {
+        return contiguous.computeIfAbsent(origin, o -> versions.counter(sequenceCounter(o)));
+    }
+
+    private void contiguous(String origin, long seq) {
+        contiguous.put(origin, seq);
+        versions.counter(sequenceCounter(origin), seq);
+    }
+
+    /** An origin's sequence number seen in a batch (applied, skipped as older, or dead-lettered: handled). */
+    private record SeqMark(String origin, long seq) {
+    }
+
+    /**
+     * Advances the origin's contiguous sequence number over this one and over those handled before it that were
+     * waiting for it (events delivered out of order), or remembers it as handled ahead of a gap.
+     */
+    private void trackSequence(String origin, long seq) {
+        announced.merge(origin, seq, Math::max);
+        long have = contiguous(origin);
+        if (seq <= have) {
+            return;
+        }
+        TreeSet<Long> waiting = ahead.computeIfAbsent(origin, o -> new TreeSet<>());
+        if (seq != have + 1) {
+            if (waiting.size() < MAX_AHEAD) {
+                waiting.add(seq); // beyond that, the resend request fills the gap again
+            }
+            return;
+        }
+        contiguous(origin, seq);
+        drainWaiting(origin);
+    }
+
+    /** Moves the origin's contiguous number over the numbers handled ahead of it that now follow on. */
+    private void drainWaiting(String origin) {
+        TreeSet<Long> waiting = ahead.get(origin);
+        long next = contiguous(origin);
+        while (waiting != null && !waiting.isEmpty() && waiting.first() <= next + 1) {
+            next = Math.max(next, waiting.pollFirst());
+        }
+        if (next != contiguous(origin)) {
+            contiguous(origin, next);
+        }
+    }
+
+    /**
+     * Handles the publishers' positions, asks for what is missing and merges complete snapshots. Called by the apply
+     * thread between batches.
+     */
+    private void catchUp() throws InterruptedException {
+        for (Control.Position p; (p = positions.poll()) != null; ) {
+            onPosition(p);
+        }
+        long now = System.nanoTime();
+        if (now - lastGapCheckNanos < GAP_CHECK_NANOS) {
+            return;
+        }
+        lastGapCheckNanos = now;
+        for (Map.Entry<String, Long> e : announced.entrySet()) {
+            String origin = e.getKey();
+            long have = contiguous(origin);
+            Long before = lastChecked.put(origin, have);
+            if (e.getValue() <= have || before == null || before != have) {
+                continue; // nothing missing, or still moving
+            }
+            Long last = lastRequestNanos.get(origin);
+            if (last != null && now - last < RESEND_EVERY_NANOS) {
+                continue;
+            }
+            lastRequestNanos.put(origin, now);
+            ctx.metrics().resendRequests.increment();
+            LOG.info("channel {}: applied the changes of {} up to number {} but it published up to {}; asking it to "
+                    + "publish again from {}", table, origin, have, e.getValue(), have + 1);
+            ctx.transport().publish(ctx.topics().resend(origin),
+                    new Control.Resend(table, have + 1, ctx.nodeName()).toJson(), false).exceptionally(t -> null);
+        }
+        for (var it = pendingMerges.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Control.Snapshot> e = it.next();
+            if (contiguous(e.getKey()) >= e.getValue().endSeq()) {
+                merge(e.getKey(), e.getValue());
+                it.remove();
+            }
+        }
+    }
+
+    private void onPosition(Control.Position p) {
+        if (p.node().equals(ctx.nodeName()) || !p.channel().equals(table)) {
+            return;
+        }
+        announced.merge(p.node(), p.seq(), Math::max);
+        if (p.snapshot().isEmpty()) {
+            return;
+        }
+        Control.Snapshot s = p.snapshot().get();
+        if (s.startHlc() <= versions.counter(mergedCounter(p.node()))) {
+            return;
+        }
+        long have = contiguous(p.node());
+        if (have < s.firstSeq() - 1) {
+            // Everything the origin published before the snapshot is in the snapshot: skip the gap.
+            LOG.info("channel {}: origin {} published a snapshot from {}; applied up to {}, skipping to it", table,
+                    p.node(), s.firstSeq(), have);
+            contiguous(p.node(), s.firstSeq() - 1);
+            drainWaiting(p.node());
+            versions.commit();
+        }
+        if (s.done()) {
+            pendingMerges.put(p.node(), s);
+        }
+    }
+
+    /**
+     * Removes the rows the origin's snapshot did not confirm: rows whose newest version is the origin's and older
+     * than the snapshot. They get a tombstone just older than the snapshot, so a row the snapshot does hold (arriving
+     * again, say) still wins.
+     */
+    private void merge(String origin, Control.Snapshot s) throws InterruptedException {
+        ReentrantLock lock = ctx.storeLock(channel.store());
+        lock.lockInterruptibly();
+        try {
+            List<Key> stale = versions.staleKeys(table, origin, s.startHlc());
+            Version tombstone = new Version(s.startHlc() - 1, origin);
+            List<Mutation> deletes = new ArrayList<>(stale.size());
+            for (Key k : stale) {
+                deletes.add(new Mutation.Delete(k, tombstone));
+            }
+            if (!deletes.isEmpty() && schema != null) {
+                backoff.retry("remove " + deletes.size() + " rows of " + table + " gone from " + origin,
+                        () -> running, () -> {
+                            store.apply(table, deletes, WriteOrigin.REPLICATED);
+                            return null;
+                        });
+                for (Key k : stale) {
+                    versions.record(table, k, tombstone, true);
+                }
+                ctx.metrics().mergeDeletes.add(deletes.size());
+            }
+            versions.counter(mergedCounter(origin), s.startHlc());
+            versions.commit();
+            LOG.info("channel {}: merged the snapshot of {} (events {} to {}): removed {} rows it no longer has",
+                    table, origin, s.firstSeq(), s.endSeq(), schema == null ? 0 : deletes.size());
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -178,14 +435,23 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         return schema;
     }
 
-    /** Applies events as one batch; when the store rejects the batch as invalid, one by one to isolate the bad ones. */
-    private void apply(List<ChangeEvent> events) throws InterruptedException {
+    /**
+     * Applies events as one batch; when the store rejects the batch as invalid, one by one to isolate the bad ones,
+     * which go to the dead letters (or, in strict mode, stop the channel).
+     *
+     * @return the events the store applied
+     */
+    private List<ChangeEvent> apply(List<ChangeEvent> events) throws InterruptedException {
+        if (events.isEmpty()) {
+            return events;
+        }
         List<Mutation> batch = new ArrayList<>(events.size());
         long maxHlc = 0;
         for (ChangeEvent e : events) {
             batch.add(e.toMutation());
             maxHlc = Math.max(maxHlc, e.version().hlc());
         }
+        List<ChangeEvent> applied = events;
         try {
             backoff.retry("apply " + batch.size() + " events to " + table, () -> running, () -> {
                 store.apply(table, batch, WriteOrigin.REPLICATED);
@@ -193,6 +459,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             });
             ctx.metrics().applied.add(batch.size());
         } catch (InvalidDataException e) {
+            applied = new ArrayList<>(events.size());
             for (ChangeEvent ev : events) {
                 try {
                     backoff.retry("apply 1 event to " + table, () -> running, () -> {
@@ -200,13 +467,24 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                         return null;
                     });
                     ctx.metrics().applied.increment();
+                    applied.add(ev);
                 } catch (InvalidDataException bad) {
-                    ctx.deadLetters().record(table, ctx.topics().channel(table),
+                    deadLetter(ctx.topics().channel(table),
                             ctx.codec().encodeBatch(ev.origin(), schema, false, List.of(ev)), bad.getMessage());
                 }
             }
         }
         ctx.clock().observe(maxHlc);
+        return applied;
+    }
+
+    /** Records an event that can never be applied, or stops the channel in strict mode. */
+    private void deadLetter(String topic, byte[] payload, String reason) {
+        if (channel.onError() == ChannelConfig.OnError.STOP) {
+            throw new MqdbException("channel " + table + " (on-error: stop): cannot apply a message from " + topic
+                    + ": " + reason + "; it stays unacknowledged");
+        }
+        ctx.deadLetters().record(table, topic, payload, reason);
     }
 
     /** Stops the apply thread; queued messages stay unacknowledged and are delivered again. Idempotent. */

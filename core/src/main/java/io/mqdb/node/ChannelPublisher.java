@@ -1,9 +1,7 @@
 package io.mqdb.node;
 
-import io.mqdb.clock.HybridClock;
-import io.mqdb.codec.EventCodec;
-import io.mqdb.codec.Topics;
 import io.mqdb.config.ChannelConfig;
+import io.mqdb.queue.DurableQueue;
 import io.mqdb.spi.CapturePosition;
 import io.mqdb.spi.CapturedChange;
 import io.mqdb.spi.ChangeCapture;
@@ -19,43 +17,58 @@ import io.mqdb.spi.Store;
 import io.mqdb.spi.TableId;
 import io.mqdb.spi.TableSchema;
 import io.mqdb.spi.Version;
-import io.mqdb.transport.Transport;
+import io.mqdb.version.VersionIndex;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes the changes of one store's published tables: first the initial load of every table not loaded before,
- * then, forever, the changes its {@link ChangeCapture} reports (or, for a store without capture, the writes made
- * through mqdb's embedding API, handed in by {@link LocalTable}), in order, in batches of at most the channel's
+ * Captures the changes of one store's published tables into the store's durable outbox, from which an
+ * {@link OutboxSender} publishes them: first the initial load (a snapshot) of every table not loaded before, then,
+ * forever, the changes its {@link ChangeCapture} reports (or, for a store without capture, the writes made through
+ * mqdb's embedding API, handed in by {@link LocalTable}), in order, in batches of at most the channel's
  * {@code batch-size} events per MQTT message.
  *
- * <p>A batch's capture position is saved in the {@link NodeState} and acknowledged to the store only after the
- * broker acknowledged every message of the batch (PUBACK), at most every 200 ms while changes flow and always on
- * stop, so nothing is lost when the node, the broker or the network fails; what was published but not yet saved is
- * published again after a restart, and applying it twice changes nothing.
+ * <p>Store and forward: a batch is numbered (per channel, from 1, without gaps), versioned and appended to the outbox
+ * in one commit together with the channel's sequence counter; only then is the capture position saved and
+ * acknowledged to the store, so the store may prune it. Capture thus goes on while the broker is unreachable, until the
+ * outbox is full: then the capture thread waits (back-pressure) and the store keeps its own backlog meanwhile. A
+ * crash between the append and the save captures a batch twice; applying it twice changes nothing.
+ *
+ * <p>Snapshots are chunked and resumable: after each page of rows is in the outbox, the page's last key is saved in
+ * the {@link NodeState}, and a snapshot interrupted by a stop or a crash resumes after it. Live changes are captured
+ * between pages, so they are not held up by a long load, and any change of a row made while the snapshot runs is
+ * published after it with a newer version. A subscriber that misses numbers the outbox no longer holds gets a fresh
+ * snapshot of the channel (see {@link OutboxSender}).
+ *
+ * <p>Two-way tables (published and subscribed by this node): captured changes are versioned under the store's lock,
+ * which the {@link ChannelApplier} holds while it applies replicated changes; a captured change of a key whose newest
+ * write came from another node is published as the row now is, re-read from the store, so both sides converge on the
+ * same row whichever order the two writes hit the store in.
  *
  * <h2>Threads</h2>
  * One thread per store, {@code capture-<store>}, started by {@link #start()} and stopped by {@link #close()}; it sets
- * the adapter's class loader as its context class loader. {@link #requestEnable} may be called from any thread.
+ * the adapter's class loader as its context class loader. {@link #requestEnable}, {@link #requestResend} and
+ * {@link #submitLocal} may be called from any thread.
  */
 final class ChannelPublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelPublisher.class);
     private static final Duration POLL_WAIT = Duration.ofMillis(100);
-    private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
+    private static final long MB = 1024L * 1024L;
 
     private final String storeName;
     private final Store store;
@@ -67,7 +80,13 @@ final class ChannelPublisher implements AutoCloseable {
     private final Map<TableId, TableSchema> enabled = new ConcurrentHashMap<>();
     private final Map<TableId, CompletableFuture<Void>> enableRequests = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<TableId> pending = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<TableId> snapshotRequests = new ConcurrentLinkedQueue<>();
+    private final BlockingQueue<LocalWrites> direct = new ArrayBlockingQueue<>(64);
     private final int maxPoll;
+    /** Per channel, the last sequence number used; touched only by the capture thread. */
+    private final Map<TableId, Long> sequences = new HashMap<>();
+    private DurableQueue outbox;
+    private OutboxSender sender;
     private volatile boolean running = true;
     private Thread thread;
 
@@ -89,11 +108,31 @@ final class ChannelPublisher implements AutoCloseable {
         pending.addAll(this.channels.keySet());
     }
 
-    /** Starts the capture thread. Called once by the node on its start-up thread. */
+    /** @return the outbox counter holding a channel's last sequence number */
+    static String sequenceCounter(TableId table) {
+        return "seq:" + table;
+    }
+
+    /**
+     * Opens the outbox ({@code <data-dir>/outbox/<store>.db}) and starts the capture and send threads. Called once by
+     * the node on its start-up thread.
+     */
     void start() {
+        outbox = DurableQueue.open(ctx.config().dataDir().resolve("outbox").resolve(storeName + ".db"),
+                ctx.config().outboxMaxMb() * MB, ctx.config().resendWindowMb() * MB);
+        ctx.metrics().outboxDepth.put(storeName, outbox::undeliveredCount);
+        for (TableId t : channels.keySet()) {
+            long seq = outbox.counter(sequenceCounter(t));
+            sequences.put(t, seq > 0 ? seq : ctx.state().sequence(t.toString()));
+        }
+        if (outbox.undeliveredCount() > 0) {
+            LOG.info("store {}: {} messages wait in the outbox from before, publishing them first", storeName,
+                    outbox.undeliveredCount());
+        }
+        sender = new OutboxSender(storeName, outbox, ctx, channels.keySet(), snapshotRequests::add);
+        sender.start();
         thread = new Thread(this::run, "capture-" + storeName);
         thread.setContextClassLoader(storeLoader);
-        thread.setDaemon(false);
         thread.start();
     }
 
@@ -115,6 +154,13 @@ final class ChannelPublisher implements AutoCloseable {
         return enableRequests.computeIfAbsent(table, t -> new CompletableFuture<>());
     }
 
+    /** Passes a subscriber's resend request to the send thread; any thread. */
+    void requestResend(Control.Resend r) {
+        if (sender != null) {
+            sender.requestResend(r);
+        }
+    }
+
     /** @return whether the store captures its own changes; if not, local writes are handed in by {@link LocalTable} */
     boolean capturesItself() {
         return capture != null;
@@ -132,42 +178,73 @@ final class ChannelPublisher implements AutoCloseable {
         direct.put(new LocalWrites(table, List.copyOf(batch)));
     }
 
+    /**
+     * The embedding API's write to a store without change capture: versions the writes, commits them to the store
+     * and hands them in to be published. For a two-way table the versions are recorded and the store written under
+     * the store's lock, like a replicated apply. Runs on the caller's thread.
+     *
+     * @param table a published table of this store
+     * @param batch the writes
+     * @throws InterruptedException when interrupted while waiting for the lock or for room
+     */
+    void writeLocal(TableId table, List<Mutation> batch) throws InterruptedException {
+        List<Mutation> versioned = new ArrayList<>(batch.size());
+        boolean twoWay = channels.get(table).subscribe();
+        ReentrantLock lock = ctx.storeLock(storeName);
+        lock.lockInterruptibly();
+        try {
+            TableSchema schema = store.describe(table).orElseThrow(() -> new MqdbException(table + " does not exist"));
+            for (Mutation m : batch) {
+                Version v = new Version(ctx.clock().now(), ctx.nodeName());
+                if (m instanceof Mutation.Upsert u) {
+                    versioned.add(new Mutation.Upsert(u.row(), v));
+                    if (twoWay) {
+                        ctx.versions().record(table, schema.keyOf(u.row()), v, false);
+                    }
+                } else {
+                    Key k = ((Mutation.Delete) m).key();
+                    versioned.add(new Mutation.Delete(k, v));
+                    if (twoWay) {
+                        ctx.versions().record(table, k, v, true);
+                    }
+                }
+            }
+            store.apply(table, versioned, io.mqdb.spi.WriteOrigin.LOCAL);
+            if (twoWay) {
+                ctx.versions().commit();
+            }
+        } finally {
+            lock.unlock();
+        }
+        submitLocal(table, versioned);
+    }
+
     /** Writes handed in by {@link #submitLocal}. */
     private record LocalWrites(TableId table, List<Mutation> batch) {
     }
 
-    private final BlockingQueue<LocalWrites> direct = new ArrayBlockingQueue<>(64);
-
     private void run() {
         try {
             enablePending(true);
-            if (capture == null) {
-                runWithoutCapture();
-                return;
+            if (capture != null) {
+                currentPosition = Optional.ofNullable(ctx.state().capturePosition(storeName))
+                        .map(CapturePosition::new).orElseGet(capture::start);
+                LOG.info("store {}: capturing {} from position {}", storeName, enabled.keySet(), currentPosition);
+            } else {
+                LOG.info("store {}: no change capture; publishing {} from mqdb's own writes only", storeName,
+                        channels.keySet());
             }
-            currentPosition = Optional.ofNullable(ctx.state().capturePosition(storeName))
-                    .map(CapturePosition::new).orElseGet(capture::start);
-            LOG.info("store {}: capturing {} from position {}", storeName, enabled.keySet(), currentPosition);
             while (running) {
                 if (!pending.isEmpty()) {
                     enablePending(false);
                 }
-                List<CapturedChange> changes = backoff.retry("poll changes of store " + storeName,
-                        () -> running, () -> {
-                            try {
-                                return capture.poll(currentPosition, maxPoll, POLL_WAIT);
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                                throw new StopSignal();
-                            }
-                        });
-                if (changes.isEmpty()) {
-                    checkpoint(false);
-                    continue;
+                takeSnapshotRequests();
+                boolean loading = snapshotChunk();
+                if (capture != null) {
+                    captureOnce(loading ? Duration.ZERO : POLL_WAIT);
+                } else {
+                    takeLocalWrites(loading ? Duration.ZERO : POLL_WAIT);
                 }
-                publishChanges(changes);
-                currentPosition = changes.get(changes.size() - 1).position();
-                checkpoint(false);
             }
             checkpoint(true);
         } catch (InterruptedException | StopSignal e) {
@@ -180,44 +257,150 @@ final class ChannelPublisher implements AutoCloseable {
         }
     }
 
-    /** The position after the last change published; touched only by the capture thread. */
+    /** The position after the last change in the outbox; touched only by the capture thread. */
     private CapturePosition currentPosition;
 
-    /** The loop for a store without change capture: publishes what the embedding API wrote through mqdb. */
-    private void runWithoutCapture() throws InterruptedException {
-        LOG.info("store {}: no change capture; publishing {} from mqdb's own writes only", storeName,
-                channels.keySet());
-        while (running) {
-            if (!pending.isEmpty()) {
-                enablePending(false);
+    /** Polls the store's capture once and puts what it reports in the outbox. */
+    private void captureOnce(Duration wait) throws InterruptedException {
+        long generationBefore = ctx.foreignWrites().generation();
+        List<CapturedChange> changes = backoff.retry("poll changes of store " + storeName, () -> running, () -> {
+            try {
+                return capture.poll(currentPosition, maxPoll, wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StopSignal();
             }
-            LocalWrites w = direct.poll(POLL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            if (w == null || !enabled.containsKey(w.table())) {
-                continue;
-            }
-            TableSchema schema = enabled.get(w.table());
-            List<ChangeEvent> events = new ArrayList<>(w.batch().size());
-            for (Mutation m : w.batch()) {
-                if (m instanceof Mutation.Upsert u) {
-                    events.add(event(w.table(), Op.UPSERT, schema.keyOf(u.row()), u.row()));
-                } else if (m instanceof Mutation.Delete d) {
-                    events.add(event(w.table(), Op.DELETE, d.key(), null));
+        });
+        if (!changes.isEmpty()) {
+            // Group by table, keeping each table's order; tables are independent channels.
+            Map<TableId, List<CapturedChange>> byTable = new LinkedHashMap<>();
+            for (CapturedChange c : changes) {
+                if (enabled.containsKey(c.table())) {
+                    byTable.computeIfAbsent(c.table(), t -> new ArrayList<>()).add(c);
                 }
             }
-            publishEvents(schema, events, channels.get(w.table()).batchSize());
-            ctx.state().save();
+            for (Map.Entry<TableId, List<CapturedChange>> e : byTable.entrySet()) {
+                List<Mutation> writes = new ArrayList<>(e.getValue().size());
+                for (CapturedChange c : e.getValue()) {
+                    writes.add(c.op() == Op.UPSERT ? Mutation.Upsert.of(c.row()) : Mutation.Delete.of(c.key()));
+                }
+                append(e.getKey(), writes, true);
+            }
+            currentPosition = changes.get(changes.size() - 1).position();
+        }
+        if (changes.size() < maxPoll) {
+            // Caught up: every local change committed before the previous caught-up poll started is captured.
+            ctx.foreignWrites().forgetUpTo(caughtUpGeneration);
+            caughtUpGeneration = generationBefore;
+        }
+        checkpoint(false);
+    }
+
+    /** The replicated-batch generation before the last poll that returned everything committed. */
+    private long caughtUpGeneration;
+
+    /** Takes the writes the embedding API handed in, for a store without capture. */
+    private void takeLocalWrites(Duration wait) throws InterruptedException {
+        LocalWrites w = direct.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+        while (w != null) {
+            if (enabled.containsKey(w.table())) {
+                append(w.table(), w.batch(), false);
+            }
+            w = direct.poll();
         }
     }
 
-    /** How often the published position is saved and acknowledged while changes flow. */
+    /**
+     * Numbers, versions and encodes a table's local writes and appends them to the outbox with the table's sequence
+     * counter, in one commit.
+     */
+    private void append(TableId table, List<Mutation> writes, boolean captured) throws InterruptedException {
+        TableSchema schema = refreshSchema(table, writes);
+        List<ChangeEvent> events = new ArrayList<>(writes.size());
+        ChannelConfig ch = channels.get(table);
+        if (ch.subscribe() && capture != null) {
+            versionTwoWay(table, schema, writes, captured, events);
+        } else {
+            for (Mutation m : writes) {
+                Version v = m.version() != null ? m.version() : new Version(ctx.clock().now(), ctx.nodeName());
+                events.add(event(table, m, v));
+            }
+        }
+        appendEvents(schema, events);
+    }
+
+    /**
+     * Versions the captured changes (or snapshot rows) of a two-way table under the store's lock and records the
+     * versions, so a replicated change older than a local one is not applied over it.
+     *
+     * <p>A captured change of a key that a replicated change wrote since the capture last caught up (see
+     * {@link ForeignWrites}), or whose newest recorded write came from another node, may be older or newer than that
+     * write (the capture cannot tell when it was committed), so it is published as the row is now, re-read from the
+     * store: whichever order the writes hit the store in, every node converges on the row this store holds unless a
+     * newer write wins everywhere.
+     */
+    private void versionTwoWay(TableId table, TableSchema schema, List<Mutation> writes, boolean captured,
+                               List<ChangeEvent> events) throws InterruptedException {
+        ReentrantLock lock = ctx.storeLock(storeName);
+        lock.lockInterruptibly();
+        try {
+            VersionIndex versions = ctx.versions();
+            for (Mutation m : writes) {
+                Key key = m instanceof Mutation.Upsert u ? schema.keyOf(u.row()) : ((Mutation.Delete) m).key();
+                Optional<VersionIndex.Entry> held = versions.get(table, key);
+                Mutation write = m;
+                boolean foreign = ctx.foreignWrites().isMarked(table, key)
+                        || held.isPresent() && !held.get().version().origin().equals(ctx.nodeName());
+                if (captured && foreign) {
+                    Optional<Row> now = backoff.retry("read " + table + " " + key, () -> running,
+                            () -> store.get(table, key));
+                    write = now.<Mutation>map(Mutation.Upsert::of).orElseGet(() -> Mutation.Delete.of(key));
+                }
+                Version v = new Version(ctx.clock().now(), ctx.nodeName());
+                versions.record(table, key, v, write instanceof Mutation.Delete);
+                events.add(event(table, write, v));
+            }
+            versions.commit();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private ChangeEvent event(TableId table, Mutation m, Version v) {
+        long seq = sequences.merge(table, 1L, Long::sum);
+        if (m instanceof Mutation.Upsert u) {
+            return new ChangeEvent(table, Op.UPSERT, enabled.get(table).keyOf(u.row()), u.row(), v, seq);
+        }
+        return new ChangeEvent(table, Op.DELETE, ((Mutation.Delete) m).key(), null, v, seq);
+    }
+
+    /** Encodes events into messages of the channel's batch size and appends them, with the sequence counter. */
+    private void appendEvents(TableSchema schema, List<ChangeEvent> events) throws InterruptedException {
+        if (events.isEmpty()) {
+            return;
+        }
+        TableId table = schema.table();
+        int batchSize = channels.get(table).batchSize();
+        String topic = ctx.topics().channel(table);
+        List<byte[]> entries = new ArrayList<>();
+        for (int from = 0; from < events.size(); from += batchSize) {
+            List<ChangeEvent> chunk = events.subList(from, Math.min(events.size(), from + batchSize));
+            byte[] payload = ctx.codec().encodeBatch(ctx.nodeName(), schema, chunk);
+            entries.add(new OutboxEntry(topic, false, table.toString(), chunk.get(0).sequence(),
+                    chunk.get(chunk.size() - 1).sequence(), payload).encode());
+        }
+        outbox.append(entries, Map.of(sequenceCounter(table), sequences.get(table)));
+    }
+
+    /** How often the captured position is saved and acknowledged while changes flow. */
     private static final long CHECKPOINT_EVERY_NANOS = 200_000_000L;
     private long lastCheckpointNanos;
     private CapturePosition checkpointed;
 
     /**
-     * Saves the position after the last published change (fsync) and then lets the store prune up to it: at most
-     * every 200 ms while changes flow, and always when the publisher stops. What was published after the last
-     * checkpoint is published again after a crash, which changes nothing where it is applied.
+     * Saves the position after the last change in the outbox (fsync) and then lets the store prune up to it: at most
+     * every 200 ms while changes flow, and always when the publisher stops. What was captured after the last
+     * checkpoint is captured again after a crash, which changes nothing where it is applied.
      */
     private void checkpoint(boolean force) {
         if (currentPosition == null || currentPosition.equals(checkpointed)) {
@@ -234,13 +417,13 @@ final class ChannelPublisher implements AutoCloseable {
         acknowledge(currentPosition);
     }
 
-    /** Saves what was published when the publisher is stopped; the interrupt is cleared meanwhile (file I/O). */
+    /** Saves what was captured when the publisher is stopped; the interrupt is cleared meanwhile (file I/O). */
     private void finalCheckpoint() {
         Thread.interrupted();
         try {
             checkpoint(true);
         } catch (RuntimeException e) {
-            LOG.warn("store {}: could not save the published position on stop (it is published again after the "
+            LOG.warn("store {}: could not save the captured position on stop (it is captured again after the "
                     + "restart): {}", storeName, e.getMessage());
         }
     }
@@ -249,8 +432,8 @@ final class ChannelPublisher implements AutoCloseable {
     private long lastAckWarningNanos;
 
     /**
-     * Lets the store prune what is published. Acknowledgements are cumulative, so one that fails (a busy database) is
-     * simply made again with the next batch; it never stops capture.
+     * Lets the store prune what is in the outbox. Acknowledgements are cumulative, so one that fails (a busy
+     * database) is simply made again with the next batch; it never stops capture.
      */
     private void acknowledge(CapturePosition position) {
         try {
@@ -260,7 +443,7 @@ final class ChannelPublisher implements AutoCloseable {
             long now = System.nanoTime();
             if (lastAckWarningNanos == 0 || now - lastAckWarningNanos > 60_000_000_000L) {
                 lastAckWarningNanos = now;
-                LOG.warn("store {}: could not prune published changes yet, will retry with the next batch: {}",
+                LOG.warn("store {}: could not prune captured changes yet, will retry with the next batch: {}",
                         storeName, e.getMessage());
             }
         }
@@ -275,7 +458,7 @@ final class ChannelPublisher implements AutoCloseable {
         }
     }
 
-    /** Enables the tables that exist now, publishes their schemas and runs their initial loads. */
+    /** Enables the tables that exist now, publishes their schemas and queues their initial loads. */
     private void enablePending(boolean firstTime) throws InterruptedException {
         for (TableId requested : enableRequests.keySet()) {
             if (!pending.contains(requested) && !enabled.containsKey(requested)) {
@@ -302,9 +485,10 @@ final class ChannelPublisher implements AutoCloseable {
                 capture.enable(table);
             }
             enabled.put(table, schema.get());
-            publishSchema(schema.get());
-            if (!ctx.state().snapshotDone(table.toString())) {
-                initialLoad(schema.get());
+            appendSchema(schema.get());
+            NodeState.SnapshotState snap = ctx.state().snapshot(table.toString());
+            if (!ctx.state().snapshotDone(table.toString()) || (snap != null && !snap.done)) {
+                snapshotQueue.add(table);
             }
             CompletableFuture<Void> f = enableRequests.remove(table);
             if (f != null) {
@@ -313,76 +497,22 @@ final class ChannelPublisher implements AutoCloseable {
         }
     }
 
-    private void publishSchema(TableSchema schema) throws InterruptedException {
-        publishAndWait(List.of(new Outgoing(ctx.topics().schema(schema.table()), ctx.codec().encodeSchema(schema),
-                true)));
-    }
-
-    /**
-     * Publishes every row of a table, in key order, in pages of the channel's batch size. Changes committed while it
-     * runs are captured and published after it.
-     */
-    private void initialLoad(TableSchema schema) throws InterruptedException {
-        TableId table = schema.table();
-        ChannelConfig ch = channels.get(table);
-        long total = store.count(table);
-        LOG.info("channel {}: initial load of {} rows", table, total);
-        Progress progress = new Progress("channel " + table + ": initial load", total, LOG);
-        Key after = null;
-        int pageSize = Math.max(ch.batchSize(), 1000);
-        while (running) {
-            Key cursor = after;
-            ScanPage page = backoff.retry("scan " + table, () -> running, () -> store.scan(table, cursor, pageSize));
-            if (!page.rows().isEmpty()) {
-                List<ChangeEvent> events = new ArrayList<>(page.rows().size());
-                for (Row r : page.rows()) {
-                    events.add(event(table, Op.UPSERT, schema.keyOf(r), r));
-                }
-                publishEvents(schema, events, ch.batchSize());
-                ctx.metrics().snapshotRows.add(events.size());
-                progress.advance(events.size());
-            }
-            if (page.next().isEmpty()) {
-                break;
-            }
-            after = page.next().get();
-        }
-        if (running) {
-            ctx.state().snapshotDone(table.toString(), true);
-            ctx.state().save();
-            progress.done();
-        }
-    }
-
-    private void publishChanges(List<CapturedChange> changes) throws InterruptedException {
-        // Group by table, keeping each table's order; tables are independent channels.
-        Map<TableId, List<ChangeEvent>> byTable = new LinkedHashMap<>();
-        for (CapturedChange c : changes) {
-            if (!enabled.containsKey(c.table())) {
-                continue;
-            }
-            byTable.computeIfAbsent(c.table(), t -> new ArrayList<>())
-                    .add(event(c.table(), c.op(), c.key(), c.row()));
-        }
-        List<Outgoing> out = new ArrayList<>();
-        for (Map.Entry<TableId, List<ChangeEvent>> e : byTable.entrySet()) {
-            TableSchema schema = refreshSchema(e.getKey(), e.getValue());
-            out.addAll(encode(schema, e.getValue(), channels.get(e.getKey()).batchSize()));
-        }
-        publishAndWait(out);
-        ctx.metrics().published.add(changes.size());
+    private void appendSchema(TableSchema schema) throws InterruptedException {
+        OutboxEntry e = new OutboxEntry(ctx.topics().schema(schema.table()), true, schema.table().toString(), 0, 0,
+                ctx.codec().encodeSchema(schema));
+        outbox.append(List.of(e.encode()), Map.of());
     }
 
     /** Picks up columns added to a table since it was enabled, so subscribers learn them. */
-    private TableSchema refreshSchema(TableId table, List<ChangeEvent> events) throws InterruptedException {
+    private TableSchema refreshSchema(TableId table, List<Mutation> writes) throws InterruptedException {
         TableSchema schema = enabled.get(table);
-        for (ChangeEvent e : events) {
-            if (e.row() != null) {
-                for (String col : e.row().values().keySet()) {
+        for (Mutation m : writes) {
+            if (m instanceof Mutation.Upsert u) {
+                for (String col : u.row().values().keySet()) {
                     if (schema.column(col).isEmpty()) {
                         TableSchema fresh = store.describe(table).orElse(schema);
                         enabled.put(table, fresh);
-                        publishSchema(fresh);
+                        appendSchema(fresh);
                         return fresh;
                     }
                 }
@@ -391,76 +521,82 @@ final class ChannelPublisher implements AutoCloseable {
         return schema;
     }
 
-    private ChangeEvent event(TableId table, Op op, Key key, Row row) {
-        String channel = table.toString();
-        long seq = ctx.state().sequence(channel) + 1;
-        ctx.state().sequence(channel, seq);
-        return new ChangeEvent(table, op, key, row, new Version(ctx.clock().now(), ctx.nodeName()), seq);
-    }
+    // ------------------------------------------------------------------------------------------------ snapshots
 
-    private void publishEvents(TableSchema schema, List<ChangeEvent> events, int batchSize)
-            throws InterruptedException {
-        publishAndWait(encode(schema, events, batchSize));
-        ctx.metrics().published.add(events.size());
-    }
+    /** Tables whose snapshot is to run, in order; the first one runs, a page at a time. Capture thread only. */
+    private final List<TableId> snapshotQueue = new ArrayList<>();
+    private Progress progress;
 
-    private List<Outgoing> encode(TableSchema schema, List<ChangeEvent> events, int batchSize) {
-        List<Outgoing> out = new ArrayList<>();
-        String topic = ctx.topics().channel(schema.table());
-        for (int from = 0; from < events.size(); from += batchSize) {
-            List<ChangeEvent> chunk = events.subList(from, Math.min(events.size(), from + batchSize));
-            out.add(new Outgoing(topic, ctx.codec().encodeBatch(ctx.nodeName(), schema, chunk), false));
-        }
-        return out;
-    }
-
-    private record Outgoing(String topic, byte[] payload, boolean retained) {
-    }
-
-    /**
-     * Publishes messages in order and waits until the broker acknowledged all of them. After a failure it publishes
-     * again from the first message the broker did not acknowledge, until it succeeds or the node stops; messages
-     * after that one may arrive twice, which is harmless.
-     */
-    private void publishAndWait(List<Outgoing> messages) throws InterruptedException {
-        int[] acknowledged = {0};
-        backoff.retry("publish " + messages.size() + " messages for store " + storeName, () -> running, () -> {
-            sendFrom(messages, acknowledged);
-            return null;
-        });
-    }
-
-    /**
-     * Sends the messages from {@code acknowledged[0]} on and moves {@code acknowledged[0]} past each one the broker
-     * acknowledges, in order.
-     *
-     * @throws RetriableException at the first message the broker did not acknowledge
-     */
-    private void sendFrom(List<Outgoing> messages, int[] acknowledged) {
-        if (!running) {
-            throw new StopSignal();
-        }
-        List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size() - acknowledged[0]);
-        for (Outgoing m : messages.subList(acknowledged[0], messages.size())) {
-            futures.add(ctx.transport().publish(m.topic(), m.payload(), m.retained()));
-        }
-        for (CompletableFuture<Void> f : futures) {
-            try {
-                f.get(PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                acknowledged[0]++;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StopSignal();
-            } catch (ExecutionException | TimeoutException e) {
-                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-                throw new RetriableException("broker " + ctx.transport().currentBroker() + " did not acknowledge "
-                        + (messages.size() - acknowledged[0]) + " of " + messages.size() + " messages: "
-                        + cause.getMessage(), cause);
+    private void takeSnapshotRequests() {
+        for (TableId t; (t = snapshotRequests.poll()) != null; ) {
+            if (!enabled.containsKey(t) || snapshotQueue.contains(t)) {
+                continue;
             }
+            NodeState.SnapshotState s = new NodeState.SnapshotState();
+            s.firstSeq = 0; // a fresh one: started by the next chunk
+            ctx.state().snapshot(t.toString(), s);
+            snapshotQueue.add(t);
         }
     }
 
-    /** Stops the capture thread and waits for it. Idempotent; called on the node's shutdown thread. */
+    /**
+     * Publishes the next page of the running snapshot, starting or resuming it first.
+     *
+     * @return whether a snapshot is running (so capture polls without waiting between pages)
+     */
+    private boolean snapshotChunk() throws InterruptedException {
+        if (snapshotQueue.isEmpty()) {
+            return false;
+        }
+        TableId table = snapshotQueue.get(0);
+        TableSchema schema = enabled.get(table);
+        String channel = table.toString();
+        NodeState.SnapshotState s = ctx.state().snapshot(channel);
+        if (s == null || s.firstSeq == 0 || s.done) {
+            s = new NodeState.SnapshotState();
+            s.startHlc = ctx.clock().now();
+            s.firstSeq = sequences.get(table) + 1;
+            s.total = backoff.retry("count " + table, () -> running, () -> store.count(table));
+            ctx.state().snapshot(channel, s);
+            ctx.state().save();
+            progress = new Progress("channel " + table + ": snapshot", s.total, 0, LOG);
+            LOG.info("channel {}: snapshot of {} rows, from event number {}", table, s.total, s.firstSeq);
+        } else if (progress == null) {
+            progress = new Progress("channel " + table + ": snapshot", s.total, s.rows, LOG);
+            LOG.info("channel {}: resuming the snapshot after {} of {} rows", table, s.rows, s.total);
+        }
+        Key cursor = s.cursor == null ? null : VersionIndex.decodeKey(s.cursor);
+        int pageSize = Math.max(channels.get(table).batchSize(), 1000);
+        ScanPage page = backoff.retry("scan " + table, () -> running, () -> store.scan(table, cursor, pageSize));
+        if (!page.rows().isEmpty()) {
+            List<Mutation> rows = new ArrayList<>(page.rows().size());
+            for (Row r : page.rows()) {
+                rows.add(Mutation.Upsert.of(r));
+            }
+            append(table, rows, false);
+            ctx.metrics().snapshotRows.add(rows.size());
+            progress.advance(rows.size());
+            s.rows += rows.size();
+            s.cursor = VersionIndex.encodeKey(schema.keyOf(page.rows().get(page.rows().size() - 1)));
+        }
+        if (page.next().isEmpty()) {
+            s.endSeq = sequences.get(table);
+            s.done = true;
+            s.cursor = null;
+            ctx.state().snapshot(channel, s);
+            ctx.state().snapshotDone(channel, true);
+            ctx.state().save();
+            progress.done();
+            progress = null;
+            snapshotQueue.remove(0);
+            return !snapshotQueue.isEmpty();
+        }
+        ctx.state().snapshot(channel, s);
+        ctx.state().save();
+        return true;
+    }
+
+    /** Stops the capture and send threads, waits for them and closes the outbox. Idempotent. */
     @Override
     public void close() {
         running = false;
@@ -471,6 +607,13 @@ final class ChannelPublisher implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (sender != null) {
+            sender.close();
+        }
+        if (outbox != null) {
+            ctx.metrics().outboxDepth.remove(storeName);
+            outbox.close();
         }
         for (CompletableFuture<Void> f : enableRequests.values()) {
             f.completeExceptionally(new MqdbException("node stopped"));

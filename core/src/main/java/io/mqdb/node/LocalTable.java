@@ -125,19 +125,23 @@ public final class LocalTable {
      * to the publisher once committed.
      */
     private void write(List<Mutation> batch) {
+        if (publisher == null || publisher.capturesItself()) {
+            call(() -> {
+                store.apply(table, batch, WriteOrigin.LOCAL);
+                return null;
+            });
+            return;
+        }
         call(() -> {
-            store.apply(table, batch, WriteOrigin.LOCAL);
-            return null;
-        });
-        if (publisher != null && !publisher.capturesItself()) {
             try {
-                publisher.submitLocal(table, batch);
+                publisher.writeLocal(table, batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new MqdbException(table + ": interrupted after the write was committed, before it was handed "
-                        + "to the publisher; it is stored but not published", e);
+                throw new MqdbException(table + ": interrupted while writing; the write may be stored but not "
+                        + "published", e);
             }
-        }
+            return null;
+        });
     }
 
     private TableSchema requireSchema() {

@@ -16,6 +16,8 @@ import io.mqdb.spi.TableId;
 import io.mqdb.transport.PahoTransport;
 import io.mqdb.transport.Transport;
 import io.mqdb.transport.TransportOptions;
+import io.mqdb.version.VersionIndex;
+import java.util.concurrent.ConcurrentHashMap;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -51,7 +53,7 @@ public final class MqdbNode implements AutoCloseable {
     private final StoreSet stores;
     private final NodeMetrics metrics = new NodeMetrics();
     private final List<AutoCloseable> toClose = new ArrayList<>();
-    private final Map<String, ChannelPublisher> publishers = new LinkedHashMap<>();
+    private final Map<String, ChannelPublisher> publishers = new ConcurrentHashMap<>();
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicReference<Exception> failure = new AtomicReference<>();
     private final HybridClock clock = HybridClock.system();
@@ -132,7 +134,10 @@ public final class MqdbNode implements AutoCloseable {
         NodeState state = NodeState.load(config.node().dataDir().resolve("state.json"));
         DeadLetters dead = new DeadLetters(config.node().dataDir().resolve("dead-letters"), name, topics, transport,
                 metrics);
-        ctx = new NodeContext(name, clock, new EventCodec(), topics, transport, state, metrics, dead, this::fail);
+        VersionIndex versions = VersionIndex.open(config.node().dataDir().resolve("versions.db"));
+        toClose.add(0, versions);
+        ctx = new NodeContext(name, clock, new EventCodec(), topics, transport, state, metrics, dead, this::fail,
+                versions, config.node(), new ConcurrentHashMap<>(), new ForeignWrites());
 
         // Appliers first, so that messages queued for this node while it was away find them.
         for (ChannelConfig ch : config.channels()) {
@@ -142,7 +147,11 @@ public final class MqdbNode implements AutoCloseable {
                 toClose.add(0, applier);
                 applier.start();
                 transport.subscribe(topics.channel(ch.table()), applier);
+                transport.subscribe(topics.positionFilter(ch.table()), applier.positionHandler());
             }
+        }
+        if (config.channels().stream().anyMatch(ChannelConfig::publish)) {
+            transport.subscribe(topics.resend(name), this::onResend);
         }
         transport.start();
         LOG.info("node {} connected to {}", name, transport.currentBroker());
@@ -174,6 +183,7 @@ public final class MqdbNode implements AutoCloseable {
         long every = Long.getLong("mqdb.status.interval.ms", 30_000L);
         status.scheduleAtFixedRate(this::logStatus, every, every, TimeUnit.MILLISECONDS);
         toClose.add(0, status::shutdownNow);
+        status.scheduleWithFixedDelay(this::pruneTombstones, 0, 1, TimeUnit.HOURS);
         LOG.info("node {} started: {} store(s), {} channel(s)", name, config.stores().size(),
                 config.channels().size());
     }
@@ -205,6 +215,39 @@ public final class MqdbNode implements AutoCloseable {
     }
 
     private String lastStatus = "";
+
+    /** Routes a subscriber's resend request to the publisher of the channel's store. Callback thread. */
+    private void onResend(io.mqdb.transport.InboundMessage m) {
+        try {
+            Control.Resend r = Control.Resend.parse(m.payload());
+            ChannelPublisher p = config.channels().stream()
+                    .filter(c -> c.publish() && c.table().equals(r.channel()))
+                    .findFirst().map(c -> publishers.get(c.store())).orElse(null);
+            if (p == null) {
+                LOG.warn("node {}: {} asked for {} from {}, which this node does not publish", config.node().name(),
+                        r.requester(), r.channel(), r.fromSeq());
+            } else {
+                p.requestResend(r);
+            }
+        } catch (io.mqdb.spi.InvalidDataException e) {
+            LOG.warn("node {}: ignoring a bad resend request: {}", config.node().name(), e.getMessage());
+        }
+        m.ack();
+    }
+
+    /** Forgets the versions of rows deleted longer ago than the tombstone retention. Status thread, hourly. */
+    private void pruneTombstones() {
+        try {
+            long before = System.currentTimeMillis() - config.node().tombstoneRetention().toMillis();
+            int n = ctx.versions().pruneTombstones(before);
+            if (n > 0) {
+                LOG.info("node {}: forgot {} tombstones older than {}", config.node().name(), n,
+                        config.node().tombstoneRetention());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("node {}: could not prune tombstones: {}", config.node().name(), e.getMessage());
+        }
+    }
 
     private void logStatus() {
         String s = metrics.toString();

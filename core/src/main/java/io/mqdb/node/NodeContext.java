@@ -4,6 +4,10 @@ import io.mqdb.clock.HybridClock;
 import io.mqdb.codec.EventCodec;
 import io.mqdb.codec.Topics;
 import io.mqdb.transport.Transport;
+import io.mqdb.config.NodeSection;
+import io.mqdb.version.VersionIndex;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -19,9 +23,24 @@ import java.util.function.Consumer;
  * @param metrics the node's counters
  * @param deadLetters where unapplicable events go
  * @param failure called when a worker fails for good; the node then stops
+ * @param versions the newest version held per key, for last-writer-wins apply
+ * @param config the node's own settings
+ * @param locks per store, the lock that orders a two-way table's replicated applies against the versioning of its
+ *     captured changes (see {@link #storeLock})
+ * @param foreignWrites the keys of two-way tables replicated changes wrote that the capture may not have seen yet
  */
 record NodeContext(String nodeName, HybridClock clock, EventCodec codec, Topics topics, Transport transport,
-                   NodeState state, NodeMetrics metrics, DeadLetters deadLetters, Consumer<Exception> failure) {
+                   NodeState state, NodeMetrics metrics, DeadLetters deadLetters, Consumer<Exception> failure,
+                   VersionIndex versions, NodeSection config, ConcurrentHashMap<String, ReentrantLock> locks,
+                   ForeignWrites foreignWrites) {
+    /**
+     * @param store a store's name
+     * @return the lock held while a replicated batch is applied to it and while its captured changes are versioned
+     */
+    ReentrantLock storeLock(String store) {
+        return locks.computeIfAbsent(store, k -> new ReentrantLock());
+    }
+
     void fail(Exception e) {
         failure.accept(e);
     }

@@ -1,6 +1,9 @@
 package io.mqdb.node;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
  * Counters of one node, read by the status log line and by tests. Thread-safe; any thread increments.
@@ -18,10 +21,32 @@ public final class NodeMetrics {
     public final LongAdder deadLetters = new LongAdder();
     /** Store or broker operations retried after a retriable failure. */
     public final LongAdder retries = new LongAdder();
+    /** Replicated events not applied because the target holds a newer version of the key (last writer wins). */
+    public final LongAdder skippedOlder = new LongAdder();
+    /** Resend requests this node sent because it found a gap in an origin's sequence numbers. */
+    public final LongAdder resendRequests = new LongAdder();
+    /** Messages this node published again on request. */
+    public final LongAdder resent = new LongAdder();
+    /** Rows removed by snapshot merges: rows an origin no longer has. */
+    public final LongAdder mergeDeletes = new LongAdder();
+
+    /** Per store, the number of changes in its outbox not yet acknowledged by the broker. */
+    public final Map<String, LongSupplier> outboxDepth = new ConcurrentHashMap<>();
+
+    /** @return the changes waiting in every outbox */
+    public long outboxDepth() {
+        long n = 0;
+        for (LongSupplier s : outboxDepth.values()) {
+            n += s.getAsLong();
+        }
+        return n;
+    }
 
     @Override
     public String toString() {
-        return "published=" + published.sum() + " (initial load " + snapshotRows.sum() + "), applied=" + applied.sum()
-                + ", dead letters=" + deadLetters.sum() + ", retries=" + retries.sum();
+        return "published=" + published.sum() + " (initial load " + snapshotRows.sum() + ", resent " + resent.sum()
+                + "), outbox=" + outboxDepth() + ", applied=" + applied.sum() + " (older skipped "
+                + skippedOlder.sum() + ", merge deletes " + mergeDeletes.sum() + "), resend requests="
+                + resendRequests.sum() + ", dead letters=" + deadLetters.sum() + ", retries=" + retries.sum();
     }
 }

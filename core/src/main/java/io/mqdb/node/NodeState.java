@@ -14,8 +14,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The node's own small durable state: for each store, the capture position up to which changes are published; for
- * each published channel, the last sequence number used and whether its initial load is complete.
+ * The node's own small durable state: for each store, the capture position up to which changes are in the outbox;
+ * for each published channel, whether its initial load is complete and its last (or running) snapshot. (Sequence
+ * numbers moved to the outbox, where they are committed with the changes; the ones here are read once, to carry on
+ * from a state written by an older version.)
  *
  * <p>Kept in {@code <data-dir>/state.json}, replaced atomically (write, fsync, rename) on every {@link #save()}, so a
  * crash leaves either the old or the new state, never a torn one. A crash between publishing a batch and saving the
@@ -38,6 +40,28 @@ public final class NodeState {
         Map<String, String> capturePositions = new TreeMap<>();
         Map<String, Long> sequences = new TreeMap<>();
         Map<String, Boolean> snapshotDone = new TreeMap<>();
+        Map<String, SnapshotState> snapshots = new TreeMap<>();
+    }
+
+    /**
+     * A channel's last (or running) snapshot: where it started and how far it got, so an interrupted one resumes
+     * from its last chunk, and subscribers learn which sequence numbers it covers.
+     */
+    public static final class SnapshotState {
+        /** The clock reading when it started; every row it publishes has a newer version. */
+        public long startHlc;
+        /** The sequence number of its first event. */
+        public long firstSeq;
+        /** The sequence number of its last event (or the one before its first, when the table was empty). */
+        public long endSeq;
+        /** Whether it completed. */
+        public boolean done;
+        /** The last key published, encoded ({@link io.mqdb.version.VersionIndex#encodeKey}); null before the first. */
+        public String cursor;
+        /** Rows published so far. */
+        public long rows;
+        /** Rows counted when it started. */
+        public long total;
     }
 
     /**
@@ -63,6 +87,9 @@ public final class NodeState {
             }
             if (d.snapshotDone == null) {
                 d.snapshotDone = new TreeMap<>();
+            }
+            if (d.snapshots == null) {
+                d.snapshots = new TreeMap<>();
             }
             return new NodeState(file, d);
         } catch (IOException | RuntimeException e) {
@@ -98,6 +125,17 @@ public final class NodeState {
     /** Marks the channel's initial load complete. */
     public synchronized void snapshotDone(String channel, boolean done) {
         data.snapshotDone.put(channel, done);
+    }
+
+    /** @return a copy of the channel's last or running snapshot, or null */
+    public synchronized SnapshotState snapshot(String channel) {
+        SnapshotState s = data.snapshots.get(channel);
+        return s == null ? null : GSON.fromJson(GSON.toJson(s), SnapshotState.class);
+    }
+
+    /** Sets the channel's last or running snapshot (saved on the next {@link #save()}). */
+    public synchronized void snapshot(String channel, SnapshotState snapshot) {
+        data.snapshots.put(channel, GSON.fromJson(GSON.toJson(snapshot), SnapshotState.class));
     }
 
     /** Writes the state durably and atomically. */

@@ -13,12 +13,15 @@ final class Progress {
     private final Logger log;
     private final long startNanos = System.nanoTime();
     private long done;
+    private final long startDone;
     private long lastReport = startNanos;
 
-    Progress(String what, long total, Logger log) {
+    Progress(String what, long total, long alreadyDone, Logger log) {
         this.what = what;
         this.total = total;
         this.log = log;
+        this.done = alreadyDone;
+        this.startDone = alreadyDone;
     }
 
     void advance(long rows) {
@@ -27,7 +30,7 @@ final class Progress {
         if (now - lastReport >= REPORT_EVERY_NANOS) {
             lastReport = now;
             double seconds = (now - startNanos) / 1e9;
-            double rate = done / Math.max(seconds, 1e-3);
+            double rate = (done - startDone) / Math.max(seconds, 1e-3);
             long left = Math.max(0, total - done);
             log.info("{}: {} / {} rows ({}%), {} rows/s, about {} s left", what, done, total,
                     total == 0 ? 100 : done * 100 / total, Math.round(rate), Math.round(left / Math.max(rate, 1)));
@@ -37,6 +40,6 @@ final class Progress {
     void done() {
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         log.info("{}: done, {} rows in {} s ({} rows/s)", what, done, String.format("%.1f", seconds),
-                Math.round(done / Math.max(seconds, 1e-3)));
+                Math.round((done - startDone) / Math.max(seconds, 1e-3)));
     }
 }
