@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.mapdb.DB;
@@ -79,7 +78,20 @@ public final class DurableQueue implements AutoCloseable {
         }
     }
 
-    /** How the entries map is laid out in the file; the benchmark compares them. */
+    /**
+     * How the file is written; the benchmark compares the choices.
+     *
+     * @param layout the map the entries live in
+     * @param mmap whether MapDB memory-maps the file (else it uses a {@code RandomAccessFile})
+     * @param fsync whether a commit waits for the disk; without it a commit survives a crash of the process but
+     *        not of the machine
+     */
+    record Tuning(Layout layout, boolean mmap, boolean fsync) {
+        /** What {@link DurableQueue#open(Path, long, long)} uses. */
+        static final Tuning DEFAULT = new Tuning(Layout.BTREE, false, true);
+    }
+
+    /** How the entries map is laid out in the file. */
     enum Layout {
         /** {@code BTreeMap<Long, byte[]>}: keys in order, appends touch the right edge, deletes the left. */
         BTREE,
@@ -114,10 +126,11 @@ public final class DurableQueue implements AutoCloseable {
      * @throws MqdbException naming the file when it cannot be opened (used by another process, corrupt, no access)
      */
     public static DurableQueue open(Path file, long maxUndeliveredBytes, long retainDeliveredBytes) {
-        return open(file, maxUndeliveredBytes, retainDeliveredBytes, Layout.BTREE);
+        return open(file, maxUndeliveredBytes, retainDeliveredBytes, Tuning.DEFAULT);
     }
 
-    static DurableQueue open(Path file, long maxUndeliveredBytes, long retainDeliveredBytes, Layout layout) {
+    /** As {@link #open(Path, long, long)}, with the given tuning. */
+    static DurableQueue open(Path file, long maxUndeliveredBytes, long retainDeliveredBytes, Tuning tuning) {
         Objects.requireNonNull(file, "file");
         if (maxUndeliveredBytes <= 0 || retainDeliveredBytes < 0) {
             throw new IllegalArgumentException("queue " + file + ": maxUndeliveredBytes must be > 0 and "
@@ -129,18 +142,20 @@ public final class DurableQueue implements AutoCloseable {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            db = DBMaker.fileDB(file.toFile())
-                    .transactionEnable()
-                    .fileMmapEnableIfSupported()
-                    .fileMmapPreclearDisable()
-                    .closeOnJvmShutdown()
-                    .make();
+            DBMaker.Maker maker = DBMaker.fileDB(file.toFile()).transactionEnable().closeOnJvmShutdown();
+            if (tuning.mmap()) {
+                maker = maker.fileMmapEnableIfSupported().fileMmapPreclearDisable();
+            }
+            if (!tuning.fsync()) {
+                maker = maker.fileSyncDisable();
+            }
+            db = maker.make();
         } catch (Exception e) {
             throw new MqdbException("queue " + file + ": cannot open (used by another process, corrupt, or not "
                     + "accessible): " + e, e);
         }
         try {
-            return new DurableQueue(file, maxUndeliveredBytes, retainDeliveredBytes, db, layout);
+            return new DurableQueue(file, maxUndeliveredBytes, retainDeliveredBytes, db, tuning.layout());
         } catch (RuntimeException e) {
             db.close();
             throw new MqdbException("queue " + file + ": cannot read (corrupt or not a queue file): " + e, e);

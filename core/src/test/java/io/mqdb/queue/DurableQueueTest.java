@@ -202,7 +202,7 @@ class DurableQueueTest {
 
     @Test
     void producerAndConsumerRunConcurrentlyUnderBackPressure() throws Exception {
-        int total = 5_000;
+        int total = 2_000;
         try (DurableQueue q = open(2_000, 500)) {
             Future<?> producer = executor.submit(() -> {
                 for (int i = 1; i <= total; i += 10) {
