@@ -1,0 +1,316 @@
+package io.mqdb.queue;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.mqdb.queue.DurableQueue.Entry;
+import io.mqdb.spi.MqdbException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DurableQueueTest {
+    private static final Duration NO_WAIT = Duration.ZERO;
+
+    @TempDir
+    Path dir;
+
+    private final ExecutorService executor = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void stopThreads() {
+        executor.shutdownNow();
+    }
+
+    private DurableQueue open(long maxUndeliveredBytes, long retainDeliveredBytes) {
+        return DurableQueue.open(dir.resolve("queue.db"), maxUndeliveredBytes, retainDeliveredBytes);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(UTF_8);
+    }
+
+    private static List<String> texts(List<Entry> entries) {
+        return entries.stream().map(e -> new String(e.payload(), UTF_8)).toList();
+    }
+
+    @Test
+    void emptyQueueStartsAtIndexOne() {
+        try (DurableQueue q = open(1_000, 0)) {
+            assertThat(q.head()).isEqualTo(1);
+            assertThat(q.nextIndex()).isEqualTo(1);
+            assertThat(q.firstRetained()).isEqualTo(1);
+            assertThat(q.undeliveredCount()).isZero();
+            assertThat(q.undeliveredBytes()).isZero();
+            assertThat(q.counter("never")).isZero();
+            assertThat(q.read(1, 10)).contains(List.of());
+        }
+    }
+
+    @Test
+    void peekReturnsEntriesInAppendOrderWithoutRemovingThem() throws InterruptedException {
+        try (DurableQueue q = open(1_000_000, 0)) {
+            assertThat(q.append(List.of(bytes("a"), bytes("b")), Map.of())).isEqualTo(1);
+            assertThat(q.append(List.of(bytes("c")), Map.of())).isEqualTo(3);
+
+            List<Entry> first = q.peek(2, NO_WAIT);
+            assertThat(first).extracting(Entry::index).containsExactly(1L, 2L);
+            assertThat(texts(first)).containsExactly("a", "b");
+            assertThat(texts(q.peek(10, NO_WAIT))).containsExactly("a", "b", "c");
+            assertThat(q.undeliveredCount()).isEqualTo(3);
+            assertThat(q.undeliveredBytes()).isEqualTo(3);
+
+            q.markDelivered(2);
+            assertThat(q.head()).isEqualTo(3);
+            assertThat(texts(q.peek(10, NO_WAIT))).containsExactly("c");
+            q.markDelivered(3);
+            assertThat(q.peek(10, NO_WAIT)).isEmpty();
+            assertThat(q.undeliveredBytes()).isZero();
+        }
+    }
+
+    @Test
+    void markingDeliveredTwiceOrBeyondTheTailIsHandled() throws InterruptedException {
+        try (DurableQueue q = open(1_000, 100)) {
+            q.append(List.of(bytes("a"), bytes("b")), Map.of());
+            q.markDelivered(1);
+            q.markDelivered(1);
+            assertThat(q.head()).isEqualTo(2);
+            assertThatThrownBy(() -> q.markDelivered(3)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("queue.db").hasMessageContaining("last index appended is 2");
+        }
+    }
+
+    @Test
+    void countersAreCommittedWithTheAppend() throws InterruptedException {
+        Path file = dir.resolve("queue.db");
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 0)) {
+            q.append(List.of(bytes("a")), Map.of("lsn", 10L, "tx", 3L));
+            q.append(List.of(), Map.of("lsn", 12L));
+            assertThat(q.counter("lsn")).isEqualTo(12);
+            assertThat(q.counter("tx")).isEqualTo(3);
+            assertThat(q.nextIndex()).isEqualTo(2);
+        }
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 0)) {
+            assertThat(q.counter("lsn")).isEqualTo(12);
+            assertThat(q.counter("tx")).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void reopenKeepsEntriesPositionsAndByteCounts() throws InterruptedException {
+        Path file = dir.resolve("queue.db");
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 3)) {
+            q.append(List.of(bytes("aa"), bytes("bb"), bytes("cc"), bytes("dd")), Map.of("pos", 4L));
+            q.markDelivered(2);
+        }
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 3)) {
+            assertThat(q.firstRetained()).isEqualTo(2);
+            assertThat(q.head()).isEqualTo(3);
+            assertThat(q.nextIndex()).isEqualTo(5);
+            assertThat(q.undeliveredBytes()).isEqualTo(4);
+            assertThat(q.retainedDeliveredBytes()).isEqualTo(2);
+            assertThat(texts(q.peek(10, NO_WAIT))).containsExactly("cc", "dd");
+            assertThat(q.append(List.of(bytes("ee")), Map.of())).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void indexesNeverRepeatEvenWhenEverythingWasDeletedAndReopened() throws InterruptedException {
+        Path file = dir.resolve("queue.db");
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 0)) {
+            q.append(List.of(bytes("a"), bytes("b")), Map.of());
+            q.markDelivered(2);
+            assertThat(q.firstRetained()).isEqualTo(3).isEqualTo(q.nextIndex());
+        }
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 0)) {
+            assertThat(q.append(List.of(bytes("c")), Map.of())).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void deliveredEntriesStayReadableWithinTheResendWindow() throws InterruptedException {
+        try (DurableQueue q = open(1_000, 25)) {
+            List<byte[]> batch = new ArrayList<>();
+            for (int i = 1; i <= 10; i++) {
+                batch.add(bytes("entry-" + i + "!")); // 8 bytes each for i < 10
+            }
+            q.append(batch, Map.of());
+            q.markDelivered(3); // 24 delivered bytes: all kept
+            assertThat(q.firstRetained()).isEqualTo(1);
+            assertThat(texts(q.read(1, 2).orElseThrow())).containsExactly("entry-1!", "entry-2!");
+
+            q.markDelivered(6); // 48 delivered bytes: the oldest go until at most 25 are left
+            assertThat(q.firstRetained()).isEqualTo(4);
+            assertThat(q.retainedDeliveredBytes()).isEqualTo(24);
+            assertThat(q.read(3, 5)).isEmpty();
+            Optional<List<Entry>> resend = q.read(4, 5);
+            assertThat(resend).isPresent();
+            assertThat(resend.get()).extracting(Entry::index).containsExactly(4L, 5L, 6L, 7L, 8L);
+            assertThat(q.read(10, 5).orElseThrow()).extracting(Entry::index).containsExactly(10L);
+            assertThat(q.read(11, 5)).contains(List.of());
+        }
+    }
+
+    @Test
+    void zeroRetentionDeletesDeliveredEntriesAtOnce() throws InterruptedException {
+        try (DurableQueue q = open(1_000, 0)) {
+            q.append(List.of(bytes("a"), bytes("b")), Map.of());
+            q.markDelivered(1);
+            assertThat(q.firstRetained()).isEqualTo(2);
+            assertThat(q.read(1, 1)).isEmpty();
+        }
+    }
+
+    @Test
+    void appendBlocksAtTheBoundAndResumesWithoutDrops() throws Exception {
+        try (DurableQueue q = open(10, 0)) {
+            q.append(List.of(bytes("0123456789")), Map.of()); // at the bound now
+            Future<Long> blocked = executor.submit(() -> q.append(List.of(bytes("next")), Map.of("pos", 2L)));
+            await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> !blocked.isDone());
+            assertThat(q.nextIndex()).isEqualTo(2);
+
+            q.markDelivered(1);
+            assertThat(blocked.get(5, TimeUnit.SECONDS)).isEqualTo(2);
+            assertThat(q.counter("pos")).isEqualTo(2);
+            assertThat(texts(q.peek(10, NO_WAIT))).containsExactly("next");
+        }
+    }
+
+    @Test
+    void appendIntoAnEmptyQueueSucceedsEvenAboveTheBound() throws InterruptedException {
+        try (DurableQueue q = open(4, 0)) {
+            assertThat(q.append(List.of(bytes("far more than four bytes")), Map.of())).isEqualTo(1);
+            assertThat(q.undeliveredBytes()).isGreaterThan(4);
+        }
+    }
+
+    @Test
+    void producerAndConsumerRunConcurrentlyUnderBackPressure() throws Exception {
+        int total = 2_000;
+        try (DurableQueue q = open(2_000, 500)) {
+            Future<?> producer = executor.submit(() -> {
+                for (int i = 1; i <= total; i += 10) {
+                    List<byte[]> batch = new ArrayList<>();
+                    for (int j = i; j < i + 10; j++) {
+                        batch.add(bytes("m" + j));
+                    }
+                    q.append(batch, Map.of("pos", (long) i + 9));
+                }
+                return null;
+            });
+            List<String> seen = new ArrayList<>();
+            while (seen.size() < total) {
+                List<Entry> got = q.peek(64, Duration.ofSeconds(5));
+                assertThat(got).isNotEmpty();
+                assertThat(q.undeliveredBytes()).isLessThan(2_000 + 10 * 6);
+                seen.addAll(texts(got));
+                q.markDelivered(got.get(got.size() - 1).index());
+            }
+            producer.get(5, TimeUnit.SECONDS);
+            List<String> expected = new ArrayList<>();
+            for (int i = 1; i <= total; i++) {
+                expected.add("m" + i);
+            }
+            assertThat(seen).isEqualTo(expected);
+            assertThat(q.counter("pos")).isEqualTo(total);
+            assertThat(q.undeliveredCount()).isZero();
+        }
+    }
+
+    @Test
+    void peekWaitsForDataAndTimesOutEmpty() throws Exception {
+        try (DurableQueue q = open(1_000, 0)) {
+            assertThat(q.peek(1, Duration.ofMillis(50))).isEmpty();
+            Future<List<Entry>> waiting = executor.submit(() -> q.peek(5, Duration.ofSeconds(10)));
+            await().during(Duration.ofMillis(100)).atMost(Duration.ofSeconds(2)).until(() -> !waiting.isDone());
+            q.append(List.of(bytes("x")), Map.of());
+            assertThat(texts(waiting.get(5, TimeUnit.SECONDS))).containsExactly("x");
+        }
+    }
+
+    @Test
+    void interruptPropagatesFromBlockedAppendAndPeek() throws Exception {
+        try (DurableQueue q = open(1, 0)) {
+            AtomicReference<Thread> peeker = new AtomicReference<>();
+            CompletableFuture<Throwable> peekOutcome = new CompletableFuture<>();
+            Thread peek = new Thread(() -> {
+                try {
+                    q.peek(1, Duration.ofMinutes(1));
+                    peekOutcome.complete(null);
+                } catch (Throwable t) {
+                    peekOutcome.complete(t);
+                }
+            });
+            peeker.set(peek);
+            peek.start();
+            await().atMost(Duration.ofSeconds(2)).until(() -> peek.getState() == Thread.State.TIMED_WAITING);
+            peek.interrupt();
+            assertThat(peekOutcome.get(5, TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
+
+            q.append(List.of(bytes("full")), Map.of());
+            CompletableFuture<Throwable> appendOutcome = new CompletableFuture<>();
+            Thread append = new Thread(() -> {
+                try {
+                    q.append(List.of(bytes("more")), Map.of());
+                    appendOutcome.complete(null);
+                } catch (Throwable t) {
+                    appendOutcome.complete(t);
+                }
+            });
+            append.start();
+            await().atMost(Duration.ofSeconds(2)).until(() -> append.getState() == Thread.State.WAITING);
+            append.interrupt();
+            assertThat(appendOutcome.get(5, TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
+            assertThat(q.nextIndex()).as("nothing appended by the interrupted call").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void closeWakesWaitersAndIsIdempotent() throws Exception {
+        DurableQueue q = open(1_000, 0);
+        Future<List<Entry>> waiting = executor.submit(() -> q.peek(1, Duration.ofMinutes(1)));
+        await().during(Duration.ofMillis(100)).atMost(Duration.ofSeconds(2)).until(() -> !waiting.isDone());
+        q.close();
+        q.close();
+        assertThatThrownBy(() -> waiting.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(MqdbException.class)
+                .hasMessageContaining("closed");
+        assertThatThrownBy(() -> q.append(List.of(bytes("x")), Map.of())).isInstanceOf(MqdbException.class)
+                .hasMessageContaining("queue.db");
+        assertThat(q.nextIndex()).isEqualTo(1);
+    }
+
+    @Test
+    void openingAFileInUseNamesTheFile() {
+        Path file = dir.resolve("queue.db");
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 0)) {
+            assertThatThrownBy(() -> DurableQueue.open(file, 1_000, 0)).isInstanceOf(MqdbException.class)
+                    .hasMessageContaining(file.toString()).hasMessageContaining("cannot open");
+        }
+    }
+
+    @Test
+    void openingACorruptFileNamesTheFile() throws Exception {
+        Path file = dir.resolve("corrupt.db");
+        byte[] junk = new byte[64 * 1024];
+        new java.util.Random(7).nextBytes(junk);
+        Files.write(file, junk);
+        assertThatThrownBy(() -> DurableQueue.open(file, 1_000, 0)).isInstanceOf(MqdbException.class)
+                .hasMessageContaining(file.toString());
+    }
+}
