@@ -70,6 +70,7 @@ class DeadLettersReplayIT {
                 + "channels: [ { name: shop:orders, subscribe: true }, { name: shop:items, subscribe: true } ]\n");
         dead = dir.resolve("data/dead-letters");
         subscriber = new MqttClient(broker.uri(), "dlq-it-watcher", new MemoryPersistence());
+        // a callback, not subscribe(topic, qos, listener): in Paho 1.2.5 that overload recurses into a stack overflow
         subscriber.setCallback(new MqttCallback() {
             @Override
             public void messageArrived(String topic, MqttMessage message) {
