@@ -1,14 +1,22 @@
 package io.mqdb.cli;
 
+import com.google.gson.Gson;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.TypeAdapter;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.TableId;
 import java.io.IOException;
+import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -18,6 +26,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -32,10 +41,11 @@ import java.util.stream.Stream;
  * blanked, not removed, so the ids of the other letters never change and an id, once replayed, names nothing: replaying
  * it again is refused instead of sending some other letter.
  *
- * <p>The node appends to the live file while this runs, without any lock this class could share. The live file is
- * rewritten atomically (temporary file, fsync, rename) from a fresh read; the rewrite is retried when the file grew
- * before the rename, and bytes the node appended to the old file just around the rename are copied to the new one.
- * Stateless; called on the CLI's thread.
+ * <p>The node appends to the live file while a replay runs, and takes no lock this class could share. So the live file
+ * is rewritten atomically (temporary file, fsync, rename) from a fresh read taken after the letters were published,
+ * blanking a line only when it still holds the same letter; the rewrite starts again from a new read when the file
+ * grew before the rename, and what the node appended to the old file after the read is copied to the new one after
+ * the rename. Two replays exclude each other with {@link #lockReplays}. Stateless; called on the CLI's thread.
  */
 final class DeadLetterFiles {
     /** The folder, under the dead-letter folder, of replayed letters. */
@@ -43,7 +53,8 @@ final class DeadLetterFiles {
     private static final String SUFFIX = ".jsonl";
     /** Lets a node thread that opened the old file just before the rename finish its line. */
     private static final long RENAME_GRACE_MS = 100;
-    private static final int ATTEMPTS = 10;
+    private static final int ATTEMPTS = 3;
+    private static final TypeAdapter<JsonElement> STRICT_JSON = new Gson().getAdapter(JsonElement.class);
 
     private DeadLetterFiles() {
     }
@@ -102,10 +113,12 @@ final class DeadLetterFiles {
             if (text.isEmpty()) {
                 return false;
             }
-            try {
-                JsonParser.parseString(text.get());
-                return true;
-            } catch (JsonParseException e) {
+            // strict, unlike JsonParser, which would take the word hello for a JSON string
+            try (JsonReader r = new JsonReader(new StringReader(text.get()))) {
+                r.setStrictness(Strictness.STRICT);
+                STRICT_JSON.read(r);
+                return r.peek() == JsonToken.END_DOCUMENT;
+            } catch (IOException | JsonParseException | IllegalStateException e) {
                 return false;
             }
         }
@@ -246,6 +259,52 @@ final class DeadLetterFiles {
     }
 
     /**
+     * Takes the replay lock of a dead-letter folder ({@code .replay.lock} in it), so that two replays never rewrite
+     * the same file at once (the second rename would bring back the letters the first one moved). The node does not
+     * take it: its appends are handled by {@link #markReplayed}.
+     *
+     * @param dir the dead-letter folder, existing
+     * @return closing it releases the lock
+     * @throws MqdbException when another replay holds it
+     */
+    static ReplayLock lockReplays(Path dir) {
+        Path file = dir.resolve(".replay.lock");
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = ch.tryLock();
+            if (lock != null) {
+                FileChannel held = ch;
+                return () -> closeQuietly(held);
+            }
+        } catch (OverlappingFileLockException e) {
+            // held by this JVM
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new MqdbException("cannot lock " + file + ": " + e.getMessage(), e);
+        }
+        closeQuietly(ch);
+        throw new MqdbException("another replay is running on " + dir + " (it holds " + file + ")");
+    }
+
+    /** The replay lock of a dead-letter folder, held until closed. */
+    interface ReplayLock extends AutoCloseable {
+        /** Releases the lock. */
+        @Override
+        void close();
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            if (ch != null) {
+                ch.close();
+            }
+        } catch (IOException e) {
+            // nothing held
+        }
+    }
+
+    /**
      * Moves replayed letters of one table out of its live file: appends each, with {@code id} and
      * {@code replayedAt}, to {@code replayed/<schema>.<table>.jsonl} (fsynced), then blanks their lines in the live
      * file. A line is blanked only when it still holds the letter read before; letters no longer there are skipped.
@@ -285,41 +344,48 @@ final class DeadLetterFiles {
         }
     }
 
+    /**
+     * Rewrites the live file with the letters' lines blanked. Only complete lines go into the new file; what the node
+     * appended to the old file after the read (a line it was writing, lines it wrote just before the rename) is copied
+     * over after the rename, so no letter is lost and a half-written line is completed in one piece.
+     */
     private static void blank(Path live, List<Letter> letters) throws IOException {
-        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        for (int attempt = 1; ; attempt++) {
             try (FileChannel old = FileChannel.open(live, StandardOpenOption.READ)) {
                 long size = old.size();
                 byte[] content = readFully(old, 0, size);
-                byte[] rewritten = blankLines(content, letters);
+                int complete = completeLength(content);
+                byte[] rewritten = blankLines(Arrays.copyOf(content, complete), letters);
                 Path tmp = live.resolveSibling("." + live.getFileName() + ".tmp-" + ProcessHandle.current().pid());
                 try (FileChannel t = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         StandardOpenOption.TRUNCATE_EXISTING)) {
                     writeFully(t, rewritten);
                     t.force(true);
                 }
-                if (old.size() != size) { // the node appended while we read: start again from a fresh read
+                if (old.size() != size && attempt < ATTEMPTS) {
+                    // the node appended meanwhile: a fresh read keeps its lines in order (the copy below would too,
+                    // but after whatever the node writes to the new file first)
                     Files.delete(tmp);
                     continue;
                 }
                 move(tmp, live);
                 fsyncDir(live.getParent());
-                rescueLateAppends(old, size, live);
+                copyLateAppends(old, complete, live);
                 return;
             }
         }
-        throw new IOException(live + " kept growing; try again");
     }
 
-    /** Copies what a node thread appended to the old file after its last read (it opened it before the rename). */
-    private static void rescueLateAppends(FileChannel old, long readSize, Path live) throws IOException {
+    /** Copies the bytes of the old file from {@code from} on to the end of the new one. */
+    private static void copyLateAppends(FileChannel old, long from, Path live) throws IOException {
         try {
-            Thread.sleep(RENAME_GRACE_MS);
+            Thread.sleep(RENAME_GRACE_MS); // a node thread that opened the old file just before the rename writes now
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         long now = old.size();
-        if (now > readSize) {
-            byte[] late = readFully(old, readSize, now - readSize);
+        if (now > from) {
+            byte[] late = readFully(old, from, now - from);
             try (FileChannel ch = FileChannel.open(live, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
                 writeFully(ch, late);
                 ch.force(true);
@@ -327,15 +393,18 @@ final class DeadLetterFiles {
         }
     }
 
-    /** @return the content with each letter's line emptied, when that line still holds the letter */
-    static byte[] blankLines(byte[] content, List<Letter> letters) {
-        int complete = 0; // bytes up to the last newline; after it, a line the node is writing, kept byte for byte
+    private static int completeLength(byte[] content) {
         for (int i = content.length - 1; i >= 0; i--) {
             if (content[i] == '\n') {
-                complete = i + 1;
-                break;
+                return i + 1;
             }
         }
+        return 0;
+    }
+
+    /** @return the content with each letter's line emptied, when that line still holds the letter */
+    static byte[] blankLines(byte[] content, List<Letter> letters) {
+        int complete = completeLength(content); // after it, a line the node is writing, kept byte for byte
         List<String> lines = completeLines(new String(content, 0, complete, StandardCharsets.UTF_8));
         for (Letter l : letters) {
             int i = l.line() - 1;

@@ -14,6 +14,7 @@ import io.mqdb.transport.PahoTransport;
 import io.mqdb.transport.TlsOptions;
 import io.mqdb.transport.TransportOptions;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -201,6 +202,16 @@ final class DeadLettersCommand implements Runnable {
             }
             NodeConfig conf = config.load();
             Path dir = ConfigOption.deadLetterDir(conf);
+            if (!dryRun && Files.isDirectory(dir)) {
+                try (DeadLetterFiles.ReplayLock lock = DeadLetterFiles.lockReplays(dir)) {
+                    return replay(cl, conf, dir, only, out);
+                }
+            }
+            return replay(cl, conf, dir, only, out);
+        }
+
+        private int replay(CommandLine cl, NodeConfig conf, Path dir, Optional<TableId> only, PrintWriter out)
+                throws InterruptedException {
             List<Letter> chosen = select(cl, dir, only, out);
             if (skipInvalid) {
                 List<Letter> kept = new ArrayList<>();
@@ -230,7 +241,7 @@ final class DeadLettersCommand implements Runnable {
                 return 0;
             }
             try (PahoTransport transport = connect(conf, topics)) {
-                int done = replay(transport, topics, dir, chosen, out);
+                int done = publish(transport, topics, dir, chosen, out);
                 out.printf("replayed %d dead letter(s); moved to %s%n", done, dir.resolve(DeadLetterFiles.REPLAYED));
             } finally {
                 out.flush();
@@ -280,7 +291,7 @@ final class DeadLettersCommand implements Runnable {
         }
 
         /** Publishes table by table, in line order; moves what the broker acknowledged even when a later one fails. */
-        private int replay(PahoTransport transport, Topics topics, Path dir, List<Letter> chosen, PrintWriter out)
+        private int publish(PahoTransport transport, Topics topics, Path dir, List<Letter> chosen, PrintWriter out)
                 throws InterruptedException {
             Map<TableId, List<Letter>> byFile = new LinkedHashMap<>();
             chosen.forEach(l -> byFile.computeIfAbsent(l.table(), k -> new ArrayList<>()).add(l));

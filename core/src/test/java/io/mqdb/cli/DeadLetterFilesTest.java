@@ -5,19 +5,27 @@ import static io.mqdb.cli.DeadLettersCommandTest.append;
 import static io.mqdb.cli.DeadLettersCommandTest.letter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.mqdb.cli.DeadLetterFiles.Id;
 import io.mqdb.cli.DeadLetterFiles.Letter;
+import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.TableId;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,6 +56,11 @@ class DeadLetterFilesTest {
         assertThat(new Letter(ORDERS, 1, "", text).payloadIsJson()).isTrue();
         assertThat(new Letter(ORDERS, 2, "", binary).payload()).hasValue(new byte[] {(byte) 0xff, 0});
         assertThat(new Letter(ORDERS, 2, "", binary).payloadIsJson()).isFalse();
+        for (String notJson : List.of("hello", "{\"v\":1} trailing", "{'v':1}", "")) {
+            JsonObject o = new JsonObject();
+            o.addProperty("payload", notJson);
+            assertThat(new Letter(ORDERS, 3, "", o).payloadIsJson()).as(notJson).isFalse();
+        }
     }
 
     @Test
@@ -133,5 +146,52 @@ class DeadLetterFilesTest {
         byte[] expected = new byte[content.length - a.length()];
         System.arraycopy(content, a.length(), expected, 0, expected.length);
         assertThat(out).isEqualTo(expected);
+    }
+
+    @Test
+    void noLetterIsLostWhileTheNodeKeepsAppending() throws Exception {
+        Path live = dir.resolve("shop.orders.jsonl");
+        append(live, letter("shop:orders", "first", "0"));
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger written = new AtomicInteger(1);
+        Thread node = new Thread(() -> { // appends as DeadLetters.record does: open, write one line, close
+            while (!stop.get()) {
+                try {
+                    append(live, letter("shop:orders", "r", String.valueOf(written.get())));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                written.incrementAndGet();
+                LockSupport.parkNanos(200_000);
+            }
+        });
+        node.start();
+        await().until(() -> written.get() > 7 * 15); // every round below finds seven letters to replay
+        Set<String> replayed = new HashSet<>();
+        for (int round = 0; round < 15; round++) {
+            List<Letter> some = DeadLetterFiles.list(dir, Optional.empty()).stream().limit(7).toList();
+            DeadLetterFiles.markReplayed(dir, ORDERS, some, AT);
+            some.forEach(l -> replayed.add(l.payload().map(String::new).orElseThrow()));
+        }
+        stop.set(true);
+        node.join();
+
+        Set<String> left = new HashSet<>();
+        DeadLetterFiles.list(dir, Optional.empty()).forEach(l -> left.add(l.payload().map(String::new).orElseThrow()));
+        List<String> archived = Files.readAllLines(dir.resolve("replayed/shop.orders.jsonl")).stream()
+                .map(line -> JsonParser.parseString(line).getAsJsonObject().get("payload").getAsString()).toList();
+        assertThat(replayed).as("no letter listed again after its replay").hasSize(15 * 7);
+        assertThat(archived).containsExactlyInAnyOrderElementsOf(replayed);
+        assertThat(left).doesNotContainAnyElementsOf(replayed);
+        assertThat(left.size() + archived.size()).isEqualTo(written.get());
+    }
+
+    @Test
+    void aSecondReplayOnTheSameFolderIsRefusedUntilTheFirstEnds() {
+        try (DeadLetterFiles.ReplayLock first = DeadLetterFiles.lockReplays(dir)) {
+            assertThatThrownBy(() -> DeadLetterFiles.lockReplays(dir)).isInstanceOf(MqdbException.class)
+                    .hasMessageContaining("another replay is running");
+        }
+        DeadLetterFiles.lockReplays(dir).close();
     }
 }
