@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "mqdb", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Keeps databases in sync over MQTT.",
         subcommands = {RunCommand.class, CheckConfigCommand.class, PluginsCommand.class, DemoCommand.class,
-                UninstallCommand.class, CommandLine.HelpCommand.class})
+                UninstallCommand.class, DeadLettersCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of a configuration or usage error. */
     static final int CONFIG_ERROR = 2;
