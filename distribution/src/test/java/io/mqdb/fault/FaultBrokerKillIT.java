@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 import io.mqdb.testing.RedisServer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -26,11 +24,9 @@ class FaultBrokerKillIT {
     @TempDir
     Path dir;
     private PgToRedisFlow flow;
-    private final ExecutorService writers = Executors.newSingleThreadExecutor();
 
     @AfterEach
     void stop() {
-        writers.shutdownNow();
         if (flow != null) {
             flow.close();
         }
@@ -40,7 +36,7 @@ class FaultBrokerKillIT {
     void aBrokerKilledTwiceMidStreamLosesNoChange() throws Exception {
         flow = new PgToRedisFlow(dir, "brokerkill", 2_000, RedisServer.shared().uri(), "7d");
         ChangeWriter writer = flow.writer(1, KEYS, CHANGES, 10, 2_500);
-        Future<Long> writing = writers.submit(writer);
+        Future<Long> writing = flow.run(writer);
         for (long at : new long[] {15_000, 35_000}) {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
                     .until(() -> writer.done.get() >= at || writing.isDone());

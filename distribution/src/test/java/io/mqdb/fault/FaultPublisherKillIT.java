@@ -7,8 +7,6 @@ import io.mqdb.testing.RedisServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -27,11 +25,9 @@ class FaultPublisherKillIT {
     @TempDir
     Path dir;
     private PgToRedisFlow flow;
-    private final ExecutorService writers = Executors.newSingleThreadExecutor();
 
     @AfterEach
     void stop() {
-        writers.shutdownNow();
         if (flow != null) {
             flow.close();
         }
@@ -43,7 +39,7 @@ class FaultPublisherKillIT {
         Random random = new Random(seed);
         flow = new PgToRedisFlow(dir, "pubkill", 2_000, RedisServer.shared().uri(), "7d");
         ChangeWriter writer = flow.writer(seed, 10_000, Long.MAX_VALUE, 5, 2_000);
-        Future<Long> writing = writers.submit(writer);
+        Future<Long> writing = flow.run(writer);
         StringBuilder points = new StringBuilder();
         for (int k = 1; k <= KILLS; k++) {
             long at = writer.done.get() + 500 + random.nextInt(4_000);

@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 import io.mqdb.testing.RedisServer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -26,11 +24,9 @@ class FaultSubscriberAwayIT {
     @TempDir
     Path dir;
     private PgToRedisFlow flow;
-    private final ExecutorService writers = Executors.newSingleThreadExecutor();
 
     @AfterEach
     void stop() {
-        writers.shutdownNow();
         if (flow != null) {
             flow.close();
         }
@@ -40,7 +36,7 @@ class FaultSubscriberAwayIT {
     void aSubscriberAwayLongerThanItsSessionCatchesUpByItself() throws Exception {
         flow = new PgToRedisFlow(dir, "subaway", 3_000, RedisServer.shared().uri(), "1s");
         ChangeWriter writer = flow.writer(5, 5_000, Long.MAX_VALUE, 5, 1_000);
-        Future<Long> writing = writers.submit(writer);
+        Future<Long> writing = flow.run(writer);
         await().atMost(Duration.ofSeconds(30)).until(() -> writer.done.get() >= 2_000);
         flow.nodes.stop("sub");
         long atStop = writer.done.get();

@@ -8,8 +8,6 @@ import io.mqdb.spi.Row;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -29,11 +27,9 @@ class FaultTargetDownIT {
     Path dir;
     private DurableRedis redis;
     private PgToRedisFlow flow;
-    private final ExecutorService writers = Executors.newSingleThreadExecutor();
 
     @AfterEach
     void stop() {
-        writers.shutdownNow();
         try {
             if (flow != null) {
                 flow.close();
@@ -51,7 +47,7 @@ class FaultTargetDownIT {
         flow = new PgToRedisFlow(dir, "targetdown", 2_000, redis.uri(), "7d");
         // few keys, many updates each: an update applied out of order would leave a lower version behind
         ChangeWriter writer = flow.writer(3, 1_000, Long.MAX_VALUE, 5, 1_000);
-        Future<Long> writing = writers.submit(writer);
+        Future<Long> writing = flow.run(writer);
         await().atMost(Duration.ofSeconds(30)).until(() -> writer.done.get() >= 3_000);
         redis.stop();
         long atStop = writer.done.get();

@@ -83,6 +83,7 @@ class FaultTwoWayConcurrentIT {
         writingB.get(60, TimeUnit.SECONDS);
         FaultCheck.awaitEqual("FaultTwoWayConcurrentIT", "concurrent updates of the same " + KEYS + " keys, "
                 + onA.summary() + " on A and " + onB.summary() + " on B; two-way PostgreSQL A <-> PostgreSQL B,"
-                + " broker Mosquitto", Duration.ofSeconds(30), () -> FaultCheck.compare(a, b, TABLE));
+                + " broker Mosquitto (source = A, target = B)", Duration.ofSeconds(30),
+                () -> FaultCheck.compare(a, b, TABLE));
     }
 }

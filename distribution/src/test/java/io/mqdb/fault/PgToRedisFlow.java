@@ -7,6 +7,9 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The flow most fault tests break: a PostgreSQL table (trigger capture) published by tarball node {@code pub}, applied
@@ -21,6 +24,7 @@ final class PgToRedisFlow implements AutoCloseable {
     final String url;
     final Store source;
     final Store target;
+    private final ExecutorService writers = Executors.newCachedThreadPool();
 
     /**
      * @param dir the test's temporary folder
@@ -71,12 +75,18 @@ final class PgToRedisFlow implements AutoCloseable {
                 keySpace, maxChanges, changesPerCommit, perSecond, false, "w");
     }
 
+    /** Starts a writer on its own thread; {@link #close()} interrupts it if the test did not stop it. */
+    Future<Long> run(ChangeWriter writer) {
+        return writers.submit(writer);
+    }
+
     FaultCheck.Report compare() {
         return FaultCheck.compare(source, target, table);
     }
 
     @Override
     public void close() {
+        writers.shutdownNow();
         try {
             nodes.close();
         } finally {
