@@ -3,34 +3,20 @@ package io.mqdb.fault;
 import static org.awaitility.Awaitility.await;
 
 import io.mqdb.testing.RedisServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Source PostgreSQL (node {@code pub}, trigger capture) → broker: an external Mosquitto → target Redis (node
  * {@code sub}). While a writer makes 50,000 changes, the broker is killed with SIGKILL twice and started again on the
  * same port; afterwards Redis must equal PostgreSQL row by row.
  */
-class FaultBrokerKillIT {
+class FaultBrokerKillIT extends PgToRedisFaultTest {
     private static final long CHANGES = 50_000;
     private static final long KEYS = 20_000;
     private static final Duration BROKER_DOWN = Duration.ofSeconds(2);
-
-    @TempDir
-    Path dir;
-    private PgToRedisFlow flow;
-
-    @AfterEach
-    void stop() {
-        if (flow != null) {
-            flow.close();
-        }
-    }
 
     @Test
     void aBrokerKilledTwiceMidStreamLosesNoChange() throws Exception {

@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.mqdb.testing.RedisServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Source PostgreSQL (node {@code pub}) → broker Mosquitto → target Redis (node {@code sub}). The publisher's JVM is
@@ -19,19 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  * reach Redis exactly once in effect: the rows are equal, the writer's per-row {@code counter} included.
  * {@code -Dfault.seed=N} replays a run.
  */
-class FaultPublisherKillIT {
+class FaultPublisherKillIT extends PgToRedisFaultTest {
     private static final int KILLS = 6;
-
-    @TempDir
-    Path dir;
-    private PgToRedisFlow flow;
-
-    @AfterEach
-    void stop() {
-        if (flow != null) {
-            flow.close();
-        }
-    }
 
     @Test
     void aPublisherKilledSixTimesStillDeliversEveryCommittedChange() throws Exception {

@@ -3,13 +3,10 @@ package io.mqdb.fault;
 import static org.awaitility.Awaitility.await;
 
 import io.mqdb.testing.RedisServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Source PostgreSQL (node {@code pub}) → broker Mosquitto → target Redis (node {@code sub}, broker session expiry
@@ -18,19 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  * deletes. Started again, the subscriber must catch up by itself (per-origin sequence gap detection and a resend
  * request): nothing missing, nothing resurrected, deleted rows stay deleted.
  */
-class FaultSubscriberAwayIT {
+class FaultSubscriberAwayIT extends PgToRedisFaultTest {
     private static final Duration AWAY = Duration.ofSeconds(8);
-
-    @TempDir
-    Path dir;
-    private PgToRedisFlow flow;
-
-    @AfterEach
-    void stop() {
-        if (flow != null) {
-            flow.close();
-        }
-    }
 
     @Test
     void aSubscriberAwayLongerThanItsSessionCatchesUpByItself() throws Exception {
