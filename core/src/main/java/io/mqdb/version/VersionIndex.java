@@ -30,7 +30,8 @@ import org.mapdb.Serializer;
  * must change in the same commit: the last contiguous sequence number applied per channel and origin, and the last
  * snapshot merged.
  *
- * <p>One MapDB file, {@code <data-dir>/versions.db}, with a write-ahead log: {@link #commit()} makes everything
+ * <p>One MapDB file, {@code <data-dir>/versions.db} (memory-mapped access off: it did not survive kill -9 tests),
+ * with a write-ahead log: {@link #commit()} makes everything
  * recorded before it durable at once. Entries are written before the store applies the change ("intent") and
  * committed after it: after a crash the index may hold a version the store never got, which is harmless because an
  * event is applied when its version is <em>at least</em> the recorded one, so the unacknowledged event, delivered
@@ -41,6 +42,7 @@ import org.mapdb.Serializer;
  * {@link #close()} is idempotent and called by the node on shutdown.
  */
 public final class VersionIndex implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(VersionIndex.class);
     private final Path file;
     private final DB db;
     private final HTreeMap<String, Long> counters;
@@ -73,11 +75,38 @@ public final class VersionIndex implements AutoCloseable {
     public static VersionIndex open(Path file) {
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
-            DB db = DBMaker.fileDB(file.toFile()).transactionEnable().fileMmapEnableIfSupported().make();
-            return new VersionIndex(file, db);
-        } catch (java.io.IOException | RuntimeException e) {
-            throw new MqdbException("cannot open version index " + file + ": " + e.getMessage(), e);
+        } catch (java.io.IOException e) {
+            throw new MqdbException("cannot create the folder of version index " + file + ": " + e.getMessage(), e);
         }
+        try {
+            return new VersionIndex(file, make(file));
+        } catch (org.mapdb.DBException.FileLocked e) {
+            throw new MqdbException("version index " + file + " is in use by another process (is the node running "
+                    + "twice with one data-dir?)", e);
+        } catch (RuntimeException e) {
+            // MapDB's write-ahead log can be left unreadable by a kill -9. The index is a cache of what this node
+            // applied: start a fresh one. Sequence numbers then start again from 0, so every origin is asked to
+            // publish again (or to send a snapshot), which rebuilds it; versions held before are forgotten.
+            Path aside = file.resolveSibling(file.getFileName() + ".broken-" + System.currentTimeMillis());
+            LOG.warn("version index {} cannot be read ({}); moving it to {} and starting a fresh one: origins will be "
+                    + "asked to publish again", file, e.toString(), aside);
+            try {
+                for (Path p : List.of(file, file.resolveSibling(file.getFileName() + ".wal.0"),
+                        file.resolveSibling(file.getFileName() + ".wal.1"))) {
+                    if (Files.exists(p)) {
+                        Files.move(p, p.resolveSibling(aside.getFileName() + p.getFileName().toString()
+                                .substring(file.getFileName().toString().length())));
+                    }
+                }
+                return new VersionIndex(file, make(file));
+            } catch (java.io.IOException | RuntimeException again) {
+                throw new MqdbException("cannot open version index " + file + ": " + again.getMessage(), again);
+            }
+        }
+    }
+
+    private static DB make(Path file) {
+        return DBMaker.fileDB(file.toFile()).transactionEnable().make();
     }
 
     private HTreeMap<String, byte[]> map(TableId table) {
