@@ -441,6 +441,7 @@ public final class DurableQueue implements AutoCloseable {
                     failure = e;
                 }
             }
+            closeQuietly(fileLock, null);
             closeQuietly(lockChannel, null);
             if (failure != null) {
                 throw new MqdbException("queue " + dir + ": closing a segment failed: " + failure, failure);
@@ -632,16 +633,18 @@ public final class DurableQueue implements AutoCloseable {
     }
 
     private static byte[] encodeCommit(State s) {
-        Map<byte[], Long> counters = new HashMap<>();
+        List<Map.Entry<byte[], Long>> counters = new ArrayList<>();
         int size = 2 * Long.BYTES + Integer.BYTES;
         for (Map.Entry<String, Long> counter : s.counters().entrySet()) {
             byte[] name = counter.getKey().getBytes(StandardCharsets.UTF_8);
-            counters.put(name, counter.getValue());
+            counters.add(Map.entry(name, counter.getValue()));
             size += Integer.BYTES + name.length + Long.BYTES;
         }
         ByteBuffer out = ByteBuffer.allocate(size).putLong(s.head()).putLong(s.firstRetained())
                 .putInt(counters.size());
-        counters.forEach((name, value) -> out.putInt(name.length).put(name).putLong(value));
+        for (Map.Entry<byte[], Long> counter : counters) {
+            out.putInt(counter.getKey().length).put(counter.getKey()).putLong(counter.getValue());
+        }
         return out.array();
     }
 

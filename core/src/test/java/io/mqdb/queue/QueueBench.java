@@ -16,8 +16,9 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Measures {@link DurableQueue} throughput: for each prefill size, fills a fresh queue, then times append and take
- * (peek + markDelivered) of 200-byte entries, 100 per commit and 1 per commit. Not a test; run by hand:
+ * Measures {@link DurableQueue} throughput: for each prefill size, fills a fresh queue ({@value #FILL_BATCH} per
+ * commit), closes it, times the reopen (the scan that checks every record), then times append and take (peek +
+ * markDelivered) of 200-byte entries, 100 per commit and 1 per commit. Not a test; run by hand:
  *
  * <pre>
  * mvn -q -pl core test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
@@ -56,10 +57,17 @@ public final class QueueBench {
                 "seconds", "entries/s");
         for (long size : sizes) {
             Path dir = Files.createTempDirectory("queue-bench");
-            try (DurableQueue q = DurableQueue.open(dir.resolve("queue.db"), Long.MAX_VALUE, 0)) {
-                if (size > 0) {
+            Path file = dir.resolve("queue.db");
+            if (size > 0) {
+                try (DurableQueue q = DurableQueue.open(file, Long.MAX_VALUE, 0)) {
                     results.add(print(time(size, "fill", FILL_BATCH, size, Double.MAX_VALUE, q, true)));
                 }
+            }
+            long opening = System.nanoTime();
+            try (DurableQueue q = DurableQueue.open(file, Long.MAX_VALUE, 0)) {
+                double openSeconds = (System.nanoTime() - opening) / 1e9;
+                results.add(print(new Result(size, "open", 0, q.undeliveredCount(), openSeconds,
+                        q.undeliveredCount() / openSeconds)));
                 for (int batch : new int[] {100, 1}) {
                     long max = batch == 100 ? 1_000_000 : 20_000;
                     Result append = print(time(size, "append", batch, max, seconds, q, true));
