@@ -1,6 +1,6 @@
 /**
  * The publisher's durable queue: {@link io.mqdb.queue.DurableQueue}, a crash-safe FIFO of encoded MQTT messages in
- * one MapDB file, with back-pressure towards capture and a window of delivered messages kept for resends.
- * See {@code docs/queue.md} for its guarantees and file layout.
+ * a folder of append-only, checksummed segment files, with back-pressure towards capture and a window of delivered
+ * messages kept for resends. See {@code docs/queue.md} for its guarantees and format.
  */
 package io.mqdb.queue;

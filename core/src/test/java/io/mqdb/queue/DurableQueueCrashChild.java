@@ -12,8 +12,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The process {@link DurableQueueCrashTest} kills: {@code java ... DurableQueueCrashChild FILE MODE MMAP} with MODE
- * {@code append}, {@code consume} or {@code both} and MMAP {@code true} or {@code false}, running until killed. The appender writes entry {@code i} with
+ * The process {@link DurableQueueCrashTest} kills: {@code java ... DurableQueueCrashChild DIR MODE} with MODE
+ * {@code append}, {@code consume} or {@code both}, running until killed. Its segments are small
+ * ({@value #SEGMENT_BYTES} bytes), so the kills also hit segment starts and deletions. The appender writes entry {@code i} with
  * {@link #payload(long)} and the counter {@value #APPENDED} = last index in the same commit, and prints
  * {@code A <index>} for each entry only after {@code append} returned; the consumer peeks, checks each payload, marks
  * them delivered and prints {@code D <throughIndex>} only after {@code markDelivered} returned. The first line,
@@ -23,6 +24,7 @@ public final class DurableQueueCrashChild {
     static final String APPENDED = "appended";
     static final long MAX_UNDELIVERED_BYTES = 256 * 1024;
     static final long RETAIN_DELIVERED_BYTES = 32 * 1024;
+    static final long SEGMENT_BYTES = 64 * 1024;
 
     private DurableQueueCrashChild() {
     }
@@ -38,9 +40,8 @@ public final class DurableQueueCrashChild {
     public static void main(String[] args) throws Exception {
         String mode = args[1];
         PrintStream out = System.out;
-        DurableQueue.Tuning tuning = new DurableQueue.Tuning(DurableQueue.Tuning.DEFAULT.layout(),
-                Boolean.parseBoolean(args[2]), DurableQueue.Tuning.DEFAULT.fsync());
-        DurableQueue q = DurableQueue.open(Path.of(args[0]), MAX_UNDELIVERED_BYTES, RETAIN_DELIVERED_BYTES, tuning);
+        DurableQueue q = DurableQueue.open(Path.of(args[0]), MAX_UNDELIVERED_BYTES, RETAIN_DELIVERED_BYTES,
+                SEGMENT_BYTES);
         say(out, "R");
         Thread consumer = new Thread(() -> consume(q, out), "consumer");
         if (!mode.equals("append")) {

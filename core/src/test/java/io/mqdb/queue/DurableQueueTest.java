@@ -7,8 +7,13 @@ import static org.awaitility.Awaitility.await;
 
 import io.mqdb.queue.DurableQueue.Entry;
 import io.mqdb.spi.MqdbException;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -296,7 +302,7 @@ class DurableQueueTest {
     }
 
     @Test
-    void openingAFileInUseNamesTheFile() {
+    void openingAQueueInUseNamesIt() {
         Path file = dir.resolve("queue.db");
         try (DurableQueue q = DurableQueue.open(file, 1_000, 0)) {
             assertThatThrownBy(() -> DurableQueue.open(file, 1_000, 0)).isInstanceOf(MqdbException.class)
@@ -305,12 +311,127 @@ class DurableQueueTest {
     }
 
     @Test
-    void openingACorruptFileNamesTheFile() throws Exception {
-        Path file = dir.resolve("corrupt.db");
-        byte[] junk = new byte[64 * 1024];
-        new java.util.Random(7).nextBytes(junk);
-        Files.write(file, junk);
+    void openingAPathThatIsAFileNamesIt() throws Exception {
+        Path file = dir.resolve("old.db");
+        Files.write(file, new byte[64]);
         assertThatThrownBy(() -> DurableQueue.open(file, 1_000, 0)).isInstanceOf(MqdbException.class)
-                .hasMessageContaining(file.toString());
+                .hasMessageContaining(file.toString()).hasMessageContaining("not a folder");
+    }
+
+    @Test
+    void aTornTailIsCutOffOnReopenAndEverythingBeforeItIsIntact() throws Exception {
+        Path file = dir.resolve("queue.db");
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 0)) {
+            q.append(List.of(bytes("a"), bytes("b")), Map.of("pos", 2L));
+            q.append(List.of(bytes("c")), Map.of("pos", 3L));
+        }
+        Path segment = segments(file).get(0);
+        long intact = Files.size(segment);
+        Files.write(segment, new byte[] {0, 0, 0, 9, 1, 2, 3}, StandardOpenOption.APPEND); // a record's first bytes
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 0)) {
+            assertThat(Files.size(segment)).as("garbage cut off").isEqualTo(intact);
+            assertThat(texts(q.peek(10, NO_WAIT))).containsExactly("a", "b", "c");
+            assertThat(q.counter("pos")).isEqualTo(3);
+            assertThat(q.append(List.of(bytes("d")), Map.of("pos", 4L))).isEqualTo(4);
+        }
+        try (RandomAccessFile raf = new RandomAccessFile(segment.toFile(), "rw")) {
+            raf.setLength(raf.length() - 3); // the last append's commit record, torn
+        }
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 0)) {
+            assertThat(Files.size(segment)).as("cut back to the commit before").isEqualTo(intact);
+            assertThat(texts(q.peek(10, NO_WAIT))).as("the torn append is gone, all before it is there")
+                    .containsExactly("a", "b", "c");
+            assertThat(q.counter("pos")).isEqualTo(3);
+            assertThat(q.nextIndex()).isEqualTo(4);
+            assertThat(q.undeliveredBytes()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void corruptionBeforeTheTailFailsTheOpenNamingTheSegment() throws Exception {
+        Path file = dir.resolve("queue.db");
+        try (DurableQueue q = DurableQueue.open(file, 1_000_000, 0, 256)) {
+            for (int i = 0; i < 20; i++) {
+                q.append(List.of(bytes("entry number " + i)), Map.of());
+            }
+        }
+        List<Path> segments = segments(file);
+        assertThat(segments).hasSizeGreaterThan(2);
+        Path first = segments.get(0);
+        try (RandomAccessFile raf = new RandomAccessFile(first.toFile(), "rw")) {
+            raf.seek(raf.length() - 5);
+            raf.write(raf.read() ^ 0xff); // one flipped byte inside the first segment's last record
+        }
+        assertThatThrownBy(() -> DurableQueue.open(file, 1_000_000, 0)).isInstanceOf(MqdbException.class)
+                .hasMessageContaining(first.toString()).hasMessageContaining("not the last segment");
+    }
+
+    @Test
+    void entriesSpreadOverSegmentsAndDeliveredSegmentsAreDeleted() throws InterruptedException {
+        int total = 20_000;
+        int batch = 1_000;
+        Path file = dir.resolve("many.db");
+        try (DurableQueue q = DurableQueue.open(file, Long.MAX_VALUE, 8L * batch, 64 * 1024)) {
+            for (int first = 1; first <= total; first += batch) {
+                List<byte[]> entries = new ArrayList<>(batch);
+                for (long i = first; i < first + batch; i++) {
+                    entries.add(ByteBuffer.allocate(8).putLong(i).array());
+                }
+                assertThat(q.append(entries, Map.of("pos", (long) first + batch - 1))).isEqualTo(first);
+            }
+            int before = segments(file).size();
+            assertThat(before).isGreaterThan(5);
+            takeAndCheck(q, total / 2, batch);
+            assertThat(segments(file).size()).as("segments of delivered entries deleted").isLessThan(before);
+        }
+        try (DurableQueue q = DurableQueue.open(file, Long.MAX_VALUE, 8L * batch, 64 * 1024)) {
+            assertThat(q.counter("pos")).isEqualTo(total);
+            assertThat(q.head()).isEqualTo(total / 2 + 1);
+            assertThat(q.firstRetained()).isEqualTo(total / 2 - batch + 1);
+            assertThat(q.read(q.firstRetained(), batch).orElseThrow()).hasSize(batch);
+            takeAndCheck(q, total / 2, batch);
+            assertThat(q.undeliveredCount()).isZero();
+            assertThat(q.undeliveredBytes()).isZero();
+            assertThat(q.read(total - 4, 100).orElseThrow()).hasSize(5);
+            assertThat(segments(file)).hasSizeLessThanOrEqualTo(3);
+        }
+    }
+
+    @Test
+    void commitsWithoutEntriesDoNotGrowTheFolder() throws Exception {
+        Path file = dir.resolve("queue.db");
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 0, 200)) {
+            for (long i = 1; i <= 100; i++) {
+                q.append(List.of(), Map.of("pos", i));
+            }
+            assertThat(segments(file)).hasSize(1);
+            assertThat(Files.size(segments(file).get(0))).isLessThan(400);
+        }
+        try (DurableQueue q = DurableQueue.open(file, 1_000, 0)) {
+            assertThat(q.counter("pos")).isEqualTo(100);
+            assertThat(q.nextIndex()).isEqualTo(1);
+        }
+    }
+
+    private static void takeAndCheck(DurableQueue q, int count, int batch) throws InterruptedException {
+        long expected = q.head();
+        for (int taken = 0; taken < count; ) {
+            List<Entry> page = q.peek(batch, Duration.ZERO);
+            for (Entry e : page) {
+                assertThat(e.index()).isEqualTo(expected);
+                assertThat(ByteBuffer.wrap(e.payload()).getLong()).isEqualTo(expected);
+                expected++;
+            }
+            q.markDelivered(page.get(page.size() - 1).index());
+            taken += page.size();
+        }
+    }
+
+    private static List<Path> segments(Path queue) {
+        try (Stream<Path> files = Files.list(queue)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

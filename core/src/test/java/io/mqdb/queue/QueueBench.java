@@ -1,7 +1,6 @@
 package io.mqdb.queue;
 
 import io.mqdb.queue.DurableQueue.Entry;
-import io.mqdb.queue.DurableQueue.Layout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,14 +16,14 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Measures {@link DurableQueue} throughput: for each prefill size, fills a fresh queue, then times append and take
- * (peek + markDelivered) of 200-byte entries, 100 per commit and 1 per commit. Not a test; run by hand:
+ * Measures {@link DurableQueue} throughput: for each prefill size, fills a fresh queue ({@value #FILL_BATCH} per
+ * commit), closes it, times the reopen (the scan that checks every record), then times append and take (peek +
+ * markDelivered) of 200-byte entries, 100 per commit and 1 per commit. Not a test; run by hand:
  *
  * <pre>
  * mvn -q -pl core test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
  * java -cp core/target/test-classes:core/target/classes:$(cat /tmp/cp.txt) io.mqdb.queue.QueueBench \
- *     --out bench-results --sizes 0,1000000 [--layout btree|htree] [--mmap true|false] [--fsync true|false]
- *     [--seconds 3]
+ *     --out bench-results --sizes 0,1000000[,10000000] [--seconds 3]
  * </pre>
  *
  * Prints a table and writes {@code DIR/queue-<yyyy-MM-dd>.json}.
@@ -43,32 +42,32 @@ public final class QueueBench {
     public static void main(String[] args) throws Exception {
         Path out = Path.of("bench-results");
         long[] sizes = {0, 1_000_000};
-        Layout layout = Layout.BTREE;
-        boolean mmap = true;
-        boolean fsync = true;
         double seconds = 3;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[i + 1]);
                 case "--sizes" -> sizes = Arrays.stream(args[i + 1].split(",")).mapToLong(Long::parseLong).toArray();
-                case "--layout" -> layout = Layout.valueOf(args[i + 1].toUpperCase(Locale.ROOT));
-                case "--mmap" -> mmap = Boolean.parseBoolean(args[i + 1]);
-                case "--fsync" -> fsync = Boolean.parseBoolean(args[i + 1]);
                 case "--seconds" -> seconds = Double.parseDouble(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        DurableQueue.Tuning tuning = new DurableQueue.Tuning(layout, mmap, fsync);
         List<Result> results = new ArrayList<>();
         List<String> sizeRows = new ArrayList<>();
         System.out.printf(Locale.ROOT, "%-10s %-7s %6s %10s %8s %12s%n", "prefill", "op", "batch", "entries",
                 "seconds", "entries/s");
         for (long size : sizes) {
             Path dir = Files.createTempDirectory("queue-bench");
-            try (DurableQueue q = DurableQueue.open(dir.resolve("queue.db"), Long.MAX_VALUE, 0, tuning)) {
-                if (size > 0) {
+            Path file = dir.resolve("queue.db");
+            if (size > 0) {
+                try (DurableQueue q = DurableQueue.open(file, Long.MAX_VALUE, 0)) {
                     results.add(print(time(size, "fill", FILL_BATCH, size, Double.MAX_VALUE, q, true)));
                 }
+            }
+            long opening = System.nanoTime();
+            try (DurableQueue q = DurableQueue.open(file, Long.MAX_VALUE, 0)) {
+                double openSeconds = (System.nanoTime() - opening) / 1e9;
+                results.add(print(new Result(size, "open", 0, q.undeliveredCount(), openSeconds,
+                        q.undeliveredCount() / openSeconds)));
                 for (int batch : new int[] {100, 1}) {
                     long max = batch == 100 ? 1_000_000 : 20_000;
                     Result append = print(time(size, "append", batch, max, seconds, q, true));
@@ -85,8 +84,8 @@ public final class QueueBench {
         Files.createDirectories(out);
         Path json = out.resolve("queue-" + LocalDate.now() + ".json");
         StringBuilder sb = new StringBuilder();
-        sb.append("{\n  \"bench\": \"QueueBench\",\n  \"layout\": \"").append(layout).append("\",\n  \"mmap\": ")
-                .append(mmap).append(",\n  \"fsync\": ").append(fsync).append(",\n  \"payloadBytes\": ").append(PAYLOAD_BYTES)
+        sb.append("{\n  \"bench\": \"QueueBench\",\n  \"storage\": \"segmented log, one fsync per commit\",")
+                .append("\n  \"payloadBytes\": ").append(PAYLOAD_BYTES)
                 .append(",\n  \"java\": \"").append(System.getProperty("java.version"))
                 .append("\",\n  \"cores\": ").append(Runtime.getRuntime().availableProcessors())
                 .append(",\n  \"sizes\": [\n    ").append(String.join(",\n    ", sizeRows))
@@ -139,8 +138,8 @@ public final class QueueBench {
     }
 
     private static long diskBytes(Path dir) throws IOException {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.mapToLong(f -> {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> {
                 try {
                     return Files.size(f);
                 } catch (IOException e) {
