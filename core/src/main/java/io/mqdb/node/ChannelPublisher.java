@@ -247,7 +247,7 @@ final class ChannelPublisher implements AutoCloseable {
                 }
             }
             checkpoint(true);
-        } catch (InterruptedException | StopSignal e) {
+        } catch (InterruptedException | Workers.StopSignal e) {
             finalCheckpoint();
             Thread.currentThread().interrupt();
             LOG.debug("capture of store {} stopped", storeName);
@@ -268,7 +268,7 @@ final class ChannelPublisher implements AutoCloseable {
                 return capture.poll(currentPosition, maxPoll, wait);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new StopSignal();
+                throw new Workers.StopSignal();
             }
         });
         if (!changes.isEmpty()) {
@@ -449,15 +449,6 @@ final class ChannelPublisher implements AutoCloseable {
         }
     }
 
-    /** Thrown inside a retried action when the thread was interrupted. */
-    private static final class StopSignal extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        StopSignal() {
-            super(null, null, false, false);
-        }
-    }
-
     /** Enables the tables that exist now, publishes their schemas and queues their initial loads. */
     private void enablePending(boolean firstTime) throws InterruptedException {
         for (TableId requested : enableRequests.keySet()) {
@@ -600,14 +591,7 @@ final class ChannelPublisher implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        if (thread != null) {
-            thread.interrupt();
-            try {
-                thread.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        Workers.stop(thread);
         if (sender != null) {
             sender.close();
         }

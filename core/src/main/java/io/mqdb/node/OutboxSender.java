@@ -110,7 +110,7 @@ final class OutboxSender implements AutoCloseable {
                 }
                 publishPositions(entries.isEmpty());
             }
-        } catch (InterruptedException | StopSignal e) {
+        } catch (InterruptedException | Workers.StopSignal e) {
             Thread.currentThread().interrupt();
             LOG.debug("sending of store {} stopped", storeName);
         } catch (RuntimeException e) {
@@ -240,7 +240,7 @@ final class OutboxSender implements AutoCloseable {
      */
     private void sendFrom(List<OutboxEntry> messages, int[] acknowledged) {
         if (!running) {
-            throw new StopSignal();
+            throw new Workers.StopSignal();
         }
         List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size() - acknowledged[0]);
         for (OutboxEntry m : messages.subList(acknowledged[0], messages.size())) {
@@ -252,7 +252,7 @@ final class OutboxSender implements AutoCloseable {
                 acknowledged[0]++;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new StopSignal();
+                throw new Workers.StopSignal();
             } catch (ExecutionException | TimeoutException e) {
                 Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
                 throw new RetriableException("broker " + ctx.transport().currentBroker() + " did not acknowledge "
@@ -262,26 +262,10 @@ final class OutboxSender implements AutoCloseable {
         }
     }
 
-    /** Thrown inside a retried action when the thread was interrupted. */
-    private static final class StopSignal extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        StopSignal() {
-            super(null, null, false, false);
-        }
-    }
-
     /** Stops the send thread and waits for it. Idempotent. */
     @Override
     public void close() {
         running = false;
-        if (thread != null) {
-            thread.interrupt();
-            try {
-                thread.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        Workers.stop(thread);
     }
 }
