@@ -1,0 +1,82 @@
+package io.mqdb.distribution.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordingFile;
+
+/**
+ * Summarises the nodes' flight recordings ({@code scripts/bench.sh --jfr}): per recording, the threads with the most
+ * {@code jdk.ExecutionSample} events, and for each its most frequent top frames and its most frequent first mqdb
+ * frame (where mqdb's own code was when the sample was taken). {@code main} runs it on recordings given as arguments.
+ */
+final class JfrTop {
+    private JfrTop() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        for (String a : args) {
+            summarize(Path.of(a), Integer.getInteger("top", 12)).forEach(System.out::println);
+        }
+    }
+
+    /** @param where a recording, or a folder of them */
+    static List<String> summarize(Path where, int top) throws IOException {
+        List<String> out = new ArrayList<>();
+        if (!Files.exists(where)) {
+            return out;
+        }
+        List<Path> files;
+        try (Stream<Path> s = Files.isDirectory(where) ? Files.list(where) : Stream.of(where)) {
+            files = s.filter(p -> p.toString().endsWith(".jfr")).sorted().toList();
+        }
+        for (Path f : files) {
+            Map<String, Integer> threads = new HashMap<>();
+            Map<String, Integer> frames = new HashMap<>();
+            Map<String, Integer> mqdbFrames = new HashMap<>();
+            int total = 0;
+            for (RecordedEvent e : RecordingFile.readAllEvents(f)) {
+                if (!e.getEventType().getName().equals("jdk.ExecutionSample") || e.getStackTrace() == null) {
+                    continue;
+                }
+                total++;
+                String thread = e.getThread("sampledThread") == null ? "?"
+                        : e.getThread("sampledThread").getJavaName().replaceAll("-\\d+$", "-N");
+                threads.merge(thread, 1, Integer::sum);
+                RecordedStackTrace st = e.getStackTrace();
+                if (!st.getFrames().isEmpty()) {
+                    frames.merge(thread + "  " + frame(st.getFrames().get(0)), 1, Integer::sum);
+                }
+                st.getFrames().stream().filter(fr -> fr.getMethod().getType().getName().startsWith("io.mqdb."))
+                        .findFirst().ifPresent(fr -> mqdbFrames.merge(thread + "  " + frame(fr), 1, Integer::sum));
+            }
+            out.add(f.getFileName() + ": " + total + " execution samples");
+            out.add("  by thread:");
+            top(threads, total, top).forEach(l -> out.add("    " + l));
+            out.add("  top frames (thread  frame):");
+            top(frames, total, top).forEach(l -> out.add("    " + l));
+            out.add("  first io.mqdb frame (thread  frame):");
+            top(mqdbFrames, total, top).forEach(l -> out.add("    " + l));
+        }
+        return out;
+    }
+
+    private static String frame(RecordedFrame f) {
+        String type = f.getMethod().getType().getName();
+        return type.substring(type.lastIndexOf('.') + 1) + "." + f.getMethod().getName() + ":" + f.getLineNumber();
+    }
+
+    private static List<String> top(Map<String, Integer> counts, int total, int n) {
+        return counts.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(n)
+                .map(e -> String.format("%5d %4.1f%%  %s", e.getValue(), 100.0 * e.getValue() / Math.max(1, total),
+                        e.getKey())).toList();
+    }
+}
