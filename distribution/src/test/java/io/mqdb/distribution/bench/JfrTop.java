@@ -42,6 +42,7 @@ final class JfrTop {
             Map<String, Integer> threads = new HashMap<>();
             Map<String, Integer> frames = new HashMap<>();
             Map<String, Integer> mqdbFrames = new HashMap<>();
+            Map<String, Integer> inclusive = new HashMap<>();
             int total = 0;
             for (RecordedEvent e : RecordingFile.readAllEvents(f)) {
                 if (!e.getEventType().getName().equals("jdk.ExecutionSample") || e.getStackTrace() == null) {
@@ -55,8 +56,13 @@ final class JfrTop {
                 if (!st.getFrames().isEmpty()) {
                     frames.merge(thread + "  " + frame(st.getFrames().get(0)), 1, Integer::sum);
                 }
-                st.getFrames().stream().filter(fr -> fr.getMethod().getType().getName().startsWith("io.mqdb."))
-                        .findFirst().ifPresent(fr -> mqdbFrames.merge(thread + "  " + frame(fr), 1, Integer::sum));
+                List<RecordedFrame> mqdb = st.getFrames().stream()
+                        .filter(fr -> fr.getMethod().getType().getName().startsWith("io.mqdb.")).toList();
+                if (!mqdb.isEmpty()) {
+                    mqdbFrames.merge(thread + "  " + frame(mqdb.get(0)), 1, Integer::sum);
+                }
+                mqdb.stream().map(fr -> thread + "  " + method(fr)).distinct()
+                        .forEach(m -> inclusive.merge(m, 1, Integer::sum));
             }
             out.add(f.getFileName() + ": " + total + " execution samples");
             out.add("  by thread:");
@@ -65,13 +71,19 @@ final class JfrTop {
             top(frames, total, top).forEach(l -> out.add("    " + l));
             out.add("  first io.mqdb frame (thread  frame):");
             top(mqdbFrames, total, top).forEach(l -> out.add("    " + l));
+            out.add("  io.mqdb methods anywhere on the stack (inclusive, thread  method):");
+            top(inclusive, total, 2 * top).forEach(l -> out.add("    " + l));
         }
         return out;
     }
 
     private static String frame(RecordedFrame f) {
+        return method(f) + ":" + f.getLineNumber();
+    }
+
+    private static String method(RecordedFrame f) {
         String type = f.getMethod().getType().getName();
-        return type.substring(type.lastIndexOf('.') + 1) + "." + f.getMethod().getName() + ":" + f.getLineNumber();
+        return type.substring(type.lastIndexOf('.') + 1) + "." + f.getMethod().getName();
     }
 
     private static List<String> top(Map<String, Integer> counts, int total, int n) {
