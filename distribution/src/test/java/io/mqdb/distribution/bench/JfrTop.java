@@ -19,6 +19,9 @@ import jdk.jfr.consumer.RecordingFile;
  * frame (where mqdb's own code was when the sample was taken). {@code main} runs it on recordings given as arguments.
  */
 final class JfrTop {
+    private static final java.util.Set<String> WAITS = java.util.Set.of("jdk.ThreadPark", "jdk.ThreadSleep",
+            "jdk.SocketRead", "jdk.FileForce", "jdk.JavaMonitorWait", "jdk.JavaMonitorEnter");
+
     private JfrTop() {
     }
 
@@ -43,9 +46,22 @@ final class JfrTop {
             Map<String, Integer> frames = new HashMap<>();
             Map<String, Integer> mqdbFrames = new HashMap<>();
             Map<String, Integer> inclusive = new HashMap<>();
+            Map<String, Integer> waits = new HashMap<>();
             int total = 0;
             for (RecordedEvent e : RecordingFile.readAllEvents(f)) {
-                if (!e.getEventType().getName().equals("jdk.ExecutionSample") || e.getStackTrace() == null) {
+                String type = e.getEventType().getName();
+                if (WAITS.contains(type) && e.getStackTrace() != null && e.getThread() != null) {
+                    String thread = e.getThread().getJavaName();
+                    if (thread.startsWith("capture-") || thread.startsWith("apply-")) {
+                        String at = e.getStackTrace().getFrames().stream()
+                                .filter(fr -> fr.getMethod().getType().getName().startsWith("io.mqdb."))
+                                .findFirst().map(JfrTop::frame).orElse("?");
+                        waits.merge(thread + "  " + type.substring(4) + "  " + at,
+                                (int) e.getDuration().toMillis(), Integer::sum);
+                    }
+                    continue;
+                }
+                if (!type.equals("jdk.ExecutionSample") || e.getStackTrace() == null) {
                     continue;
                 }
                 total++;
@@ -73,6 +89,12 @@ final class JfrTop {
             top(mqdbFrames, total, top).forEach(l -> out.add("    " + l));
             out.add("  io.mqdb methods anywhere on the stack (inclusive, thread  method):");
             top(inclusive, total, 2 * top).forEach(l -> out.add("    " + l));
+            if (!waits.isEmpty()) {
+                out.add("  capture/apply threads blocked (ms in all; park, sleep, socket read, fsync; JFR's"
+                        + " thresholds drop the shortest):");
+                waits.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(top)
+                        .forEach(w -> out.add(String.format("    %7d ms  %s", w.getValue(), w.getKey())));
+            }
         }
         return out;
     }

@@ -83,7 +83,8 @@ final class Report {
                 .append(", Redis ").append(machine.get("redis")).append(", Mosquitto ")
                 .append(machine.get("mosquitto")).append(". Load average before ")
                 .append(machine.get("load_average_before")).append(", after ").append(machine.get("load_average_after"))
-                .append("; wall time ").append(machine.get("wall_seconds")).append(" s.\n\n");
+                .append("; wall time ").append(machine.get("wall_seconds")).append(" s; ")
+                .append(machine.get("settings")).append(".\n\n");
         md.append("| workload | figure | value | against the raw limits | target | |\n|---|---|---:|---|---|---|\n");
         for (Figure f : figures) {
             md.append("| ").append(f.workload()).append(" | ").append(f.figure()).append(" | ").append(num(f.value()))
