@@ -127,6 +127,11 @@ final class Report {
 
     /** "0.41 × raw HSET". */
     static String ratio(double value, double raw, String rawName) {
-        return raw > 0 ? String.format(Locale.ROOT, "%.2f × %s", value / raw, rawName) : "";
+        return raw > 0 && value >= 0 ? String.format(Locale.ROOT, "%.2f × %s", value / raw, rawName) : "";
+    }
+
+    /** The non-empty parts, joined with "; " (a ratio is empty when its raw limit was not measured in this run). */
+    static String versus(String... parts) {
+        return String.join("; ", java.util.Arrays.stream(parts).filter(p -> p != null && !p.isBlank()).toList());
     }
 }
