@@ -14,7 +14,7 @@
 # io.mqdb.distribution.bench.MqdbBench on the test class path with the adapters loaded from the tarball's plugins/
 # only. Every mqdb node runs as bin/mqdb of that tarball, in its own JVM. Servers come from the test fixtures:
 # PostgreSQL binaries (or MQDB_TEST_POSTGRES), redis-server, mosquitto, Cassandra where it can start.
-# Writes bench-results/<date>.json and bench-results/<date>.md.
+# Writes bench-results/<date>.json and .md (<date>-quick.* with --quick, so it never overwrites a full run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

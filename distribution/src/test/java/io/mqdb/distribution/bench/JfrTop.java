@@ -27,12 +27,28 @@ final class JfrTop {
 
     public static void main(String[] args) throws IOException {
         for (String a : args) {
-            summarize(Path.of(a), Integer.getInteger("top", 12)).forEach(System.out::println);
+            summarize(Path.of(a), Integer.getInteger("top", 12), Map.of()).forEach(System.out::println);
         }
     }
 
-    /** @param where a recording, or a folder of them */
-    static List<String> summarize(Path where, int top) throws IOException {
+    /**
+     * @param where a recording, or a folder of them
+     * @param windows named time windows (epoch milliseconds from, to): each recording is summarised once per window,
+     *     counting only the events that started inside it; empty for the whole recording
+     */
+    static List<String> summarize(Path where, int top, Map<String, long[]> windows) throws IOException {
+        List<String> out = new ArrayList<>();
+        if (windows.isEmpty()) {
+            return summarize(where, top, "whole run", Long.MIN_VALUE, Long.MAX_VALUE);
+        }
+        for (Map.Entry<String, long[]> w : windows.entrySet()) {
+            out.addAll(summarize(where, top, w.getKey(), w.getValue()[0], w.getValue()[1]));
+        }
+        return out;
+    }
+
+    private static List<String> summarize(Path where, int top, String window, long from, long to)
+            throws IOException {
         List<String> out = new ArrayList<>();
         if (!Files.exists(where)) {
             return out;
@@ -49,6 +65,10 @@ final class JfrTop {
             Map<String, Integer> waits = new HashMap<>();
             int total = 0;
             for (RecordedEvent e : RecordingFile.readAllEvents(f)) {
+                long startMs = e.getStartTime().toEpochMilli();
+                if (startMs < from || startMs > to) {
+                    continue;
+                }
                 String type = e.getEventType().getName();
                 if (WAITS.contains(type) && e.getStackTrace() != null && e.getThread() != null) {
                     String thread = e.getThread().getJavaName();
@@ -80,7 +100,10 @@ final class JfrTop {
                 mqdb.stream().map(fr -> thread + "  " + method(fr)).distinct()
                         .forEach(m -> inclusive.merge(m, 1, Integer::sum));
             }
-            out.add(f.getFileName() + ": " + total + " execution samples");
+            if (total == 0 && waits.isEmpty()) {
+                continue;
+            }
+            out.add(f.getFileName() + ", " + window + ": " + total + " execution samples");
             out.add("  by thread:");
             top(threads, total, top).forEach(l -> out.add("    " + l));
             out.add("  top frames (thread  frame):");

@@ -21,8 +21,8 @@ final class Jmh {
         Options o = new OptionsBuilder()
                 .include("io\\.mqdb\\.distribution\\.bench\\.jmh\\..*")
                 .forks(1)
-                .warmupIterations(quick ? 2 : 3).warmupTime(TimeValue.seconds(quick ? 1 : 2))
-                .measurementIterations(quick ? 3 : 5).measurementTime(TimeValue.seconds(quick ? 1 : 2))
+                .warmupIterations(quick ? 1 : 3).warmupTime(TimeValue.seconds(quick ? 1 : 2))
+                .measurementIterations(quick ? 2 : 5).measurementTime(TimeValue.seconds(quick ? 1 : 2))
                 .jvmArgsAppend("-Xmx1g", "-Dmqdb.bench.home=" + home)
                 .build();
         List<Map<String, Object>> out = new ArrayList<>();

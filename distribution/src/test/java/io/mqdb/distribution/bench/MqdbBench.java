@@ -76,6 +76,8 @@ public final class MqdbBench {
     private final Set<String> only;
     private final String stem;
     private final Map<String, String> opt;
+    /** Wall-clock windows (epoch ms) of the timed phases, to cut the nodes' flight recordings to them. */
+    private final Map<String, long[]> phases = new LinkedHashMap<>();
     private final Report report = new Report();
     private PostgresServer pg;
     private String url;
@@ -95,7 +97,8 @@ public final class MqdbBench {
         quick = opt.containsKey("quick");
         jfr = opt.containsKey("jfr");
         only = opt.containsKey("only") ? Set.of(opt.get("only").split(",")) : Set.of();
-        stem = LocalDate.now(ZoneOffset.UTC).toString();
+        // a quick run never overwrites the full run of the same day
+        stem = LocalDate.now(ZoneOffset.UTC) + (quick ? "-quick" : "");
         this.opt = opt;
         work = Files.createTempDirectory("mqdb-bench-");
     }
@@ -125,7 +128,7 @@ public final class MqdbBench {
         pg = PostgresServer.shared();
         url = pg.createDatabase("bench");
         redis = RedisServer.startPrivate();
-        jedis = new Jedis(redis.host(), redis.port());
+        jedis = new Jedis(redis.host(), redis.port(), 300_000); // FLUSHALL of 10M rows takes seconds
         try (Connection c = connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SHOW server_version")) {
             rs.next();
@@ -144,7 +147,7 @@ public final class MqdbBench {
             section("jmh", () -> report.details.put("jmh", Jmh.run(home, quick, report)));
             section("queue", this::queue);
             if (jfr) {
-                report.profile.addAll(JfrTop.summarize(out.resolve("jfr-" + stem), 12));
+                report.profile.addAll(JfrTop.summarize(out.resolve("jfr-" + stem), 10, phases));
             }
         } finally {
             jedis.close();
@@ -273,23 +276,7 @@ public final class MqdbBench {
     private double insertBurst(String table, long rows) throws Exception {
         long first = nextId;
         nextId += rows;
-        String sql = String.format(INSERT, table);
-        return twoClients(rows, (c, writer) -> {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                Random r = new Random(writer);
-                int n = 0;
-                for (long id = first + writer; id < first + rows; id += 2) {
-                    bind(ps, id, r, null);
-                    ps.addBatch();
-                    if (++n % 1000 == 0) {
-                        ps.executeBatch();
-                        c.commit();
-                    }
-                }
-                ps.executeBatch();
-                c.commit();
-            }
-        });
+        return batched(rows, String.format(INSERT, table), (ps, i) -> bind(ps, first + i, new Random(first + i), null));
     }
 
     /**
@@ -299,13 +286,23 @@ public final class MqdbBench {
      */
     private double updateBurst(long tableRows, long rows) throws Exception {
         long stride = 1_000_003; // a prime: i -> i * stride mod tableRows visits every row once
+        return batched(rows, "UPDATE shop.orders SET qty = qty + 1, note = ? WHERE id = ?", (ps, i) -> {
+            ps.setString(1, "update " + i);
+            ps.setLong(2, 1 + Math.floorMod(i * stride, tableRows));
+        });
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps, long i) throws Exception;
+    }
+
+    /** Two clients run {@code sql} for i = 0..rows-1 (one the even i, the other the odd), 1,000 per transaction. */
+    private double batched(long rows, String sql, Binder binder) throws Exception {
         return twoClients(rows, (c, writer) -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE shop.orders SET qty = qty + 1, note = ? WHERE id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
                 int n = 0;
                 for (long i = writer; i < rows; i += 2) {
-                    ps.setString(1, "update " + i);
-                    ps.setLong(2, 1 + Math.floorMod(i * stride, tableRows));
+                    binder.bind(ps, i);
                     ps.addBatch();
                     if (++n % 1000 == 0) {
                         ps.executeBatch();
@@ -427,7 +424,9 @@ public final class MqdbBench {
         try (NodeProcess sub = node(w, "redis-node", redisNodeYaml("redis-node", embedded(port), 0))) {
             NodeProcess pub = node(w, "pg-node", pgNodeYaml(external("tcp://127.0.0.1:" + port)));
             Usage u = Usage.start(sub, pub);
+            long loadWall = System.currentTimeMillis();
             double[] load = timeSync(pub, sub, rows, pub::published);
+            phases.put("initial load", new long[] {loadWall, System.currentTimeMillis()});
             report.figure("initial load", String.format(Locale.ROOT, "%,d rows%s", rows,
                             quick ? " (quick mode; 1,000,000 in full mode)" : ""), load[0], "rows/s",
                     Report.ratio(load[0], rawHset, "raw HSET") + String.format(Locale.ROOT, "; from the first row"
@@ -463,8 +462,10 @@ public final class MqdbBench {
                 u = Usage.start(sub, pub);
                 long base = sub.applied();
                 long s0 = System.nanoTime();
+                long wall0 = System.currentTimeMillis();
                 double sql = insertBurst("shop.orders", burst);
                 await(sub, base + burst, sub, pub);
+                phases.put("steady sync", new long[] {wall0, System.currentTimeMillis()});
                 steadyRowsPerS = burst / secondsSince(s0);
                 eventsPerMessage = listener.messages.get() == 0 ? Double.NaN
                         : (double) burst / listener.messages.get();
@@ -494,7 +495,9 @@ public final class MqdbBench {
             u = Usage.start(sub, pub);
             int seconds = Integer.parseInt(opt.getOrDefault("latency-seconds", quick ? "8" : "30"));
             int rate = Integer.parseInt(opt.getOrDefault("rate", "2000"));
+            long wall0 = System.currentTimeMillis();
             latency(w, sub, rate, seconds, rate == 2000);
+            phases.put("latency", new long[] {wall0, System.currentTimeMillis()});
             footprint("latency " + Report.num(rate) + "/s", u, (long) rate * seconds, sub, pub);
             pub.close();
         }
@@ -623,7 +626,8 @@ public final class MqdbBench {
                 }
                 Usage u = Usage.start(sub, pub);
                 double rate = 0;
-                for (int round = 0; round < 3; round++) {
+                int rounds = quick ? 2 : 3;
+                for (int round = 0; round < rounds; round++) {
                     long base = sub.applied();
                     long s0 = System.nanoTime();
                     updateBurst(size, updates);
@@ -635,9 +639,9 @@ public final class MqdbBench {
                 }
                 String label = String.format(Locale.ROOT, "table of %,d rows", size);
                 report.figure("per-change cost", label + ": random updates", rate, "rows/s",
-                        String.format(Locale.ROOT, "best of 3 × %,d distinct rows; %.2f × the 10k-row table"
-                                + " (flat = 1.00)", updates, rate / first));
-                footprint("table " + Report.num(size), u, 3 * updates, sub, pub);
+                        String.format(Locale.ROOT, "best of %d × %,d distinct rows; %.2f × the 10k-row table"
+                                + " (flat = 1.00)", rounds, updates, rate / first));
+                footprint("table " + Report.num(size), u, rounds * updates, sub, pub);
             }
         }
     }
