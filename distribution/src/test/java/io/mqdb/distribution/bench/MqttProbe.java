@@ -1,0 +1,163 @@
+package io.mqdb.distribution.bench;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import javax.net.SocketFactory;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
+/**
+ * Plain Paho v5 clients for the benchmark: the raw QoS 1 rate of a broker (the ceiling of mqdb's MQTT stage), and a
+ * passive QoS 0 listener that records the size of mqdb's batch messages on a channel topic. Sockets get TCP_NODELAY,
+ * as mqdb's transport does (without it Paho crawls against HiveMQ, see FIELD-NOTES).
+ */
+final class MqttProbe implements AutoCloseable {
+    private final MqttAsyncClient client;
+    final AtomicLong messages = new AtomicLong();
+    final AtomicLong bytes = new AtomicLong();
+    final ConcurrentLinkedQueue<Integer> sizes = new ConcurrentLinkedQueue<>();
+
+    private MqttProbe(String uri, String clientId) throws MqttException {
+        client = new MqttAsyncClient(uri, clientId, new MemoryPersistence());
+        client.setCallback(new MqttCallback() {
+            @Override
+            public void disconnected(MqttDisconnectResponse r) {
+            }
+
+            @Override
+            public void mqttErrorOccurred(MqttException e) {
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage m) {
+                messages.incrementAndGet();
+                bytes.addAndGet(m.getPayload().length);
+                if (sizes.size() < 100_000) {
+                    sizes.add(m.getPayload().length);
+                }
+            }
+
+            @Override
+            public void deliveryComplete(IMqttToken token) {
+            }
+
+            @Override
+            public void connectComplete(boolean reconnect, String serverURI) {
+            }
+
+            @Override
+            public void authPacketArrived(int reasonCode, MqttProperties properties) {
+            }
+        });
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(true);
+        o.setReceiveMaximum(1000);
+        o.setSocketFactory(new NoDelay());
+        client.connect(o).waitForCompletion(10_000);
+    }
+
+    /** A client that receives everything on {@code topic} at {@code qos}. */
+    static MqttProbe listen(String uri, String clientId, String topic, int qos) throws MqttException {
+        MqttProbe p = new MqttProbe(uri, clientId);
+        p.client.subscribe(topic, qos).waitForCompletion(10_000);
+        return p;
+    }
+
+    /**
+     * Publishes {@code count} QoS 1 messages of {@code payloadBytes} bytes with up to 1,000 awaiting their PUBACK
+     * (mqdb's {@code max-inflight} default), to a subscriber on a second connection that acknowledges each one.
+     *
+     * @return messages per second, from the first publish until the subscriber received the last message
+     */
+    static double rawQos1(String uri, int count, int payloadBytes) throws Exception {
+        String topic = "bench/raw/" + System.nanoTime();
+        try (MqttProbe sub = listen(uri, "bench-raw-sub-" + System.nanoTime(), topic, 1);
+             MqttProbe pub = new MqttProbe(uri, "bench-raw-pub-" + System.nanoTime())) {
+            byte[] payload = new byte[payloadBytes];
+            java.util.Arrays.fill(payload, (byte) 'x');
+            Semaphore window = new Semaphore(1000);
+            MqttActionListener release = new MqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken t) {
+                    window.release();
+                }
+
+                @Override
+                public void onFailure(IMqttToken t, Throwable e) {
+                    window.release();
+                }
+            };
+            long t0 = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                window.acquire();
+                MqttMessage m = new MqttMessage(payload);
+                m.setQos(1);
+                pub.client.publish(topic, m, null, release);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (sub.messages.get() < count && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(1_000_000);
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (sub.messages.get() < count) {
+                throw new IllegalStateException("raw MQTT: " + sub.messages.get() + " of " + count + " arrived");
+            }
+            return count / seconds;
+        }
+    }
+
+    @Override
+    public void close() throws MqttException {
+        try {
+            client.disconnect().waitForCompletion(5_000);
+        } finally {
+            client.close();
+        }
+    }
+
+    private static final class NoDelay extends SocketFactory {
+        private static Socket on(Socket s) throws IOException {
+            s.setTcpNoDelay(true);
+            return s;
+        }
+
+        @Override
+        public Socket createSocket() throws IOException {
+            return on(new Socket());
+        }
+
+        @Override
+        public Socket createSocket(String host, int port) throws IOException {
+            return on(new Socket(host, port));
+        }
+
+        @Override
+        public Socket createSocket(String host, int port, InetAddress local, int localPort) throws IOException {
+            return on(new Socket(host, port, local, localPort));
+        }
+
+        @Override
+        public Socket createSocket(InetAddress host, int port) throws IOException {
+            return on(new Socket(host, port));
+        }
+
+        @Override
+        public Socket createSocket(InetAddress host, int port, InetAddress local, int localPort) throws IOException {
+            return on(new Socket(host, port, local, localPort));
+        }
+    }
+}
