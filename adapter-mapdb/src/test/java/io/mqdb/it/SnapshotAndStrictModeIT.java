@@ -39,7 +39,7 @@ class SnapshotAndStrictModeIT {
     private static final TableId ITEMS = TableId.parse("shop:items");
     private static final TableSchema SCHEMA = new TableSchema(ITEMS, List.of(
             new Column("id", ColumnType.INT64, false), Column.of("name", ColumnType.STRING)), List.of("id"));
-    private static final int ROWS = 60_000;
+    private static final int ROWS = 100_000;
 
     @TempDir
     Path dir;
@@ -79,7 +79,7 @@ class SnapshotAndStrictModeIT {
         List<Row> rows = new ArrayList<>();
         for (long i = 0; i < ROWS; i++) {
             rows.add(Row.of(Map.of("id", i, "name", "item-" + i)));
-            if (rows.size() == 5000) {
+            if (rows.size() == 10_000) {
                 t.upsert(rows);
                 rows.clear();
             }
@@ -87,15 +87,11 @@ class SnapshotAndStrictModeIT {
         a.close();
         nodes.remove(a);
 
+        // Publish, and stop as soon as the load is under way. The subscriber is not there yet: it catches up later
+        // from the publisher's outbox (resend from number 1).
         a = start("a", publisher(port, true));
-        MqdbNode b = start("b", """
-                node: { name: b, data-dir: b-data }
-                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
-                stores: { local: { type: mapdb } }
-                channels: [ { name: shop:items, store: local, subscribe: true } ]
-                """.formatted(port));
         MqdbNode first = a;
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+        await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10))
                 .until(() -> first.metrics().snapshotRows.sum() >= 10_000);
         a.close();
         nodes.remove(a);
@@ -104,6 +100,12 @@ class SnapshotAndStrictModeIT {
 
         a = start("a", publisher(port, true));
         MqdbNode second = a;
+        MqdbNode b = start("b", """
+                node: { name: b, data-dir: b-data }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { local: { type: mapdb } }
+                channels: [ { name: shop:items, store: local, subscribe: true } ]
+                """.formatted(port));
         LocalTable dst = b.table("shop:items");
         await().atMost(Duration.ofSeconds(120)).until(() -> dst.schema().isPresent() && dst.count() == ROWS);
         long afterRestart = second.metrics().snapshotRows.sum();

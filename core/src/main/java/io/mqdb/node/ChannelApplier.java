@@ -65,6 +65,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
     private static final int QUEUE_MESSAGES = 256;
     private static final long GAP_CHECK_NANOS = 1_000_000_000L;
     private static final long RESEND_EVERY_NANOS = 5_000_000_000L;
+    private static final long MAX_RESEND_WAIT_NANOS = 60_000_000_000L;
 
     private final ChannelConfig channel;
     private final TableId table;
@@ -82,6 +83,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
     /** Per origin: {@link #contiguous} at the last gap check, to see whether it is stuck. */
     private final Map<String, Long> lastChecked = new HashMap<>();
     private final Map<String, Long> lastRequestNanos = new HashMap<>();
+    private final Map<String, Long> resendWaitNanos = new HashMap<>();
     /** Per origin: a complete snapshot to merge once everything up to its end is applied. */
     private final Map<String, Control.Snapshot> pendingMerges = new HashMap<>();
     /** Per origin: sequence numbers handled beyond a gap, waiting for it to close (in memory only). */
@@ -326,18 +328,28 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             long have = contiguous(origin);
             Long before = lastChecked.put(origin, have);
             if (e.getValue() <= have || before == null || before != have) {
+                if (before == null || before != have) {
+                    resendWaitNanos.remove(origin); // moving again: the next request, if any, waits the least
+                    lastRequestNanos.remove(origin);
+                }
                 continue; // nothing missing, or still moving
             }
             Long last = lastRequestNanos.get(origin);
-            if (last != null && now - last < RESEND_EVERY_NANOS) {
+            Long wait = resendWaitNanos.getOrDefault(origin, RESEND_EVERY_NANOS);
+            if (last != null && now - last < wait) {
                 continue;
             }
+            // Ask again later, and twice as late each time nothing arrived (a resend queued behind a long stream).
+            resendWaitNanos.put(origin, last == null ? RESEND_EVERY_NANOS : Math.min(wait * 2, MAX_RESEND_WAIT_NANOS));
             lastRequestNanos.put(origin, now);
+            TreeSet<Long> waiting = ahead.get(origin);
+            long to = waiting == null || waiting.isEmpty() ? 0 : waiting.first() - 1;
             ctx.metrics().resendRequests.increment();
             LOG.info("channel {}: applied the changes of {} up to number {} but it published up to {}; asking it to "
-                    + "publish again from {}", table, origin, have, e.getValue(), have + 1);
+                    + "publish again from {}{}", table, origin, have, e.getValue(), have + 1,
+                    to == 0 ? "" : " to " + to);
             ctx.transport().publish(ctx.topics().resend(origin),
-                    new Control.Resend(table, have + 1, ctx.nodeName()).toJson(), false).exceptionally(t -> null);
+                    new Control.Resend(table, have + 1, to, ctx.nodeName()).toJson(), false).exceptionally(t -> null);
         }
         for (var it = pendingMerges.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, Control.Snapshot> e = it.next();

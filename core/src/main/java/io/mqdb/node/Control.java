@@ -76,13 +76,15 @@ final class Control {
      *
      * @param channel the channel
      * @param fromSeq the first sequence number it misses
+     * @param toSeq the last one it misses (it has what follows), or 0 when it misses everything from {@code fromSeq}
      * @param requester the subscribing node, for the log
      */
-    record Resend(TableId channel, long fromSeq, String requester) {
+    record Resend(TableId channel, long fromSeq, long toSeq, String requester) {
         byte[] toJson() {
             JsonObject o = new JsonObject();
             o.addProperty("channel", channel.toString());
             o.addProperty("from", fromSeq);
+            o.addProperty("to", toSeq);
             o.addProperty("requester", requester);
             return o.toString().getBytes(StandardCharsets.UTF_8);
         }
@@ -91,7 +93,7 @@ final class Control {
             try {
                 JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
                 return new Resend(TableId.parse(o.get("channel").getAsString()), o.get("from").getAsLong(),
-                        o.get("requester").getAsString());
+                        o.has("to") ? o.get("to").getAsLong() : 0, o.get("requester").getAsString());
             } catch (RuntimeException e) {
                 throw new InvalidDataException("not a resend request: " + e.getMessage(), e);
             }

@@ -164,8 +164,9 @@ final class OutboxSender implements AutoCloseable {
         long index = outbox.firstRetained();
         long head = outbox.head();
         boolean first = true;
+        boolean done = false;
         long sent = 0;
-        while (index < head && running) {
+        while (index < head && running && !done) {
             Optional<List<DurableQueue.Entry>> page = outbox.read(index, MAX_MESSAGES);
             if (page.isEmpty()) {
                 index = outbox.firstRetained(); // pruned meanwhile: start again from the oldest held
@@ -189,6 +190,10 @@ final class OutboxSender implements AutoCloseable {
                         return;
                     }
                 }
+                if (r.toSeq() > 0 && m.firstSeq() > r.toSeq()) {
+                    done = true; // the requester has what follows
+                    break;
+                }
                 if (m.lastSeq() >= r.fromSeq()) {
                     batch.add(m);
                 }
@@ -206,8 +211,8 @@ final class OutboxSender implements AutoCloseable {
             return;
         }
         ctx.metrics().resent.add(sent);
-        LOG.info("store {}: published {} from {} again for {} ({} messages)", storeName, r.channel(), r.fromSeq(),
-                r.requester(), sent);
+        LOG.info("store {}: published {} from {}{} again for {} ({} messages)", storeName, r.channel(), r.fromSeq(),
+                r.toSeq() == 0 ? "" : " to " + r.toSeq(), r.requester(), sent);
     }
 
     private void startSnapshot(Control.Resend r, String why) {
