@@ -26,8 +26,10 @@ import java.util.regex.Pattern;
  * {@code jcmd}. With a JFR file, the node records {@code jdk.ExecutionSample} and friends and dumps them when stopped.
  */
 final class NodeProcess implements AutoCloseable {
-    private static final Pattern STATUS = Pattern.compile(
-            "node \\S+: published=(\\d+) \\(initial load (\\d+)\\), applied=(\\d+), dead letters=(\\d+)");
+    /** The node's status line; its counters are read one by one, so new ones in the line do not break it. */
+    private static final Pattern STATUS = Pattern.compile("node \\S+: published=(\\d+)");
+    private static final Pattern APPLIED = Pattern.compile(", applied=(\\d+)");
+    private static final Pattern DEAD_LETTERS = Pattern.compile(", dead letters=(\\d+)");
     private static final long CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
 
     private static final Set<NodeProcess> LIVE = ConcurrentHashMap.newKeySet();
@@ -105,8 +107,12 @@ final class NodeProcess implements AutoCloseable {
                 Matcher m = STATUS.matcher(line);
                 if (m.find()) {
                     published = Long.parseLong(m.group(1));
-                    applied = Long.parseLong(m.group(3));
-                    deadLetters = Long.parseLong(m.group(4));
+                    Matcher a = APPLIED.matcher(line);
+                    Matcher d = DEAD_LETTERS.matcher(line);
+                    if (a.find() && d.find()) {
+                        applied = Long.parseLong(a.group(1));
+                        deadLetters = Long.parseLong(d.group(1));
+                    }
                 } else if (line.contains("node " + name + " started")) {
                     started = true;
                 }
