@@ -17,6 +17,7 @@ import io.mqdb.spi.Key;
 import io.mqdb.spi.Row;
 import io.mqdb.spi.TableId;
 import io.mqdb.spi.TableSchema;
+import io.mqdb.testing.MessageCallback;
 import io.mqdb.testing.ServerFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,15 +32,15 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
+
+
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
+
 import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -151,35 +152,12 @@ class ConvergenceIT {
         List<JsonObject> recorded = new CopyOnWriteArrayList<>();
         AtomicLong events = new AtomicLong();
         MqttClient recorder = client(port, "recorder");
-        recorder.setCallback(new MqttCallback() {
-            @Override
-            public void messageArrived(String topic, MqttMessage m) {
-                JsonObject batch = JsonParser.parseString(new String(m.getPayload(), StandardCharsets.UTF_8))
-                        .getAsJsonObject();
-                recorded.add(batch);
-                events.addAndGet(batch.getAsJsonArray("events").size());
-            }
-
-            @Override
-            public void disconnected(MqttDisconnectResponse r) {
-            }
-
-            @Override
-            public void mqttErrorOccurred(MqttException e) {
-            }
-
-            @Override
-            public void deliveryComplete(IMqttToken t) {
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String uri) {
-            }
-
-            @Override
-            public void authPacketArrived(int reasonCode, MqttProperties p) {
-            }
-        });
+        recorder.setCallback(MessageCallback.of((topic, m) -> {
+            JsonObject batch = JsonParser.parseString(new String(m.getPayload(), StandardCharsets.UTF_8))
+                    .getAsJsonObject();
+            recorded.add(batch);
+            events.addAndGet(batch.getAsJsonArray("events").size());
+        }));
         recorder.subscribe("mqdb/live/ch/shop/items", 1);
         LocalTable src = a.table("shop:items");
         src.ensure(SCHEMA);

@@ -11,6 +11,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.mqdb.broker.HiveMqEmbeddedBroker;
 import io.mqdb.cli.DeadLettersCommandTest.Run;
+import io.mqdb.testing.MessageCallback;
 import io.mqdb.testing.ServerFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,15 +19,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
+
+
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,32 +72,8 @@ class DeadLettersReplayIT {
         dead = dir.resolve("data/dead-letters");
         subscriber = new MqttClient(broker.uri(), "dlq-it-watcher", new MemoryPersistence());
         // a callback, not subscribe(topic, qos, listener): in Paho 1.2.5 that overload recurses into a stack overflow
-        subscriber.setCallback(new MqttCallback() {
-            @Override
-            public void messageArrived(String topic, MqttMessage message) {
-                received.add(new Received(topic, message.getPayload()));
-            }
-
-            @Override
-            public void disconnected(MqttDisconnectResponse response) {
-            }
-
-            @Override
-            public void mqttErrorOccurred(MqttException exception) {
-            }
-
-            @Override
-            public void deliveryComplete(IMqttToken token) {
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String serverURI) {
-            }
-
-            @Override
-            public void authPacketArrived(int reasonCode, MqttProperties properties) {
-            }
-        });
+        subscriber.setCallback(MessageCallback.of((topic, message) ->
+                received.add(new Received(topic, message.getPayload()))));
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setCleanStart(true);
         subscriber.connect(o);

@@ -1,5 +1,6 @@
 package io.mqdb.distribution.bench;
 
+import io.mqdb.testing.MessageCallback;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -12,13 +13,13 @@ import javax.net.SocketFactory;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
+
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
 
 /**
  * Plain Paho v5 clients for the benchmark: the raw QoS 1 rate of a broker (the ceiling of mqdb's MQTT stage), and a
@@ -33,36 +34,13 @@ final class MqttProbe implements AutoCloseable {
 
     private MqttProbe(String uri, String clientId) throws MqttException {
         client = new MqttAsyncClient(uri, clientId, new MemoryPersistence());
-        client.setCallback(new MqttCallback() {
-            @Override
-            public void disconnected(MqttDisconnectResponse r) {
+        client.setCallback(MessageCallback.of((topic, m) -> {
+            messages.incrementAndGet();
+            bytes.addAndGet(m.getPayload().length);
+            if (sizes.size() < 100_000) {
+                sizes.add(m.getPayload().length);
             }
-
-            @Override
-            public void mqttErrorOccurred(MqttException e) {
-            }
-
-            @Override
-            public void messageArrived(String topic, MqttMessage m) {
-                messages.incrementAndGet();
-                bytes.addAndGet(m.getPayload().length);
-                if (sizes.size() < 100_000) {
-                    sizes.add(m.getPayload().length);
-                }
-            }
-
-            @Override
-            public void deliveryComplete(IMqttToken token) {
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String serverURI) {
-            }
-
-            @Override
-            public void authPacketArrived(int reasonCode, MqttProperties properties) {
-            }
-        });
+        }));
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setCleanStart(true);
         o.setReceiveMaximum(1000);
