@@ -113,7 +113,7 @@ class SnapshotAndStrictModeIT {
                 + "rows; rows checked=%d mismatches=%d%n", beforeStop, ROWS, afterRestart, ROWS,
                 mismatches(a.table("shop:items"), dst));
         assertThat(afterRestart).as("the second run published only what was left, not all again")
-                .isLessThanOrEqualTo(ROWS - beforeStop + 1000);
+                .isLessThanOrEqualTo(ROWS - beforeStop + 10_000); // at most one page again: 10 × batch-size
         assertThat(mismatches(a.table("shop:items"), dst)).isZero();
     }
 

@@ -27,6 +27,14 @@ public final class Row {
         return values.isEmpty() ? EMPTY : new Row(Collections.unmodifiableMap(new LinkedHashMap<>(values)));
     }
 
+    /**
+     * Wraps a map the caller made for this row alone and never touches again (no copy); for this package's
+     * validation, which builds a fresh map per row.
+     */
+    static Row owned(LinkedHashMap<String, Object> values) {
+        return values.isEmpty() ? EMPTY : new Row(Collections.unmodifiableMap(values));
+    }
+
     /** @return a builder keeping insertion order */
     public static Builder builder() {
         return new Builder();

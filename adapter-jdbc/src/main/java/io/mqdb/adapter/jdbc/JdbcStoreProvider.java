@@ -36,7 +36,8 @@ public final class JdbcStoreProvider implements StoreProvider {
     static final Setting CHANGELOG_TABLE = Setting.optional("changelog-table", SettingType.STRING, "mqdb_changelog",
             "name of the change-log table written by the capture triggers");
     static final Setting POLL_INTERVAL = Setting.optional("poll-interval", SettingType.DURATION,
-            Duration.ofMillis(200), "how often capture looks for new changes while waiting");
+            Duration.ofMillis(200), "the longest capture sleeps between two polls that found nothing (1 ms after a"
+                    + " change, doubling up to this)");
     static final Setting GAP_TIMEOUT = Setting.optional("gap-timeout", SettingType.DURATION, Duration.ofSeconds(5),
             "how long a missing change-log id (not PostgreSQL) or incrementing value (capture: poll) holds back"
                     + " capture before it counts as rolled back");

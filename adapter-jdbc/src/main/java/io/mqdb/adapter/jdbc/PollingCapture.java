@@ -50,7 +50,8 @@ final class PollingCapture implements ChangeCapture {
     private final JdbcStore store;
     private final Map<TableId, Spec> specs = new TreeMap<>();
     private final Map<TableId, JdbcTable> enabled = new ConcurrentSkipListMap<>();
-    private final long pollIntervalMs;
+    /** The sleep after an empty poll; capture thread only. */
+    private final IdleWait idle;
     private final long gapTimeoutNanos;
     private final long lookbackMicros;
     /** Incrementing values above the watermark to when they were first read (nanoTime); capture thread only. */
@@ -59,7 +60,7 @@ final class PollingCapture implements ChangeCapture {
     PollingCapture(JdbcStore store, Map<String, String> pollColumns, Duration pollInterval, Duration gapTimeout,
                    Duration lookback) {
         this.store = store;
-        this.pollIntervalMs = Math.max(1, pollInterval.toMillis());
+        this.idle = new IdleWait(Math.max(1, pollInterval.toMillis()));
         this.gapTimeoutNanos = gapTimeout.toNanos();
         this.lookbackMicros = lookback.toNanos() / 1000;
         for (Map.Entry<String, String> e : pollColumns.entrySet()) {
@@ -154,13 +155,14 @@ final class PollingCapture implements ChangeCapture {
         while (true) {
             List<CapturedChange> out = pollOnce(PollPosition.decode(after), Math.max(1, maxChanges));
             if (!out.isEmpty()) {
+                idle.busy();
                 return out;
             }
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return out;
             }
-            Thread.sleep(Math.min(pollIntervalMs, Math.max(1, left / 1_000_000)));
+            idle.sleep(left);
         }
     }
 

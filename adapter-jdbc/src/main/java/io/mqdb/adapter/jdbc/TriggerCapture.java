@@ -44,7 +44,8 @@ final class TriggerCapture implements ChangeCapture {
     private final JdbcStore store;
     private final TriggerSupport support;
     private final String changelogName;
-    private final long pollIntervalMs;
+    /** The sleep after an empty poll; capture thread only. */
+    private final IdleWait idle;
     private final long gapTimeoutNanos;
     private volatile String changelog;
     /** Gap start id to the time it was first seen (nanoTime); capture thread only. */
@@ -55,7 +56,7 @@ final class TriggerCapture implements ChangeCapture {
         this.store = store;
         this.support = support;
         this.changelogName = changelogName;
-        this.pollIntervalMs = Math.max(1, pollInterval.toMillis());
+        this.idle = new IdleWait(Math.max(1, pollInterval.toMillis()));
         this.gapTimeoutNanos = gapTimeout.toNanos();
     }
 
@@ -151,13 +152,14 @@ final class TriggerCapture implements ChangeCapture {
         while (true) {
             List<CapturedChange> out = pollOnce(after, Math.max(1, maxChanges));
             if (!out.isEmpty()) {
+                idle.busy();
                 return out;
             }
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return out;
             }
-            Thread.sleep(Math.min(pollIntervalMs, Math.max(1, left / 1_000_000)));
+            idle.sleep(left);
         }
     }
 
