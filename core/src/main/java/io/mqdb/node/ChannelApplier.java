@@ -100,7 +100,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         this.store = store;
         this.storeLoader = storeLoader;
         this.ctx = ctx;
-        this.backoff = new Backoff(Duration.ofSeconds(30), LOG, ctx.metrics());
+        this.backoff = new Backoff(Duration.ofSeconds(1), LOG, ctx.metrics());
         this.versions = ctx.versions();
     }
 
@@ -465,10 +465,12 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         }
         List<ChangeEvent> applied = events;
         try {
-            backoff.retry("apply " + batch.size() + " events to " + table, () -> running, () -> {
-                store.apply(table, batch, WriteOrigin.REPLICATED);
-                return null;
-            });
+            backoff.retry("apply " + batch.size() + " events to " + table + " in store " + channel.store(),
+                    () -> running, () -> {
+                        store.apply(table, batch, WriteOrigin.REPLICATED);
+                        return null;
+                    }, () -> batch.size() + " events of this batch unacknowledged, " + queue.size()
+                            + " more messages queued");
             ctx.metrics().applied.add(batch.size());
         } catch (InvalidDataException e) {
             applied = new ArrayList<>(events.size());

@@ -104,7 +104,7 @@ final class ChannelPublisher implements AutoCloseable {
         }
         this.maxPoll = Math.max(1000, max);
         this.ctx = ctx;
-        this.backoff = new Backoff(Duration.ofSeconds(10), LOG, ctx.metrics());
+        this.backoff = new Backoff(Duration.ofSeconds(1), LOG, ctx.metrics());
         pending.addAll(this.channels.keySet());
     }
 

@@ -3,8 +3,8 @@ package io.mqdb.node;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import io.mqdb.spi.MqdbException;
+import java.io.FileOutputStream;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -144,10 +144,12 @@ public final class NodeState {
         try {
             Files.createDirectories(file.getParent());
             byte[] bytes = GSON.toJson(data).getBytes(StandardCharsets.UTF_8);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
-                ch.force(true);
+            // A FileOutputStream, not a FileChannel: an interrupt of the writing thread (a node stopping) closes a
+            // FileChannel under it and the save fails with ClosedByInterruptException; a stream write is not
+            // interruptible.
+            try (FileOutputStream out = new FileOutputStream(tmp.toFile())) {
+                out.write(bytes);
+                out.getFD().sync();
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {

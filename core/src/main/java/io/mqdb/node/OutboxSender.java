@@ -66,7 +66,7 @@ final class OutboxSender implements AutoCloseable {
         this.ctx = ctx;
         this.channels = Set.copyOf(channels);
         this.snapshotStarter = snapshotStarter;
-        this.backoff = new Backoff(Duration.ofSeconds(10), LOG, ctx.metrics());
+        this.backoff = new Backoff(Duration.ofSeconds(1), LOG, ctx.metrics());
     }
 
     /** Starts the send thread. Called once by the publisher. */

@@ -5,9 +5,16 @@ final class Workers {
     private Workers() {
     }
 
+    /** How long a stopping worker gets to see its stop flag and end by itself before it is interrupted. */
+    private static final long GRACE_MS = 3_000;
+
     /**
-     * Interrupts a worker and waits up to 10 s for it to end; keeps the caller's interrupt flag if it is interrupted
-     * meanwhile. Called by the {@code close()} of the worker's owner.
+     * Waits for a worker whose owner has already cleared its running flag to end by itself, for up to
+     * {@value #GRACE_MS} ms (every worker checks its flag at least every few hundred milliseconds: between polls,
+     * batches and retries); only a worker still running then is interrupted, and waited for 10 s more. So a normal stop
+     * never interrupts a thread inside file or socket I/O (an interrupt closes a {@code FileChannel} under its user).
+     * Keeps the caller's interrupt flag if it is interrupted meanwhile. Called by the {@code close()} of the worker's
+     * owner, after it cleared the flag.
      *
      * @param thread the worker, or null when it was never started
      */
@@ -15,10 +22,14 @@ final class Workers {
         if (thread == null) {
             return;
         }
-        thread.interrupt();
         try {
-            thread.join(10_000);
+            thread.join(GRACE_MS);
+            if (thread.isAlive()) {
+                thread.interrupt();
+                thread.join(10_000);
+            }
         } catch (InterruptedException e) {
+            thread.interrupt();
             Thread.currentThread().interrupt();
         }
     }

@@ -90,10 +90,12 @@ final class TriggerCapture implements ChangeCapture {
 
     @Override
     public CapturePosition start() {
+        // The change log exists from the start, even while no published table exists yet: polls read it, and a
+        // missing one failed the publisher ("relation mqdb_changelog does not exist") until a table appeared.
+        installChangelog();
         if (support.ordering() == TriggerSupport.Ordering.TRANSACTION_ID) {
             return new CapturePosition("x:0:0");
         }
-        installChangelog();
         long w = store.withConnection("read change log", c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT MAX(id) FROM " + changelog()
                     + " WHERE op = 'A'"); ResultSet rs = ps.executeQuery()) {
