@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.node.LocalTable;
 import io.mqdb.node.MqdbNode;
+import io.mqdb.node.TableCheck;
 import io.mqdb.plugin.PluginRegistry;
 import com.google.gson.JsonParser;
 import io.mqdb.spi.Column;
@@ -150,6 +151,43 @@ class JdbcNodeSyncIT {
         assertThat(a.failure()).isEmpty();
         System.out.println("late table: publisher kept running for 2 s without its table, then 120 rows reached "
                 + "SQLite after CREATE TABLE");
+    }
+
+    @Test
+    void aPublishedTableWithoutPrimaryKeyIsReportedByTheCheckAndStopsOnlyItsOwnChannel() throws Exception {
+        pgUrl = pg.createDatabase("mqdb_node_nopk");
+        sql("DROP SCHEMA IF EXISTS shop CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog", "CREATE SCHEMA shop",
+                CREATE, "CREATE TABLE shop.logs (at timestamp, line text)",
+                "INSERT INTO shop.logs VALUES (now(), 'no key here')");
+        insert(1, 50);
+        String pgStore = "pg: { type: jdbc, url: \"%s\", username: \"%s\"%s, capture: trigger, poll-interval: 50ms }"
+                .formatted(pgUrl, pg.user(), pg.password().isEmpty() ? "" : ", password: \"" + pg.password() + "\"");
+        Path file = dir.resolve("a-nopk.yaml");
+        Files.writeString(file, """
+                node: { name: a, data-dir: a-data }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { %s }
+                channels: [ { name: shop:items, store: pg, publish: true }, { name: shop:logs, store: pg, publish: true } ]
+                """.formatted(port, pgStore));
+        TableCheck.Report report = TableCheck.run(ConfigLoader.load(file), plugins);
+        System.out.println("check-config --connect: " + report);
+        assertThat(report.problems()).singleElement().asString()
+                .contains("channel shop:logs").contains("no primary key");
+
+        b = start("b", """
+                node: { name: b, data-dir: b-data }
+                broker: { embedded: { port: %d } }
+                stores: { lite: { type: jdbc, url: "jdbc:sqlite:%s" } }
+                channels: [ { name: shop:items, store: lite, subscribe: true } ]
+                """.formatted(port, dir.resolve("b-nopk.sqlite")));
+        a = MqdbNode.start(ConfigLoader.load(file), plugins);
+        LocalTable dst = b.table("shop:items");
+        await().atMost(Duration.ofSeconds(30)).until(() -> dst.schema().isPresent() && dst.count() == 50);
+        insert(51, 80);
+        await().atMost(Duration.ofSeconds(30)).until(() -> dst.count() == 80);
+        assertThat(a.failure()).as("the node runs on").isEmpty();
+        assertThat(a.metrics().channelErrors.sum()).isEqualTo(1);
+        System.out.println("no primary key: shop:logs refused, shop:items replicated 80 rows meanwhile");
     }
 
     private MqdbNode startA() throws Exception {

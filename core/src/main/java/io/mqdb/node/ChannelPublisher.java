@@ -462,8 +462,19 @@ final class ChannelPublisher implements AutoCloseable {
             if (table == null) {
                 break;
             }
-            Optional<TableSchema> schema = backoff.retry("describe " + table, () -> running,
-                    () -> store.describe(table));
+            if (failed.containsKey(table)) {
+                continue;
+            }
+            Optional<TableSchema> schema;
+            try {
+                schema = backoff.retry("describe " + table, () -> running, () -> store.describe(table));
+                if (schema.isPresent() && capture != null) {
+                    capture.enable(table);
+                }
+            } catch (MqdbException | IllegalArgumentException e) {
+                failChannel(table, e);
+                continue;
+            }
             if (schema.isEmpty()) {
                 if (firstTime) {
                     LOG.info("channel {}: table does not exist yet in store {}; publishing starts when it does",
@@ -471,9 +482,6 @@ final class ChannelPublisher implements AutoCloseable {
                 }
                 pending.add(table);
                 continue;
-            }
-            if (capture != null) {
-                capture.enable(table);
             }
             enabled.put(table, schema.get());
             appendSchema(schema.get());
@@ -485,6 +493,25 @@ final class ChannelPublisher implements AutoCloseable {
             if (f != null) {
                 f.complete(null);
             }
+        }
+    }
+
+    /**
+     * Channels of this store that cannot be published (a table without a primary key, a key type the capture cannot
+     * record), with the reason; capture thread only. The other channels of the store go on.
+     */
+    private final Map<TableId, String> failed = new HashMap<>();
+
+    /** Takes a channel out of this publisher for good (until the node restarts), saying why once. */
+    private void failChannel(TableId table, RuntimeException e) {
+        failed.put(table, e.getMessage());
+        ctx.metrics().channelErrors.increment();
+        LOG.error("channel {}: cannot be published from store {}, the store's other channels go on: {} (fix the "
+                + "table, then restart the node; `mqdb check-config --connect` lists such channels)", table,
+                storeName, e.getMessage());
+        CompletableFuture<Void> f = enableRequests.remove(table);
+        if (f != null) {
+            f.completeExceptionally(e);
         }
     }
 

@@ -27,6 +27,8 @@ public final class NodeMetrics {
     public final LongAdder resendRequests = new LongAdder();
     /** Messages this node published again on request. */
     public final LongAdder resent = new LongAdder();
+    /** Channels that could not be started (a published table without a primary key, say); the others go on. */
+    public final LongAdder channelErrors = new LongAdder();
     /** Rows removed by snapshot merges: rows an origin no longer has. */
     public final LongAdder mergeDeletes = new LongAdder();
 
@@ -47,6 +49,7 @@ public final class NodeMetrics {
         return "published=" + published.sum() + " (initial load " + snapshotRows.sum() + ", resent " + resent.sum()
                 + "), outbox=" + outboxDepth() + ", applied=" + applied.sum() + " (older skipped "
                 + skippedOlder.sum() + ", merge deletes " + mergeDeletes.sum() + "), resend requests="
-                + resendRequests.sum() + ", dead letters=" + deadLetters.sum() + ", retries=" + retries.sum();
+                + resendRequests.sum() + ", dead letters=" + deadLetters.sum() + ", retries=" + retries.sum()
+                + ", channel errors=" + channelErrors.sum();
     }
 }
