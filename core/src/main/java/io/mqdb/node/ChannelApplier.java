@@ -66,6 +66,10 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
     private static final long GAP_CHECK_NANOS = 1_000_000_000L;
     private static final long RESEND_EVERY_NANOS = 5_000_000_000L;
     private static final long MAX_RESEND_WAIT_NANOS = 60_000_000_000L;
+    /** The table, in the channel's schema of the target store, holding one marker row per subscribed channel. */
+    static final String MARKER_TABLE = "mqdb_incarnation";
+    private static final long MARKER_FIRST_CHECK_NANOS = 2_000_000_000L;
+    private static final long MARKER_CHECK_EVERY_NANOS = 5_000_000_000L;
 
     private final ChannelConfig channel;
     private final TableId table;
@@ -90,6 +94,11 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
     private final Map<String, TreeSet<Long>> ahead = new HashMap<>();
     private static final int MAX_AHEAD = 1_000_000;
     private long lastGapCheckNanos;
+    /** The marker this channel keeps in its store, to notice when the store lost what was applied to it. */
+    private final TableId markerTable;
+    private long nextMarkerCheckNanos;
+    /** Set when the store lost its data: every origin's numbering is reset on the next catch-up. */
+    private boolean resyncPending;
     private volatile boolean running = true;
     private TableSchema schema;
     private Thread thread;
@@ -102,6 +111,8 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         this.ctx = ctx;
         this.backoff = new Backoff(Duration.ofSeconds(1), LOG, ctx.metrics());
         this.versions = ctx.versions();
+        this.markerTable = new TableId(table.schema(), MARKER_TABLE);
+        this.nextMarkerCheckNanos = System.nanoTime() + MARKER_FIRST_CHECK_NANOS;
     }
 
     /**
@@ -319,6 +330,14 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             onPosition(p);
         }
         long now = System.nanoTime();
+        if (now - nextMarkerCheckNanos >= 0) {
+            nextMarkerCheckNanos = now + MARKER_CHECK_EVERY_NANOS;
+            checkMarker();
+        }
+        if (resyncPending) {
+            resyncPending = false;
+            resetOrigins();
+        }
         if (now - lastGapCheckNanos < GAP_CHECK_NANOS) {
             return;
         }
@@ -419,6 +438,77 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    private String markerCounter() {
+        return "incarnation\u0000" + table;
+    }
+
+    /**
+     * Checks that the store still holds what this node applied to it: each subscribed channel keeps a marker row
+     * ({@code <schema>:mqdb_incarnation}, key = the channel and this node, so several nodes can share a store; value =
+     * a random incarnation number also kept in the version index). A missing or different marker means the store lost its data or was replaced (Redis restarted
+     * empty, a dropped keyspace or database, a restore from an old backup): the node logs a WARN, writes a new marker
+     * and asks every origin to publish the channel again from its first number (a resend, or a snapshot that is
+     * merged). A store that cannot be reached is checked again later. Apply thread, every few seconds.
+     */
+    private void checkMarker() {
+        TableSchema markerSchema = new TableSchema(markerTable, List.of(
+                new io.mqdb.spi.Column("channel", io.mqdb.spi.ColumnType.STRING, false),
+                new io.mqdb.spi.Column("node", io.mqdb.spi.ColumnType.STRING, false),
+                io.mqdb.spi.Column.of("incarnation", io.mqdb.spi.ColumnType.STRING)), List.of("channel", "node"));
+        long expected = versions.counter(markerCounter());
+        try {
+            Optional<io.mqdb.spi.Row> row = store.describe(markerTable).isEmpty() ? Optional.empty()
+                    : store.get(markerTable, Key.of(table.toString(), ctx.nodeName()));
+            String found = row.map(r -> (String) r.get("incarnation")).orElse(null);
+            if (expected != 0 && Long.toString(expected).equals(found)) {
+                return;
+            }
+            if (expected != 0) {
+                ctx.metrics().targetLosses.increment();
+                LOG.warn("channel {}: store {} ({}) lost what this node applied to it: its marker {} is {}; "
+                        + "asking every origin to publish the channel again", table, channel.store(),
+                        store.describeTarget(), markerTable, found == null ? "missing" : "another one (" + found
+                        + ")");
+                resyncPending = true;
+            }
+            long incarnation = 0;
+            while (incarnation == 0) {
+                incarnation = java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE;
+            }
+            store.ensureTable(markerSchema);
+            store.apply(markerTable, List.of(Mutation.Upsert.of(io.mqdb.spi.Row.of(Map.of("channel",
+                    table.toString(), "incarnation", Long.toString(incarnation), "node", ctx.nodeName())))),
+                    WriteOrigin.REPLICATED);
+            versions.counter(markerCounter(), incarnation);
+            versions.commit();
+        } catch (io.mqdb.spi.RetriableException e) {
+            LOG.debug("channel {}: cannot check the store's marker now: {}", table, e.getMessage());
+        } catch (MqdbException | IllegalArgumentException e) {
+            LOG.warn("channel {}: cannot keep a marker in store {} (loss of the store's data will not be noticed): "
+                    + "{}", table, channel.store(), e.getMessage());
+            nextMarkerCheckNanos = System.nanoTime() + 600_000_000_000L;
+        }
+    }
+
+    /**
+     * After the store lost its data: forgets how far every known origin was applied, so the gap check asks each of
+     * them to publish again from number 1 (within about a second).
+     */
+    private void resetOrigins() {
+        java.util.Set<String> origins = new java.util.HashSet<>(announced.keySet());
+        origins.addAll(contiguous.keySet());
+        for (String origin : origins) {
+            contiguous(origin, 0);
+            ahead.remove(origin);
+            lastChecked.remove(origin);
+            lastRequestNanos.remove(origin);
+            resendWaitNanos.remove(origin);
+            announced.merge(origin, 1L, Math::max);
+        }
+        versions.commit();
+        LOG.info("channel {}: asking {} to publish again from number 1", table, origins);
     }
 
     /**

@@ -27,6 +27,8 @@ public final class NodeMetrics {
     public final LongAdder resendRequests = new LongAdder();
     /** Messages this node published again on request. */
     public final LongAdder resent = new LongAdder();
+    /** Times a subscribed store was found to have lost what this node applied to it (its marker was gone). */
+    public final LongAdder targetLosses = new LongAdder();
     /** Channels that could not be started (a published table without a primary key, say); the others go on. */
     public final LongAdder channelErrors = new LongAdder();
     /** Rows removed by snapshot merges: rows an origin no longer has. */
@@ -50,6 +52,6 @@ public final class NodeMetrics {
                 + "), outbox=" + outboxDepth() + ", applied=" + applied.sum() + " (older skipped "
                 + skippedOlder.sum() + ", merge deletes " + mergeDeletes.sum() + "), resend requests="
                 + resendRequests.sum() + ", dead letters=" + deadLetters.sum() + ", retries=" + retries.sum()
-                + ", channel errors=" + channelErrors.sum();
+                + ", channel errors=" + channelErrors.sum() + ", target losses=" + targetLosses.sum();
     }
 }
