@@ -190,6 +190,88 @@ class JdbcNodeSyncIT {
         System.out.println("no primary key: shop:logs refused, shop:items replicated 80 rows meanwhile");
     }
 
+    @Test
+    void aPublisherWhoseDataDirWasWipedNumbersAboveItsOldEpochAndItsSubscriberConvergesWithNothingResurrected()
+            throws Exception {
+        pgUrl = pg.createDatabase("mqdb_node_epoch");
+        sql("DROP SCHEMA IF EXISTS shop CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog", "CREATE SCHEMA shop",
+                CREATE);
+        insert(1, 200);
+        b = start("b", """
+                node: { name: b, data-dir: b-data }
+                broker: { embedded: { port: %d } }
+                stores: { lite: { type: jdbc, url: "jdbc:sqlite:%s" } }
+                channels: [ { name: shop:items, store: lite, subscribe: true } ]
+                """.formatted(port, dir.resolve("b-epoch.sqlite")));
+        a = startA();
+        LocalTable dst = b.table("shop:items");
+        await().atMost(Duration.ofSeconds(30)).until(() -> dst.schema().isPresent() && dst.count() == 200);
+        long before = publishedPosition();
+        a.close();
+        a = null;
+        deleteTree(dir.resolve("a-data"));
+        sql("DELETE FROM shop.items WHERE id <= 50", "UPDATE shop.items SET qty = qty + 1000 WHERE id BETWEEN 51 AND 100");
+        insert(201, 250);
+        System.out.println("node a's data dir wiped; meanwhile 50 rows deleted, 50 updated, 50 inserted in PostgreSQL");
+        a = startA();
+        long source = count();
+        LocalTable src = a.table("shop:items");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            assertThat(dst.count()).isEqualTo(source);
+            assertThat(comparable(all(dst))).containsExactlyElementsOf(comparable(all(src)));
+        });
+        for (long id = 1; id <= 50; id++) {
+            assertThat(dst.get(Key.of(id))).as("row %d deleted while the publisher was away", id).isEmpty();
+        }
+        long after = publishedPosition();
+        System.out.printf("epoch: position %d before the wipe, %d after (a new epoch above the old one); %d rows "
+                + "equal, 50 deleted rows not resurrected%n", before, after, source);
+        assertThat(after).as("the new data dir numbers above the old one").isGreaterThan(before + (1L << 20));
+    }
+
+    /** The publisher's retained position on the channel: the last number it delivered. */
+    private long publishedPosition() throws Exception {
+        String topic = new io.mqdb.codec.Topics("mqdb").position("a", io.mqdb.spi.TableId.parse("shop:items"));
+        java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+        org.eclipse.paho.mqttv5.client.MqttClient client = new org.eclipse.paho.mqttv5.client.MqttClient(
+                "tcp://127.0.0.1:" + port, "it-epoch-" + System.nanoTime(),
+                new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+        client.setCallback(io.mqdb.testing.MessageCallback.of((t, m) -> got.add(new String(m.getPayload(),
+                java.nio.charset.StandardCharsets.UTF_8))));
+        client.connect();
+        try {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            long seq = -1;
+            // the position is republished as it moves: read until it is there and stable
+            while (System.nanoTime() < deadline) {
+                client.subscribe(topic, 1);
+                String json = got.poll(2, java.util.concurrent.TimeUnit.SECONDS);
+                client.unsubscribe(topic);
+                if (json != null && !json.isEmpty()) {
+                    long s = JsonParser.parseString(json).getAsJsonObject().get("seq").getAsLong();
+                    if (s == seq) {
+                        return s;
+                    }
+                    seq = s;
+                }
+                got.clear();
+            }
+            throw new AssertionError("no stable position on " + topic + " (last " + seq + ")");
+        } finally {
+            client.disconnect();
+            client.close();
+        }
+    }
+
+    private static void deleteTree(Path p) throws java.io.IOException {
+        if (!Files.exists(p)) {
+            throw new AssertionError(p + " does not exist");
+        }
+        try (var walk = Files.walk(p)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+        }
+    }
+
     private MqdbNode startA() throws Exception {
         return start("a", """
                 node: { name: a, data-dir: a-data }

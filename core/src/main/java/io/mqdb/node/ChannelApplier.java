@@ -384,6 +384,17 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             return;
         }
         announced.merge(p.node(), p.seq(), Math::max);
+        if (p.epoch() > 0 && contiguous(p.node()) < p.epoch()) {
+            // Numbers up to the epoch do not exist from the origin's data dir: nothing is missing below it.
+            long have = contiguous(p.node());
+            if (have > 0) {
+                LOG.info("channel {}: origin {} numbers from a new epoch ({}; its data dir is new); applied up to {} "
+                        + "of its earlier numbering, skipping to the epoch", table, p.node(), p.epoch() + 1, have);
+            }
+            contiguous(p.node(), p.epoch());
+            drainWaiting(p.node());
+            versions.commit();
+        }
         if (p.snapshot().isEmpty()) {
             return;
         }

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * mqdb's embedding API, handed in by {@link LocalTable}), in order, in batches of at most the channel's
  * {@code batch-size} events per MQTT message.
  *
- * <p>Store and forward: a batch is numbered (per channel, from 1, without gaps), versioned and appended to the outbox
+ * <p>Store and forward: a batch is numbered (per channel, without gaps, from the epoch of {@link #epochStart}), versioned and appended to the outbox
  * in one commit together with the channel's sequence counter; only then is the capture position saved and
  * acknowledged to the store, so the store may prune it. Capture thus goes on while the broker is unreachable, until the
  * outbox is full: then the capture thread waits (back-pressure) and the store keeps its own backlog meanwhile. A
@@ -108,6 +108,20 @@ final class ChannelPublisher implements AutoCloseable {
         pending.addAll(this.channels.keySet());
     }
 
+    /**
+     * Where a channel's numbering starts when this node has never numbered it (a new data dir): the clock in
+     * milliseconds shifted left by 20 bits. A publisher whose data dir was wiped thus numbers above anything it
+     * numbered before (it would have had to number more than a million events per millisecond of its earlier life to
+     * reach it), so subscribers never take its new events for old ones: they see the jump, skip to the initial load
+     * it runs first (a snapshot announced with its first number) and merge it. Valid until the year 2248.
+     *
+     * @param nowMillis the wall clock
+     * @return the number before the epoch's first event
+     */
+    static long epochStart(long nowMillis) {
+        return nowMillis << 20;
+    }
+
     /** @return the outbox counter holding a channel's last sequence number */
     static String sequenceCounter(TableId table) {
         return "seq:" + table;
@@ -123,7 +137,16 @@ final class ChannelPublisher implements AutoCloseable {
         ctx.metrics().outboxDepth.put(storeName, outbox::undeliveredCount);
         for (TableId t : channels.keySet()) {
             long seq = outbox.counter(sequenceCounter(t));
-            sequences.put(t, seq > 0 ? seq : ctx.state().sequence(t.toString()));
+            if (seq == 0) {
+                seq = ctx.state().sequence(t.toString());
+            }
+            if (seq == 0) {
+                seq = epochStart(System.currentTimeMillis());
+                ctx.state().epoch(t.toString(), seq);
+                ctx.state().save();
+                LOG.info("channel {}: new numbering epoch: events are numbered from {}", t, seq + 1);
+            }
+            sequences.put(t, seq);
         }
         if (outbox.undeliveredCount() > 0) {
             LOG.info("store {}: {} messages wait in the outbox from before, publishing them first", storeName,
@@ -541,9 +564,12 @@ final class ChannelPublisher implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------------ snapshots
 
-    /** Tables whose snapshot is to run, in order; the first one runs, a page at a time. Capture thread only. */
+    /**
+     * Tables whose snapshot is to run. They take turns a page at a time (the first one publishes a page and goes to
+     * the end), so a small table's load is not held up behind a big one's. Capture thread only.
+     */
     private final List<TableId> snapshotQueue = new ArrayList<>();
-    private Progress progress;
+    private final Map<TableId, Progress> progress = new HashMap<>();
 
     private void takeSnapshotRequests() {
         for (TableId t; (t = snapshotRequests.poll()) != null; ) {
@@ -577,10 +603,10 @@ final class ChannelPublisher implements AutoCloseable {
             s.total = backoff.retry("count " + table, () -> running, () -> store.count(table));
             ctx.state().snapshot(channel, s);
             ctx.state().save();
-            progress = new Progress("channel " + table + ": snapshot", s.total, 0, LOG);
+            progress.put(table, new Progress("channel " + table + ": snapshot", s.total, 0, LOG));
             LOG.info("channel {}: snapshot of {} rows, from event number {}", table, s.total, s.firstSeq);
-        } else if (progress == null) {
-            progress = new Progress("channel " + table + ": snapshot", s.total, s.rows, LOG);
+        } else if (!progress.containsKey(table)) {
+            progress.put(table, new Progress("channel " + table + ": snapshot", s.total, s.rows, LOG));
             LOG.info("channel {}: resuming the snapshot after {} of {} rows", table, s.rows, s.total);
         }
         Key cursor = s.cursor == null ? null : VersionIndex.decodeKey(s.cursor);
@@ -593,7 +619,7 @@ final class ChannelPublisher implements AutoCloseable {
             }
             append(table, rows, false);
             ctx.metrics().snapshotRows.add(rows.size());
-            progress.advance(rows.size());
+            progress.get(table).advance(rows.size());
             s.rows += rows.size();
             s.cursor = VersionIndex.encodeKey(schema.keyOf(page.rows().get(page.rows().size() - 1)));
         }
@@ -604,13 +630,15 @@ final class ChannelPublisher implements AutoCloseable {
             ctx.state().snapshot(channel, s);
             ctx.state().snapshotDone(channel, true);
             ctx.state().save();
-            progress.done();
-            progress = null;
+            progress.remove(table).done();
             snapshotQueue.remove(0);
             return !snapshotQueue.isEmpty();
         }
         ctx.state().snapshot(channel, s);
         ctx.state().save();
+        if (snapshotQueue.size() > 1) {
+            snapshotQueue.add(snapshotQueue.remove(0)); // the next table's turn
+        }
         return true;
     }
 

@@ -35,13 +35,18 @@ final class Control {
      * @param channel the channel
      * @param seq the last sequence number the broker acknowledged
      * @param snapshot its last snapshot of the channel, if any
+     * @param epoch the number before the first this publisher's data dir gave on the channel (numbers up to it do not
+     *     exist from it, see {@code ChannelPublisher#epochStart}), or 0 when unknown (a node older than epochs)
      */
-    record Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot) {
+    record Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot, long epoch) {
         byte[] toJson() {
             JsonObject o = new JsonObject();
             o.addProperty("node", node);
             o.addProperty("channel", channel.toString());
             o.addProperty("seq", seq);
+            if (epoch > 0) {
+                o.addProperty("epoch", epoch);
+            }
             snapshot.ifPresent(s -> {
                 JsonObject j = new JsonObject();
                 j.addProperty("startHlc", s.startHlc());
@@ -63,7 +68,7 @@ final class Control {
                             j.get("endSeq").getAsLong(), j.get("done").getAsBoolean()));
                 }
                 return new Position(o.get("node").getAsString(), TableId.parse(o.get("channel").getAsString()),
-                        o.get("seq").getAsLong(), snap);
+                        o.get("seq").getAsLong(), snap, o.has("epoch") ? o.get("epoch").getAsLong() : 0);
             } catch (RuntimeException e) {
                 throw new InvalidDataException("not a position message: " + e.getMessage(), e);
             }

@@ -41,6 +41,7 @@ public final class NodeState {
         Map<String, Long> sequences = new TreeMap<>();
         Map<String, Boolean> snapshotDone = new TreeMap<>();
         Map<String, SnapshotState> snapshots = new TreeMap<>();
+        Map<String, Long> epochs = new TreeMap<>();
     }
 
     /**
@@ -91,6 +92,9 @@ public final class NodeState {
             if (d.snapshots == null) {
                 d.snapshots = new TreeMap<>();
             }
+            if (d.epochs == null) {
+                d.epochs = new TreeMap<>();
+            }
             return new NodeState(file, d);
         } catch (IOException | RuntimeException e) {
             throw new MqdbException("cannot read node state " + file + ": " + e.getMessage(), e);
@@ -115,6 +119,16 @@ public final class NodeState {
     /** Sets the last sequence number used on a channel. */
     public synchronized void sequence(String channel, long seq) {
         data.sequences.put(channel, seq);
+    }
+
+    /** @return the number before the first this data dir gave on the channel, 0 when not known */
+    public synchronized long epoch(String channel) {
+        return data.epochs.getOrDefault(channel, 0L);
+    }
+
+    /** Records where this data dir's numbering of the channel starts (saved on the next {@link #save()}). */
+    public synchronized void epoch(String channel, long start) {
+        data.epochs.put(channel, start);
     }
 
     /** @return whether the channel's initial load completed */

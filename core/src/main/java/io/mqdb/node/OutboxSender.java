@@ -141,7 +141,8 @@ final class OutboxSender implements AutoCloseable {
             positionSentSeq.put(t, key);
             Optional<Control.Snapshot> s = snap == null ? Optional.empty()
                     : Optional.of(new Control.Snapshot(snap.startHlc, snap.firstSeq, snap.endSeq, snap.done));
-            byte[] json = new Control.Position(ctx.nodeName(), t, e.getValue(), s).toJson();
+            byte[] json = new Control.Position(ctx.nodeName(), t, e.getValue(), s,
+                    ctx.state().epoch(t.toString())).toJson();
             ctx.transport().publish(ctx.topics().position(ctx.nodeName(), t), json, true).exceptionally(x -> null);
         }
     }

@@ -28,6 +28,16 @@ final class KillableMosquitto extends ServerFixture {
 
     /** Starts a broker on a free loopback port; {@link #close()} stops it and removes its folder. */
     static KillableMosquitto start() {
+        return start(false);
+    }
+
+    /**
+     * @param stock whether to run with Mosquitto's own defaults (no {@code max_inflight_messages},
+     *     {@code max_queued_messages} or {@code set_tcp_nodelay}: 20 messages in flight and 1,000 queued per client),
+     *     as a user's broker would; persistence stays on
+     * @return a broker on a free loopback port; {@link #close()} stops it and removes its folder
+     */
+    static KillableMosquitto start(boolean stock) {
         Path bin = findBinary(List.of("mosquitto"), List.of("/usr/sbin"))
                 .orElseThrow(() -> unavailable("local mosquitto binary (to kill and restart it)", "MQDB_TEST_MQTT",
                         "mosquitto (apt-get install mosquitto)"));
@@ -38,10 +48,10 @@ final class KillableMosquitto extends ServerFixture {
                 "allow_anonymous true",
                 "persistence true",
                 "persistence_location " + m.dir + "/",
-                "autosave_interval 1",
-                "max_inflight_messages 1000",
-                "max_queued_messages 0",
-                "set_tcp_nodelay true",
+                stock ? "" : "autosave_interval 1",
+                stock ? "" : "max_inflight_messages 1000",
+                stock ? "" : "max_queued_messages 0",
+                stock ? "" : "set_tcp_nodelay true",
                 "log_dest stdout",
                 "log_type error",
                 "log_type warning",

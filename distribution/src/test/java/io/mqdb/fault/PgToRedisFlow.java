@@ -18,7 +18,7 @@ import java.util.concurrent.Future;
  */
 final class PgToRedisFlow implements AutoCloseable {
     final PostgresServer pg = PostgresServer.shared();
-    final KillableMosquitto broker = KillableMosquitto.start();
+    final KillableMosquitto broker;
     final TarballNodes nodes;
     final TableId table;
     final String url;
@@ -34,6 +34,18 @@ final class PgToRedisFlow implements AutoCloseable {
      * @param sessionExpiry the subscriber's {@code broker.session-expiry}
      */
     PgToRedisFlow(Path dir, String schema, long initialRows, String redisUri, String sessionExpiry) throws Exception {
+        this(dir, schema, initialRows, redisUri, sessionExpiry, false);
+    }
+
+    /**
+     * The same, with the broker on Mosquitto's own defaults when {@code stockBroker} (see
+     * {@link KillableMosquitto#start(boolean)}) and the nodes on theirs (no batch-size or flush-interval).
+     */
+    PgToRedisFlow(Path dir, String schema, long initialRows, String redisUri, String sessionExpiry,
+                  boolean stockBroker) throws Exception {
+        broker = KillableMosquitto.start(stockBroker);
+        String tuning = stockBroker ? "" : ", batch-size: 1000, flush-interval: 20ms";
+        String pubTuning = stockBroker ? "" : ", batch-size: 1000";
         table = TableId.parse(schema + ":items");
         url = pg.createDatabase("fault_" + schema);
         TarballNodes started = null;
@@ -46,14 +58,15 @@ final class PgToRedisFlow implements AutoCloseable {
                     node: { name: sub, data-dir: sub-data }
                     broker: { uris: [ "%s" ], session-expiry: %s }
                     stores: { cache: { type: redis, uri: "%s" } }
-                    channels: [ { name: %s, store: cache, subscribe: true, batch-size: 1000, flush-interval: 20ms } ]
-                    """.formatted(broker.uri(), sessionExpiry, redisUri, table));
+                    channels: [ { name: %s, store: cache, subscribe: true%s } ]
+                    """.formatted(broker.uri(), sessionExpiry, redisUri, table, tuning));
             started.config("pub", """
                     node: { name: pub, data-dir: pub-data }
                     broker: { uris: [ "%s" ] }
                     stores: { pg: %s }
-                    channels: [ { name: %s, store: pg, publish: true, batch-size: 1000 } ]
-                    """.formatted(broker.uri(), TarballNodes.postgresYaml(url, pg.user(), pg.password()), table));
+                    channels: [ { name: %s, store: pg, publish: true%s } ]
+                    """.formatted(broker.uri(), TarballNodes.postgresYaml(url, pg.user(), pg.password()), table,
+                    pubTuning));
             started.start("sub");
             started.start("pub");
             source = started.store("jdbc", TarballNodes.postgres(url, pg.user(), pg.password()));
