@@ -328,6 +328,9 @@ public final class HiveMqTransport implements Transport {
                             return; // close() interrupts
                         }
                     }
+                    if (closed) {
+                        return; // close() publishes the offline presence on it and retires it
+                    }
                     current = null;
                 }
                 retire(live);

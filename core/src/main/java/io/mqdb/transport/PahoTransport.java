@@ -270,6 +270,9 @@ public final class PahoTransport implements Transport {
                             return; // close() interrupts
                         }
                     }
+                    if (closed) {
+                        return; // close() publishes the offline presence on it and retires it
+                    }
                     current = null;
                 }
                 retire(live);
