@@ -10,7 +10,7 @@ import java.util.Locale;
  * {@code /mqtt}.
  *
  * @param uri the URI as configured
- * @param host the host
+ * @param host the host name or address (an IPv6 literal without brackets)
  * @param port the port
  * @param tls whether the connection is TLS
  * @param webSocket whether MQTT runs over a WebSocket
@@ -50,7 +50,11 @@ record BrokerAddress(String uri, String host, int port, boolean tls, boolean web
             path = u.getRawPath() == null || u.getRawPath().isEmpty() || u.getRawPath().equals("/") ? "mqtt"
                     : u.getRawPath().substring(1);
         }
-        return new BrokerAddress(uri, u.getHost(), u.getPort(), tls, ws, path);
+        String host = u.getHost();
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1); // an IPv6 literal
+        }
+        return new BrokerAddress(uri, host, u.getPort(), tls, ws, path);
     }
 
     /** @return the URI in a scheme Paho knows: {@code mqtt} becomes {@code tcp}, {@code mqtts} becomes {@code ssl} */
@@ -62,6 +66,6 @@ record BrokerAddress(String uri, String host, int port, boolean tls, boolean web
     }
 
     private String hostPort() {
-        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 }

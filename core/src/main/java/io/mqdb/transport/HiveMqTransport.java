@@ -385,8 +385,15 @@ public final class HiveMqTransport implements Transport {
                 .transportConfig(transportConfig(address))
                 .executorConfig().nettyExecutor(netty).nettyThreads(1).applyExecutorConfig()
                 .addDisconnectedListener(context -> {
-                    if (c.alive.get() && !closed && current == c) {
-                        log.info("mqtt {}: connection lost ({})", c.uri, context.getCause().toString());
+                    String cause = context.getCause().toString();
+                    if (cause.contains("receive maximum")) {
+                        log.warn("mqtt {}: the broker sent more than the receive maximum of {} unacknowledged"
+                                + " messages; the client disconnected and the broker sends them again (Mosquitto"
+                                + " before 2.0.13 does this: raise broker.receive-maximum well above its"
+                                + " max_inflight_messages, or use broker.client: paho)", c.uri,
+                                options.receiveMaximum());
+                    } else if (c.alive.get() && !closed && current == c) {
+                        log.info("mqtt {}: connection lost ({})", c.uri, cause);
                     }
                     lost(c);
                 })

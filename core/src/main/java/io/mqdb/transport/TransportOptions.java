@@ -100,7 +100,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
     /**
      * Options with the defaults: no credentials, session kept 7 days, keep-alive 30 s, connect timeout 5 s, receive
      * maximum and max in-flight 1000, presence on {@code mqdb/presence/<clientId>} with payloads {@code online} and
-     * {@code offline}.
+     * {@code offline}, the HiveMQ client.
      *
      * @param brokerUris the brokers
      * @param clientId the client id

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * sizes (a 500-row batch is about 163 KB; 2 KB for small batches): one publisher and one subscriber of the same
  * library through one broker, the subscriber acking each message on its callback thread. The subscriber's CPU is the
  * sum over its own threads (names carry its client id: Paho's {@code MQTT Rec/Call/Snd}, the HiveMQ transport's
- * {@code mqdb-mqtt-netty/callback}). Asserts only that every message arrived.
+ * {@code mqdb-mqtt-netty/callback}). Asserts only that every message arrived (some may come twice after a
+ * reconnect).
  *
  * <p>{@code -Dmqdb.probe.scale=N} multiplies the message counts (default 1: 400 large and 4,000 small messages),
  * {@code -Dmqdb.probe.rounds=N} repeats each case and prints the median (default 1). docs/mqtt.md has the figures.
@@ -105,7 +106,8 @@ class ThroughputProbeIT {
                     .until(() -> received.get() >= count);
             long elapsed = System.nanoTime() - t0;
             long cpu = threadCpuNanos(subId) - cpu0;
-            assertThat(received.get()).isEqualTo(count);
+            // more than count: redelivered after a reconnect (Mosquitto 2.0.11 can overrun the receive maximum)
+            assertThat(received.get()).isGreaterThanOrEqualTo(count);
             return new double[] {count / (elapsed / 1e9), cpu / 1e6 / count};
         }
     }
