@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -693,9 +694,9 @@ public final class HiveMqTransport implements Transport {
         return c == null ? null : channel(c).map(ch -> ch.config().getOption(ChannelOption.TCP_NODELAY)).orElse(null);
     }
 
-    private static java.util.Optional<Channel> channel(Connection c) {
+    private static Optional<Channel> channel(Connection c) {
         MqttClientConnectionConfig cc = ((MqttClientConfig) c.client.getConfig()).getRawConnectionConfig();
-        return java.util.Optional.ofNullable(cc).map(MqttClientConnectionConfig::getChannel);
+        return Optional.ofNullable(cc).map(MqttClientConnectionConfig::getChannel);
     }
 
     // ---- types
