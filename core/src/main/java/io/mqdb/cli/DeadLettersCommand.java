@@ -10,9 +10,10 @@ import io.mqdb.config.NodeConfig;
 import io.mqdb.config.TlsConfig;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.TableId;
-import io.mqdb.transport.PahoTransport;
+import io.mqdb.transport.Transport;
 import io.mqdb.transport.TlsOptions;
 import io.mqdb.transport.TransportOptions;
+import io.mqdb.transport.Transports;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -240,7 +241,7 @@ final class DeadLettersCommand implements Runnable {
                 out.flush();
                 return 0;
             }
-            try (PahoTransport transport = connect(conf, topics)) {
+            try (Transport transport = connect(conf, topics)) {
                 int done = publish(transport, topics, dir, chosen, out);
                 out.printf("replayed %d dead letter(s); moved to %s%n", done, dir.resolve(DeadLetterFiles.REPLAYED));
             } finally {
@@ -291,7 +292,7 @@ final class DeadLettersCommand implements Runnable {
         }
 
         /** Publishes table by table, in line order; moves what the broker acknowledged even when a later one fails. */
-        private int publish(PahoTransport transport, Topics topics, Path dir, List<Letter> chosen, PrintWriter out)
+        private int publish(Transport transport, Topics topics, Path dir, List<Letter> chosen, PrintWriter out)
                 throws InterruptedException {
             Map<TableId, List<Letter>> byFile = new LinkedHashMap<>();
             chosen.forEach(l -> byFile.computeIfAbsent(l.table(), k -> new ArrayList<>()).add(l));
@@ -332,7 +333,7 @@ final class DeadLettersCommand implements Runnable {
          * disconnects, and an empty presence (an empty retained message leaves nothing on the broker). The options
          * are built as {@code MqdbNode} builds them (duplicated: sharing the code would mean editing the node).
          */
-        private PahoTransport connect(NodeConfig conf, Topics topics) throws InterruptedException {
+        private Transport connect(NodeConfig conf, Topics topics) throws InterruptedException {
             BrokerConfig b = conf.broker();
             List<String> uris = brokers != null && !brokers.isEmpty() ? brokers : brokerUris(b);
             long pid = ProcessHandle.current().pid();
@@ -341,11 +342,12 @@ final class DeadLettersCommand implements Runnable {
                 options = new TransportOptions(uris, b.clientId() + "-dlq-replay-" + pid, b.username(),
                         b.password().map(s -> s.value()), b.tls().map(ReplayCommand::tls), Duration.ofSeconds(1),
                         b.keepAlive(), b.connectTimeout(), b.receiveMaximum(), b.maxInflight(),
-                        Topics.ROOT + "/" + topics.cluster() + "/tools/dlq-replay/" + pid, new byte[0], new byte[0]);
+                        Topics.ROOT + "/" + topics.cluster() + "/tools/dlq-replay/" + pid, new byte[0], new byte[0],
+                        b.client());
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            PahoTransport transport = new PahoTransport(options);
+            Transport transport = Transports.open(options);
             CountDownLatch started = new CountDownLatch(1);
             Thread watchdog = new Thread(() -> {
                 try {

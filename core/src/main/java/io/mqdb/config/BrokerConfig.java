@@ -1,5 +1,6 @@
 package io.mqdb.config;
 
+import io.mqdb.transport.ClientLibrary;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -24,11 +25,12 @@ import java.util.Optional;
  * @param connectTimeout how long one connection attempt may take; positive, whole seconds
  * @param receiveMaximum the most unacknowledged QoS 1/2 messages the broker may send at once, 1 to 65535
  * @param maxInflight the most unacknowledged QoS 1/2 messages the node may send at once, 1 to 65535
+ * @param client the MQTT client library the node connects with; default {@link ClientLibrary#HIVEMQ}
  */
 public record BrokerConfig(Optional<EmbeddedBrokerConfig> embedded, List<String> uris, Optional<String> username,
                            Optional<Secret> password, Optional<TlsConfig> tls, String clientId,
                            Duration sessionExpiry, Duration keepAlive, Duration connectTimeout, int receiveMaximum,
-                           int maxInflight) {
+                           int maxInflight, ClientLibrary client) {
     /** Rejects nulls; copies the list. */
     public BrokerConfig {
         Objects.requireNonNull(embedded, "embedded");
@@ -40,5 +42,14 @@ public record BrokerConfig(Optional<EmbeddedBrokerConfig> embedded, List<String>
         Objects.requireNonNull(sessionExpiry, "sessionExpiry");
         Objects.requireNonNull(keepAlive, "keepAlive");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(client, "client");
+    }
+
+    /** The section with the default client library, {@link ClientLibrary#HIVEMQ}. */
+    public BrokerConfig(Optional<EmbeddedBrokerConfig> embedded, List<String> uris, Optional<String> username,
+                        Optional<Secret> password, Optional<TlsConfig> tls, String clientId, Duration sessionExpiry,
+                        Duration keepAlive, Duration connectTimeout, int receiveMaximum, int maxInflight) {
+        this(embedded, uris, username, password, tls, clientId, sessionExpiry, keepAlive, connectTimeout,
+                receiveMaximum, maxInflight, ClientLibrary.HIVEMQ);
     }
 }

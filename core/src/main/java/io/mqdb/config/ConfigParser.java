@@ -1,6 +1,7 @@
 package io.mqdb.config;
 
 import io.mqdb.spi.TableId;
+import io.mqdb.transport.ClientLibrary;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -39,7 +40,7 @@ final class ConfigParser {
     static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir", "tombstone-retention",
             "outbox-max-mb", "resend-window-mb");
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
-            "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight");
+            "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight", "client");
     static final List<String> EMBEDDED_KEYS = List.of("bind", "allow-remote", "port", "data-dir",
             "max-queued-messages");
     static final List<String> TLS_KEYS = List.of("ca-file", "cert-file", "key-file", "key-password",
@@ -231,8 +232,22 @@ final class ConfigParser {
                 .orElse(DEFAULT_CONNECT_TIMEOUT);
         int receiveMaximum = integer(e.get("receive-maximum"), 1, 65_535).orElse(DEFAULT_RECEIVE_MAXIMUM);
         int maxInflight = integer(e.get("max-inflight"), 1, 65_535).orElse(DEFAULT_MAX_INFLIGHT);
+        ClientLibrary client = Optional.ofNullable(e.get("client")).flatMap(this::clientLibrary)
+                .orElse(ClientLibrary.HIVEMQ);
         return new BrokerConfig(embedded, uris, username, password, tls, clientId, sessionExpiry, keepAlive,
-                connectTimeout, receiveMaximum, maxInflight);
+                connectTimeout, receiveMaximum, maxInflight, client);
+    }
+
+    private Optional<ClientLibrary> clientLibrary(Entry entry) {
+        Optional<Scalar> s = scalar(entry, "hivemq or paho");
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<ClientLibrary> c = ClientLibrary.parse(s.get().text());
+        if (c.isEmpty()) {
+            problem(entry.location(), "expected hivemq or paho, got " + s.get().shown());
+        }
+        return c;
     }
 
     private EmbeddedBrokerConfig embedded(Map<String, Entry> e, NodeSection node) {

@@ -13,9 +13,9 @@ import io.mqdb.plugin.PluginRegistry;
 import io.mqdb.spi.ChangeCapture;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.TableId;
-import io.mqdb.transport.PahoTransport;
 import io.mqdb.transport.Transport;
 import io.mqdb.transport.TransportOptions;
+import io.mqdb.transport.Transports;
 import io.mqdb.version.VersionIndex;
 import java.util.concurrent.ConcurrentHashMap;
 import java.nio.charset.StandardCharsets;
@@ -126,10 +126,10 @@ public final class MqdbNode implements AutoCloseable {
                 uris.add(broker.uri());
             }
         }
-        Transport transport = new PahoTransport(new TransportOptions(uris, b.clientId(), b.username(),
+        Transport transport = Transports.open(new TransportOptions(uris, b.clientId(), b.username(),
                 b.password().map(s -> s.value()), b.tls().map(MqdbNode::tls), b.sessionExpiry(),
                 b.keepAlive(), b.connectTimeout(), b.receiveMaximum(), b.maxInflight(), topics.presence(name),
-                presence("online"), presence("offline")));
+                presence("online"), presence("offline"), b.client()));
         toClose.add(0, transport);
         NodeState state = NodeState.load(config.node().dataDir().resolve("state.json"));
         DeadLetters dead = new DeadLetters(config.node().dataDir().resolve("dead-letters"), name, topics, transport,

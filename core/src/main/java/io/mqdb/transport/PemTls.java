@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.crypto.Cipher;
@@ -27,7 +28,10 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 
-/** Builds an {@link SSLSocketFactory} from PEM files with the JDK alone: CA → trust managers, cert + key → key managers. */
+/**
+ * TLS material from PEM files with the JDK alone: CA → trust managers, cert + key → key managers; and an
+ * {@link SSLSocketFactory} of both for Paho. The HiveMQ client takes the manager factories.
+ */
 final class PemTls {
     private static final Pattern BLOCK =
             Pattern.compile("-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
@@ -42,32 +46,61 @@ final class PemTls {
      */
     static SSLSocketFactory socketFactory(TlsOptions tls) {
         try {
-            TrustManagerFactory tmf = null;
-            if (tls.caFile().isPresent()) {
-                KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-                trust.load(null, null);
-                int i = 0;
-                for (Certificate c : certificates(tls.caFile().get())) {
-                    trust.setCertificateEntry("ca-" + i++, c);
-                }
-                tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(trust);
-            }
-            KeyManagerFactory kmf = null;
-            if (tls.certFile().isPresent() && tls.keyFile().isPresent()) {
-                List<Certificate> chain = certificates(tls.certFile().get());
-                PrivateKey key = privateKey(tls.keyFile().get(), tls.keyPassword().orElse(null));
-                KeyStore keys = KeyStore.getInstance(KeyStore.getDefaultType());
-                keys.load(null, null);
-                keys.setKeyEntry("client", key, STORE_PASSWORD, chain.toArray(Certificate[]::new));
-                kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-                kmf.init(keys, STORE_PASSWORD);
-            }
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
+            ctx.init(keyManagers(tls).map(KeyManagerFactory::getKeyManagers).orElse(null),
+                    trustManagers(tls).map(TrustManagerFactory::getTrustManagers).orElse(null), null);
             return ctx.getSocketFactory();
-        } catch (GeneralSecurityException | IOException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException("tls: cannot build the TLS context from " + tls + ": " + e, e);
+        }
+    }
+
+    /**
+     * @param tls the PEM files
+     * @return trust managers for the CA file, or empty for the JVM's default trust store
+     * @throws IllegalArgumentException naming the file when it cannot be read or parsed
+     */
+    static Optional<TrustManagerFactory> trustManagers(TlsOptions tls) {
+        if (tls.caFile().isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            int i = 0;
+            for (Certificate c : certificates(tls.caFile().get())) {
+                trust.setCertificateEntry("ca-" + i++, c);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            return Optional.of(tmf);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("tls: cannot build trust managers from " + tls.caFile().get() + ": "
+                    + e, e);
+        }
+    }
+
+    /**
+     * @param tls the PEM files
+     * @return key managers holding the client certificate and key, or empty when there is no client certificate
+     * @throws IllegalArgumentException naming the file when one cannot be read or parsed
+     */
+    static Optional<KeyManagerFactory> keyManagers(TlsOptions tls) {
+        if (tls.certFile().isEmpty() || tls.keyFile().isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            List<Certificate> chain = certificates(tls.certFile().get());
+            PrivateKey key = privateKey(tls.keyFile().get(), tls.keyPassword().orElse(null));
+            KeyStore keys = KeyStore.getInstance(KeyStore.getDefaultType());
+            keys.load(null, null);
+            keys.setKeyEntry("client", key, STORE_PASSWORD, chain.toArray(Certificate[]::new));
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, STORE_PASSWORD);
+            return Optional.of(kmf);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("tls: cannot build key managers from " + tls.certFile().get()
+                    + " and " + tls.keyFile().get() + ": " + e, e);
         }
     }
 

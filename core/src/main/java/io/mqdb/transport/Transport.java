@@ -3,7 +3,8 @@ package io.mqdb.transport;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The node's one connection to the MQTT broker (or broker cluster), behind which Paho v5 hides. QoS 1 throughout,
+ * The node's one connection to the MQTT broker (or broker cluster), behind which the MQTT client library hides
+ * ({@link HiveMqTransport} or {@link PahoTransport}, built by {@link Transports#open}). QoS 1 throughout,
  * persistent session, manual acknowledgements, failover across the configured brokers, automatic reconnect, a
  * retained presence message with a last will.
  *

@@ -1,6 +1,5 @@
 package io.mqdb.transport;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,10 +8,11 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Settings of a {@link PahoTransport}, validated completely on construction (every problem reported at once).
+ * Settings of a {@link Transport}, validated completely on construction (every problem reported at once).
  *
- * @param brokerUris the brokers, {@code tcp://host:port} or {@code ssl://host:port}, tried in order on start and
- *     cycled through on connection loss
+ * @param brokerUris the brokers, tried in order on start and cycled through on connection loss:
+ *     {@code tcp://host:port} or {@code mqtt://host:port} (plain), {@code ssl://} or {@code mqtts://} (TLS),
+ *     {@code ws://host:port/path} or {@code wss://host:port/path} (MQTT over a WebSocket; path default {@code /mqtt})
  * @param clientId the MQTT client id; also the name of the persistent session on the broker, so it must be stable
  *     across restarts of the node and unique among nodes
  * @param username the user name, if the broker wants one
@@ -28,11 +28,12 @@ import java.util.Optional;
  * @param presenceTopic where the retained online/offline presence goes (no wildcards)
  * @param onlinePayload published retained on {@code presenceTopic} after every connect
  * @param offlinePayload the last will, and published retained on a clean close
+ * @param client the MQTT client library {@link Transports#open} builds the transport on
  */
 public record TransportOptions(List<String> brokerUris, String clientId, Optional<String> username,
         Optional<String> password, Optional<TlsOptions> tls, Duration sessionExpiry, Duration keepAlive,
         Duration connectTimeout, int receiveMaximum, int maxInflight, String presenceTopic, byte[] onlinePayload,
-        byte[] offlinePayload) {
+        byte[] offlinePayload, ClientLibrary client) {
 
     private static final long MAX_SESSION_EXPIRY_SECONDS = 0xFFFF_FFFFL;
 
@@ -76,6 +77,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
                 || presenceTopic.contains("#")) {
             problems.add("presenceTopic: expected a topic without wildcards, got " + presenceTopic);
         }
+        Objects.requireNonNull(client, "client");
         if (onlinePayload == null || offlinePayload == null) {
             problems.add("onlinePayload/offlinePayload: must not be null");
         }
@@ -86,10 +88,19 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
         offlinePayload = offlinePayload.clone();
     }
 
+    /** The options on the default client library, {@link ClientLibrary#HIVEMQ}; see the canonical constructor. */
+    public TransportOptions(List<String> brokerUris, String clientId, Optional<String> username,
+            Optional<String> password, Optional<TlsOptions> tls, Duration sessionExpiry, Duration keepAlive,
+            Duration connectTimeout, int receiveMaximum, int maxInflight, String presenceTopic, byte[] onlinePayload,
+            byte[] offlinePayload) {
+        this(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive, connectTimeout, receiveMaximum,
+                maxInflight, presenceTopic, onlinePayload, offlinePayload, ClientLibrary.HIVEMQ);
+    }
+
     /**
      * Options with the defaults: no credentials, session kept 7 days, keep-alive 30 s, connect timeout 5 s, receive
      * maximum and max in-flight 1000, presence on {@code mqdb/presence/<clientId>} with payloads {@code online} and
-     * {@code offline}.
+     * {@code offline}, the HiveMQ client.
      *
      * @param brokerUris the brokers
      * @param clientId the client id
@@ -110,7 +121,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
      */
     public TransportOptions withPresence(String topic, byte[] online, byte[] offline) {
         return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
-                connectTimeout, receiveMaximum, maxInflight, topic, online, offline);
+                connectTimeout, receiveMaximum, maxInflight, topic, online, offline, client);
     }
 
     /**
@@ -120,7 +131,16 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
      */
     public TransportOptions withFlowControl(int receive, int inflight) {
         return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
-                connectTimeout, receive, inflight, presenceTopic, onlinePayload, offlinePayload);
+                connectTimeout, receive, inflight, presenceTopic, onlinePayload, offlinePayload, client);
+    }
+
+    /**
+     * @param library the MQTT client library
+     * @return a copy on another client library
+     */
+    public TransportOptions withClient(ClientLibrary library) {
+        return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
+                connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, library);
     }
 
     /** @return a copy of the online payload */
@@ -142,7 +162,8 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
                 && sessionExpiry.equals(t.sessionExpiry) && keepAlive.equals(t.keepAlive)
                 && connectTimeout.equals(t.connectTimeout) && receiveMaximum == t.receiveMaximum
                 && maxInflight == t.maxInflight && presenceTopic.equals(t.presenceTopic)
-                && Arrays.equals(onlinePayload, t.onlinePayload) && Arrays.equals(offlinePayload, t.offlinePayload);
+                && Arrays.equals(onlinePayload, t.onlinePayload) && Arrays.equals(offlinePayload, t.offlinePayload)
+                && client == t.client;
     }
 
     @Override
@@ -157,7 +178,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
                 + username.orElse(null) + ", password=" + (password.isPresent() ? "***" : "none") + ", tls="
                 + tls.orElse(null) + ", sessionExpiry=" + sessionExpiry + ", keepAlive=" + keepAlive
                 + ", connectTimeout=" + connectTimeout + ", receiveMaximum=" + receiveMaximum + ", maxInflight="
-                + maxInflight + ", presenceTopic=" + presenceTopic + "]";
+                + maxInflight + ", presenceTopic=" + presenceTopic + ", client=" + client.configName() + "]";
     }
 
     private static String checkUri(String uri) {
@@ -165,16 +186,10 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
             return "must not be null";
         }
         try {
-            URI u = new URI(uri);
-            if (!"tcp".equals(u.getScheme()) && !"ssl".equals(u.getScheme())) {
-                return "expected tcp://host:port or ssl://host:port, got " + uri;
-            }
-            if (u.getHost() == null || u.getPort() < 1) {
-                return "expected tcp://host:port or ssl://host:port (host and port required), got " + uri;
-            }
+            BrokerAddress.parse(uri);
             return null;
-        } catch (java.net.URISyntaxException e) {
-            return "not a URI: " + uri;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
         }
     }
 }

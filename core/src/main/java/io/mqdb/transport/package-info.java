@@ -1,5 +1,8 @@
 /**
- * The MQTT transport: one {@link io.mqdb.transport.Transport} per node, implemented on Eclipse Paho v5 in
- * {@code PahoTransport}. Everything Paho-specific stays in this package.
+ * The MQTT transport: one {@link io.mqdb.transport.Transport} per node, built by
+ * {@link io.mqdb.transport.Transports#open} on the HiveMQ MQTT client ({@code HiveMqTransport}, the default) or on
+ * Eclipse Paho v5 ({@code PahoTransport}), as {@code broker.client} says. Both pass the same contract tests.
+ * Everything client-specific stays in this package; the {@code Transport} interface is internal to mqdb (free to
+ * change).
  */
 package io.mqdb.transport;

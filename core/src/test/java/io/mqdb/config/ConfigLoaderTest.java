@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.mqdb.spi.TableId;
+import io.mqdb.transport.ClientLibrary;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -252,6 +253,15 @@ class ConfigLoaderTest {
                 "mqdb.yaml:1: expected a mapping with the keys node, broker, stores, channels, got a list");
         assertThat(lines("")).containsExactly(
                 "mqdb.yaml:1: node.name: required: the node's name, 1 to 64 of A-Z a-z 0-9 _ -");
+    }
+
+    @Test
+    void brokerClientDefaultsToHiveMqAndTakesPaho() {
+        assertThat(parse("node: {name: a}\n").broker().client()).isEqualTo(ClientLibrary.HIVEMQ);
+        assertThat(parse("node: {name: a}\nbroker: {embedded: , client: Paho}\n").broker().client())
+                .isEqualTo(ClientLibrary.PAHO);
+        assertThat(lines("node: {name: a}\nbroker: {embedded: , client: mosquitto}\n")).containsExactly(
+                "mqdb.yaml:2: broker.client: expected hivemq or paho, got \"mosquitto\"");
     }
 
     @Test

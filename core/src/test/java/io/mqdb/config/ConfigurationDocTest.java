@@ -37,4 +37,12 @@ class ConfigurationDocTest {
             assertThat(c.channels()).isNotEmpty();
         }
     }
+
+    @Test
+    void everyBrokerKeyIsInTheTable() throws Exception {
+        String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
+        for (String key : ConfigParser.BROKER_KEYS) {
+            assertThat(doc).as("docs/configuration.md documents broker." + key).contains("| `broker." + key + "` |");
+        }
+    }
 }

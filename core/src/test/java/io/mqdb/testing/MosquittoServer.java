@@ -23,6 +23,7 @@ public final class MosquittoServer extends ServerFixture {
 
     private final String host;
     private final int port;
+    private int webSocketPort = -1;
     private final Path binary;
     private Path dir;
     private Process process;
@@ -49,6 +50,43 @@ public final class MosquittoServer extends ServerFixture {
                     "mosquitto (apt-get install mosquitto)");
         }
         return local(bin.get());
+    }
+
+    /**
+     * @return a broker of its own with Mosquitto's stock flow control ({@code max_inflight_messages 20},
+     *     {@code max_queued_messages 1000}) and a WebSocket listener ({@link #webSocketUri()}); stopped by
+     *     {@link #close()}
+     */
+    public static MosquittoServer startStock() {
+        Optional<Path> bin = findBinary(List.of("mosquitto"), List.of("/usr/sbin"));
+        if (bin.isEmpty()) {
+            throw unavailable("local mosquitto binary (for its stock configuration)", "MQDB_TEST_MQTT",
+                    "mosquitto (apt-get install mosquitto)");
+        }
+        int port = freePort();
+        MosquittoServer server = new MosquittoServer("127.0.0.1", port, bin.get());
+        server.webSocketPort = freePort();
+        Path dir = server.tempDir("mqdb-mosquitto-stock-");
+        server.dir = dir;
+        String conf = String.join("\n",
+                "listener " + port + " 127.0.0.1",
+                "listener " + server.webSocketPort + " 127.0.0.1",
+                "protocol websockets",
+                "allow_anonymous true",
+                "persistence true",
+                "persistence_location " + dir + "/",
+                "log_dest stdout",
+                "log_type error",
+                "log_type warning",
+                "user root",
+                "");
+        try {
+            Files.writeString(dir.resolve("mosquitto.conf"), conf);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.startProcess();
+        return server;
     }
 
     private static MosquittoServer create() {
@@ -119,6 +157,14 @@ public final class MosquittoServer extends ServerFixture {
     /** @return {@code tcp://host:port} */
     public String uri() {
         return "tcp://" + host + ":" + port;
+    }
+
+    /** @return {@code ws://host:port/mqtt} of a {@link #startStock()} broker */
+    public String webSocketUri() {
+        if (webSocketPort < 0) {
+            throw new UnsupportedOperationException("mosquitto at " + uri() + " has no WebSocket listener");
+        }
+        return "ws://" + host + ":" + webSocketPort + "/mqtt";
     }
 
     /** @return the host */

@@ -35,4 +35,37 @@ class TransportOptionsTest {
         assertThat(o.sessionExpiry()).isPositive();
         assertThat(o.presenceTopic()).isEqualTo("mqdb/presence/n1");
     }
+
+    @Test
+    void acceptsEveryBrokerSchemeTheConfigurationAcceptsAndDefaultsToTheHiveMqClient() {
+        TransportOptions o = TransportOptions.of(List.of("tcp://a:1883", "mqtt://b:1883", "ssl://c:8883",
+                "mqtts://d:8883", "ws://e:8080/mqtt", "wss://f:8443"), "n1");
+        assertThat(o.client()).isEqualTo(ClientLibrary.HIVEMQ);
+        assertThat(o.withClient(ClientLibrary.PAHO).client()).isEqualTo(ClientLibrary.PAHO);
+        assertThat(o.withClient(ClientLibrary.PAHO)).isNotEqualTo(o);
+    }
+
+    @Test
+    void brokerAddressesMapToWhatEachLibraryKnows() {
+        BrokerAddress mqtts = BrokerAddress.parse("mqtts://broker:8883");
+        assertThat(mqtts.tls()).isTrue();
+        assertThat(mqtts.webSocket()).isFalse();
+        assertThat(mqtts.pahoUri()).isEqualTo("ssl://broker:8883");
+        assertThat(BrokerAddress.parse("mqtt://broker:1883").pahoUri()).isEqualTo("tcp://broker:1883");
+        BrokerAddress wss = BrokerAddress.parse("wss://broker:8443");
+        assertThat(wss.tls()).isTrue();
+        assertThat(wss.webSocket()).isTrue();
+        assertThat(wss.path()).isEqualTo("mqtt");
+        assertThat(BrokerAddress.parse("ws://broker:8080/ws/mqtt").path()).isEqualTo("ws/mqtt");
+        assertThat(BrokerAddress.parse("ws://[::1]:8080/mqtt").pahoUri()).isEqualTo("ws://[::1]:8080/mqtt");
+        assertThatThrownBy(() -> BrokerAddress.parse("http://broker:80"))
+                .hasMessageContaining("tcp, ssl, mqtt, mqtts, ws or wss");
+    }
+
+    @Test
+    void clientLibraryNamesAreTheConfigurationValues() {
+        assertThat(ClientLibrary.parse(" HiveMQ ")).contains(ClientLibrary.HIVEMQ);
+        assertThat(ClientLibrary.parse("paho")).contains(ClientLibrary.PAHO);
+        assertThat(ClientLibrary.parse("mosquitto")).isEmpty();
+    }
 }

@@ -1,0 +1,47 @@
+package io.mqdb.transport;
+
+import io.mqdb.broker.HiveMqEmbeddedBroker;
+import io.mqdb.testing.ServerFixture;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The transport contract on the HiveMQ client, against the embedded HiveMQ CE (file persistence).
+ */
+class HiveMqTransportHiveMqIT extends TransportContract {
+    @TempDir
+    static Path dir;
+    static int port;
+    static HiveMqEmbeddedBroker broker;
+
+    @BeforeAll
+    static void startBroker() throws InterruptedException {
+        port = ServerFixture.freePort();
+        broker = new HiveMqEmbeddedBroker("127.0.0.1", port, dir, 100_000);
+        broker.start();
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    @Override
+    ClientLibrary client() {
+        return ClientLibrary.HIVEMQ;
+    }
+
+    @Override
+    String brokerUri() {
+        return broker.uri();
+    }
+
+    @Override
+    void restartBroker() throws InterruptedException {
+        broker.close();
+        broker = new HiveMqEmbeddedBroker("127.0.0.1", port, dir, 100_000);
+        broker.start();
+    }
+}
