@@ -272,6 +272,61 @@ class JdbcNodeSyncIT {
         }
     }
 
+    @Test
+    void aBigInitialLoadOnOneChannelDoesNotHoldUpAnotherChannelOfTheSameSubscriber() throws Exception {
+        pgUrl = pg.createDatabase("mqdb_node_hol");
+        int bigRows = 200_000;
+        sql("DROP SCHEMA IF EXISTS shop CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog", "CREATE SCHEMA shop",
+                "CREATE TABLE shop.big (id bigint PRIMARY KEY, name text, qty bigint)",
+                "INSERT INTO shop.big SELECT g, 'row ' || g, g * 3 FROM generate_series(1, " + bigRows + ") g",
+                "CREATE TABLE shop.small (id bigint PRIMARY KEY, name text)");
+        b = start("b", """
+                node: { name: b, data-dir: b-data }
+                broker: { embedded: { port: %d } }
+                stores: { lite: { type: jdbc, url: "jdbc:sqlite:%s" }, lite2: { type: jdbc, url: "jdbc:sqlite:%s" } }
+                channels: [ { name: shop:big, store: lite, subscribe: true }, { name: shop:small, store: lite2, subscribe: true } ]
+                """.formatted(port, dir.resolve("b-hol.sqlite"), dir.resolve("b-hol2.sqlite")));
+        Path file = dir.resolve("a-hol.yaml");
+        Files.writeString(file, """
+                node: { name: a, data-dir: a-data }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { pg: { type: jdbc, url: "%s", username: "%s"%s, capture: trigger, poll-interval: 50ms } }
+                channels: [ { name: shop:big, store: pg, publish: true }, { name: shop:small, store: pg, publish: true } ]
+                """.formatted(port, pgUrl, pg.user(),
+                pg.password().isEmpty() ? "" : ", password: \"" + pg.password() + "\""));
+        a = MqdbNode.start(ConfigLoader.load(file), plugins);
+        LocalTable big = b.table("shop:big");
+        LocalTable small = b.table("shop:small");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> big.schema().isPresent() && big.count() > 0);
+        long underLoad = smallChangesArrivalMillis(small, 1);
+        long bigAtArrival = big.count();
+        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(250))
+                .until(() -> big.count() == bigRows);
+        long quiet = smallChangesArrivalMillis(small, 101);
+        System.out.printf("head of line: 100 rows of shop:small arrived %d ms after their commit while shop:big's "
+                + "%d-row load ran (%d rows of it applied by then), %d ms with nothing else running%n", underLoad,
+                bigRows, bigAtArrival, quiet);
+        assertThat(bigAtArrival).as("the small rows arrived while the big load was still running")
+                .isLessThan(bigRows);
+        // Two stores: SQLite has one writer, so channels on one SQLite file share its lock whatever the node does.
+        // Before each channel had a session of its own and loads took turns, the small rows waited for the whole load.
+        assertThat(underLoad - quiet).as("delay behind the big load, ms").isLessThanOrEqualTo(1_500);
+    }
+
+    /** Inserts 100 rows into shop.small and returns how long until the subscriber holds them all. */
+    private long smallChangesArrivalMillis(LocalTable small, int firstId) throws SQLException {
+        long t0 = System.nanoTime();
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO shop.small SELECT g, 'small ' || g FROM generate_series(" + firstId + ", "
+                    + (firstId + 99) + ") g");
+        }
+        long want = firstId + 99;
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10))
+                .until(() -> small.schema().isPresent() && small.count() == want);
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
     private MqdbNode startA() throws Exception {
         return start("a", """
                 node: { name: a, data-dir: a-data }

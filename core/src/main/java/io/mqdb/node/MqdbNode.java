@@ -126,10 +126,11 @@ public final class MqdbNode implements AutoCloseable {
                 uris.add(broker.uri());
             }
         }
-        Transport transport = Transports.open(new TransportOptions(uris, b.clientId(), b.username(),
+        TransportOptions options = new TransportOptions(uris, b.clientId(), b.username(),
                 b.password().map(s -> s.value()), b.tls().map(MqdbNode::tls), b.sessionExpiry(),
                 b.keepAlive(), b.connectTimeout(), b.receiveMaximum(), b.maxInflight(), topics.presence(name),
-                presence("online"), presence("offline"), b.client()));
+                presence("online"), presence("offline"), b.client());
+        Transport transport = Transports.open(options);
         toClose.add(0, transport);
         NodeState state = NodeState.load(config.node().dataDir().resolve("state.json"));
         DeadLetters dead = new DeadLetters(config.node().dataDir().resolve("dead-letters"), name, topics, transport,
@@ -146,14 +147,24 @@ public final class MqdbNode implements AutoCloseable {
                 ChannelApplier applier = new ChannelApplier(ch, s.store(), s.loader(), ctx);
                 toClose.add(0, applier);
                 applier.start();
-                transport.subscribe(topics.channel(ch.table()), applier);
-                transport.subscribe(topics.positionFilter(ch.table()), applier.positionHandler());
+                // A session of its own per subscribed channel: the broker's flow control (receive maximum, in-flight
+                // window, queue) is per connection, and a channel whose apply queue is full blocks its connection's
+                // receive thread. So a big initial load or a store being retried on one channel never holds up
+                // another channel of this node.
+                Transport own = Transports.open(channelSession(options, topics, name, ch));
+                toClose.add(0, own);
+                own.subscribe(topics.channel(ch.table()), applier);
+                own.subscribe(topics.positionFilter(ch.table()), applier.positionHandler());
+                channelTransports.add(own);
             }
         }
         if (config.channels().stream().anyMatch(ChannelConfig::publish)) {
             transport.subscribe(topics.resend(name), this::onResend);
         }
         transport.start();
+        for (Transport t : channelTransports) {
+            t.start();
+        }
         LOG.info("node {} connected to {}", name, transport.currentBroker());
 
         Map<String, List<ChannelConfig>> published = new LinkedHashMap<>();
@@ -186,6 +197,20 @@ public final class MqdbNode implements AutoCloseable {
         status.scheduleWithFixedDelay(this::pruneTombstones, 0, 1, TimeUnit.HOURS);
         LOG.info("node {} started: {} store(s), {} channel(s)", name, config.stores().size(),
                 config.channels().size());
+    }
+
+    /** The MQTT connections of the subscribed channels, one each; see {@link #channelSession}. */
+    private final List<Transport> channelTransports = new ArrayList<>();
+
+    /**
+     * The options of a subscribed channel's own session: the node's, with the client id
+     * {@code <client-id>-ch-<schema>.<table>} and a presence of its own under the node's
+     * ({@code .../nodes/<node>/presence/ch/<schema>/<table>}, which the node presence filter does not match).
+     */
+    private TransportOptions channelSession(TransportOptions node, Topics topics, String name, ChannelConfig ch) {
+        return node.withClientId(node.clientId() + "-ch-" + ch.table().schema() + "." + ch.table().table())
+                .withPresence(topics.presence(name) + "/ch/" + ch.table().schema() + "/" + ch.table().table(),
+                        presence("online"), presence("offline"));
     }
 
     private static io.mqdb.transport.TlsOptions tls(io.mqdb.config.TlsConfig t) {

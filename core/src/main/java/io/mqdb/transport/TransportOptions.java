@@ -114,6 +114,15 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
     }
 
     /**
+     * @param id another client id (and so another persistent session on the broker)
+     * @return a copy with that client id
+     */
+    public TransportOptions withClientId(String id) {
+        return new TransportOptions(brokerUris, id, username, password, tls, sessionExpiry, keepAlive,
+                connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, client);
+    }
+
+    /**
      * @param topic the presence topic
      * @param online the online payload
      * @param offline the offline payload (the last will)
