@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * on a free loopback port with persistence in a temporary folder, else Testcontainers {@code eclipse-mosquitto:2}.
  *
  * <p>Configuration of a local broker: anonymous clients allowed, persistence on (written on a clean stop, so
- * {@link #restart()} keeps sessions and queued messages), {@code max_inflight_messages 1000},
+ * {@link #restart()} keeps sessions and queued messages), {@code max_inflight_messages 500} (below the nodes' receive maximum of 1000: Mosquitto 2.0.11 can overrun its own quota),
  * {@code max_queued_messages 0} (unlimited), TCP_NODELAY. As root it would drop to user {@code mosquitto} and could
  * not write its root-owned temporary folder, so the configuration says {@code user root} (ignored when not root).
  */
@@ -116,7 +116,7 @@ public final class MosquittoServer extends ServerFixture {
                 "allow_anonymous true",
                 "persistence true",
                 "persistence_location " + dir + "/",
-                "max_inflight_messages 1000",
+                "max_inflight_messages 500", // below the nodes' receive maximum (1000): Mosquitto 2.0.11 can overrun its own quota
                 "max_queued_messages 0",
                 "set_tcp_nodelay true",
                 "log_dest stdout",

@@ -49,7 +49,7 @@ final class KillableMosquitto extends ServerFixture {
                 "persistence true",
                 "persistence_location " + m.dir + "/",
                 stock ? "" : "autosave_interval 1",
-                stock ? "" : "max_inflight_messages 1000",
+                stock ? "" : "max_inflight_messages 500", // below the receive maximum: 2.0.11 overruns its quota
                 stock ? "" : "max_queued_messages 0",
                 stock ? "" : "set_tcp_nodelay true",
                 "log_dest stdout",
