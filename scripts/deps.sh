@@ -65,8 +65,9 @@ sed -e 's/\x1b\[[0-9;]*m//g' "$out" | awk -v maven="$maven" '
     if (pending != "") { line = pending " " line; pending = "" }
     gsub(/ \.+ /, " ", line); gsub(/ +/, " ", line)
     split(line, f, " "); name = f[1]; key = section "|" name
+    if (!newer(f[4], f[2])) next        # under a lower Maven the plugin report also lists older releases
     if (!(key in current)) { order[++n] = key; current[key] = f[2] }
-    if (need == "" || !newer(need, maven)) usable[key] = f[4]
+    if (need == "" || !newer(need, maven)) { if (!(key in usable) || newer(f[4], usable[key])) usable[key] = f[4] }
     else if (!(key in blocked)) blocked[key] = f[4] " needs Maven " need
     if (index(" " mods[key] " ", " " module " ") == 0) mods[key] = mods[key] (mods[key] == "" ? "" : " ") module
     next
@@ -80,7 +81,7 @@ sed -e 's/\x1b\[[0-9;]*m//g' "$out" | awk -v maven="$maven" '
       for (i = 1; i <= n; i++) {
         key = order[i]; split(key, part, "|"); if (part[1] != title) continue
         if (!printed) { printf "%s%s (current -> newest release; modules):\n", (any ? "\n" : ""), title; printed = any = 1 }
-        to = (key in usable) ? current[key] " -> " usable[key] : current[key] " (kept)"
+        to = (key in usable) ? current[key] " -> " usable[key] : current[key] " (newest usable here)"
         if (key in blocked) to = to ", " blocked[key] " (Maven here: " maven ")"
         printf "  %-45s %-24s [%s]\n", part[2], to, mods[key]
       }
