@@ -60,7 +60,8 @@ public final class MariaDbServer extends ServerFixture {
 
     private static MariaDbServer startLocal(Path server, Path install) {
         int port = freePort();
-        String url = "jdbc:mariadb://127.0.0.1:" + port + "/";
+        // Connector/J 4 asks for TLS by default; the test server has none.
+        String url = "jdbc:mariadb://127.0.0.1:" + port + "/?sslMode=disable";
         MariaDbServer s = new MariaDbServer(url, "mqdb", "mqdb");
         Path dir = s.tempDir("mqdb-mariadb");
         Path data = dir.resolve("data");
@@ -110,7 +111,8 @@ public final class MariaDbServer extends ServerFixture {
                 new org.testcontainers.containers.GenericContainer<>("mariadb:10.11")
                         .withEnv("MARIADB_ROOT_PASSWORD", "mqdb").withExposedPorts(3306);
         c.start();
-        MariaDbServer s = new MariaDbServer("jdbc:mariadb://" + c.getHost() + ":" + c.getMappedPort(3306) + "/",
+        MariaDbServer s = new MariaDbServer(
+                "jdbc:mariadb://" + c.getHost() + ":" + c.getMappedPort(3306) + "/?sslMode=disable",
                 "root", "mqdb");
         s.closeLater(c);
         return s;

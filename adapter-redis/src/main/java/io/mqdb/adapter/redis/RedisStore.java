@@ -345,6 +345,8 @@ final class RedisStore implements Store {
         return doc == null ? Optional.empty() : Optional.of(decodeJson(info, k, redisKey, doc));
     }
 
+    // ZRANGEBYLEX is deprecated in Jedis 8 for ZRANGE ... BYLEX, which needs Redis 6.2; this adapter supports 6.0.
+    @SuppressWarnings("deprecation")
     @Override
     public ScanPage scan(TableId table, Key after, int limit) {
         if (limit < 1) {

@@ -25,8 +25,8 @@ import javax.net.ssl.TrustManagerFactory;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.JedisCluster;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisException;
@@ -69,12 +69,7 @@ public final class RedisStoreProvider implements StoreProvider {
             client.database(s.database());
         }
         if (s.tls()) {
-            client.ssl(true).sslSocketFactory(sslSocketFactory(s, config));
-            if (s.verifyHostname()) {
-                SSLParameters p = new SSLParameters();
-                p.setEndpointIdentificationAlgorithm("HTTPS");
-                client.sslParameters(p);
-            }
+            tls(client, s, config);
         }
         ConnectionPoolConfig pool = new ConnectionPoolConfig();
         pool.setMaxTotal(s.poolSize());
@@ -90,9 +85,11 @@ public final class RedisStoreProvider implements StoreProvider {
                 for (String n : s.clusterNodes()) {
                     nodes.add(HostAndPort.from(n));
                 }
-                jedis = new JedisCluster(nodes, client.build(), 3, pool);
+                jedis = RedisClusterClient.builder().nodes(nodes).clientConfig(client.build()).maxAttempts(3)
+                        .poolConfig(pool).build();
             } else {
-                jedis = new JedisPooled(pool, new HostAndPort(s.host(), s.port()), client.build());
+                jedis = RedisClient.builder().hostAndPort(s.host(), s.port()).clientConfig(client.build())
+                        .poolConfig(pool).build();
             }
             jedis.ping();
             return new RedisStore(s, jedis);
@@ -104,6 +101,20 @@ public final class RedisStoreProvider implements StoreProvider {
         } catch (JedisException e) {
             closeQuietly(jedis);
             throw new RetriableException("redis " + s.target() + ": cannot connect: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Jedis 8 deprecates these setters for {@code SslOptions}, which loads a key store from a file or URL; mqdb reads a
+     * PEM CA file (or the JDK's trust store) into its own socket factory, which Jedis 8 still honours.
+     */
+    @SuppressWarnings("deprecation")
+    private static void tls(DefaultJedisClientConfig.Builder client, RedisSettings s, StoreConfig config) {
+        client.ssl(true).sslSocketFactory(sslSocketFactory(s, config));
+        if (s.verifyHostname()) {
+            SSLParameters p = new SSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            client.sslParameters(p);
         }
     }
 

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.Pipeline;
 
 /**
@@ -39,7 +39,7 @@ public class RedisApplyBenchmark {
     void run() {
         RedisServer server = RedisServer.shared();
         String suffix = Long.toString(System.currentTimeMillis(), 36);
-        try (JedisPooled raw = new JedisPooled(server.host(), server.port())) {
+        try (RedisClient raw = RedisClient.create(server.host(), server.port())) {
             for (int round = 1; round <= ROUNDS; round++) {
                 report("raw pipelined HSET", round, rawHset(raw, "bench_raw_" + suffix + "_" + round));
                 for (String format : List.of("hash", "json")) {
@@ -69,7 +69,7 @@ public class RedisApplyBenchmark {
                 ROWS / (nanos / 1e9), ROWS, nanos / 1_000_000);
     }
 
-    private static long rawHset(JedisPooled raw, String prefix) {
+    private static long rawHset(RedisClient raw, String prefix) {
         List<Map<String, String>> rows = new ArrayList<>(ROWS);
         for (long id = 0; id < ROWS; id++) {
             Map<String, String> h = new LinkedHashMap<>();

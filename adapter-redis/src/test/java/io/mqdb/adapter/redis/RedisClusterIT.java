@@ -12,12 +12,12 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.JedisCluster;
+import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
 
 /** The shared cases against a three-master Redis Cluster: rows spread over the masters, no MULTI. */
 class RedisClusterIT extends RedisStoreCases {
-    private static JedisCluster raw;
+    private static RedisClusterClient raw;
 
     @Override
     protected Store openStore(Map<String, Object> settings) {
@@ -32,7 +32,7 @@ class RedisClusterIT extends RedisStoreCases {
         if (raw == null) {
             Set<HostAndPort> nodes = new HashSet<>();
             RedisClusterServer.shared().nodes().forEach(n -> nodes.add(HostAndPort.from(n)));
-            raw = new JedisCluster(nodes);
+            raw = RedisClusterClient.create(nodes);
         }
         return raw;
     }

@@ -6,12 +6,12 @@ import io.mqdb.testing.RedisServer;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
 
 /** The shared cases against one standalone Redis, rows stored as hashes (the default format). */
 class RedisStandaloneHashIT extends RedisStoreCases {
-    private static JedisPooled raw;
+    private static RedisClient raw;
 
     @Override
     protected Store openStore(Map<String, Object> settings) {
@@ -30,7 +30,7 @@ class RedisStandaloneHashIT extends RedisStoreCases {
     @Override
     protected synchronized UnifiedJedis raw() {
         if (raw == null) {
-            raw = new JedisPooled(RedisServer.shared().host(), RedisServer.shared().port());
+            raw = RedisClient.create(RedisServer.shared().host(), RedisServer.shared().port());
         }
         return raw;
     }
