@@ -400,7 +400,11 @@ final class BinaryForm {
         List<WireEvent> events = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             String at = "events[" + i + "]";
-            int len = in.length(at + " length", in.remaining(), "of the bytes left");
+            int len = in.length(at + " length", Integer.MAX_VALUE, "");
+            if (len > in.remaining()) {
+                throw new Malformed("truncated: " + at + " needs " + len + " bytes, " + in.remaining()
+                        + " left at byte " + in.pos);
+            }
             int end = in.pos + len;
             ByteSource h = new ByteSource(p, in.pos, end);
             int header = h.u8(at + " header");

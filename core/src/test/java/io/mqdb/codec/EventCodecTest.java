@@ -407,6 +407,28 @@ class EventCodecTest {
     }
 
     @Test
+    void jsonPayloadsAreBoundedByTheLimitsTheyNameBeforeTheyAreRead() {
+        EventCodec tight = new EventCodec(WireForm.JSON, new CodecLimits(400, 2, 2, 8, 6));
+        assertMalformed(tight, "{\"v\":1,\"op\":\"delete\",\"key\":{\"id\":1},\"pad\":\"" + "x".repeat(400) + "\"}",
+                "bytes exceed the limit maxPayloadBytes (400)");
+        assertMalformed(tight, "{\"v\":1,\"events\":[{\"op\":\"delete\",\"key\":{\"id\":1}},{\"op\":\"delete\","
+                + "\"key\":{\"id\":2}},{\"op\":\"delete\",\"key\":{\"id\":3}}]}",
+                "events: more than the limit maxEvents (2)");
+        assertMalformed(tight, "{\"v\":1,\"schema\":{\"table\":\"shop:orders\",\"columns\":[{\"name\":\"a\","
+                + "\"type\":\"int64\"},{\"name\":\"b\",\"type\":\"int64\"},{\"name\":\"c\",\"type\":\"int64\"}],"
+                + "\"primaryKey\":[\"a\"]},\"events\":[]}", "limit maxColumns (2)");
+        assertMalformed(tight, "{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1,\"item\":\"123456789\"}}",
+                "a string of 9 characters exceeds the limit maxStringBytes (8)");
+        assertMalformed(tight, "{\"v\":1,\"op\":\"upsert\",\"x\":[[[[[[1]]]]]],\"row\":{\"id\":1}}",
+                "nested deeper than the limit maxDepth (6 levels)");
+        // a hostile depth in a member nobody reads is refused before Gson grows its stack for it
+        assertMalformed(codec, "{\"v\":1,\"skip\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}",
+                "limit maxDepth (128 levels)");
+        assertThat(tight.limits().maxEvents()).isEqualTo(2);
+        assertThatThrownBy(() -> new CodecLimits(0, 1, 1, 1, 1)).hasMessageContaining("maxPayloadBytes");
+    }
+
+    @Test
     void invalidUtf8IsMalformed() {
         byte[] bad = "{\"v\":1,\"op\":\"delete\",\"key\":{\"id\":\"x\"}}".getBytes(StandardCharsets.UTF_8);
         bad[bad.length - 5] = (byte) 0xC3; // a lead byte without its continuation
