@@ -303,7 +303,7 @@ final class BinaryForm {
         throw new NotRepresentable("a " + v.getClass().getName() + " in a " + t + " column");
     }
 
-    private static void writeDecimal(ByteSink out, BigDecimal d) {
+    static void writeDecimal(ByteSink out, BigDecimal d) {
         out.zvarint(d.scale());
         BigInteger u = d.unscaledValue();
         if (u.bitLength() < 64) {

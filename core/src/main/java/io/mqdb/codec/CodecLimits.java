@@ -1,9 +1,9 @@
 package io.mqdb.codec;
 
 /**
- * Bounds on what {@link EventCodec#decode} accepts, checked before the data they bound is read into memory, so a hostile
- * or broken payload fails with a message naming the limit instead of exhausting the heap or the stack. The defaults
- * ({@link #DEFAULTS}) are documented in {@code docs/wire-format.md}, "Limits".
+ * Bounds on what {@link EventCodec#decode} accepts, checked before the data they bound is read into memory, so a
+ * hostile or broken payload fails with a message naming the limit instead of exhausting the heap or the stack. The
+ * defaults ({@link #DEFAULTS}) are documented in {@code docs/wire-format.md}, "Limits".
  *
  * @param maxPayloadBytes the largest payload decoded, in bytes
  * @param maxEvents the most events one payload may hold

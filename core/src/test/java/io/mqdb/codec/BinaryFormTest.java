@@ -245,6 +245,16 @@ class BinaryFormTest {
         assertThat(decodeAll(p, s)).containsExactly(up, del);
     }
 
+    @Test
+    void decimalBytesAreAsDocumented() {
+        String[][] cases = {{"1.50", "04020096"}, {"-1", "0001ff"}, {"0", "0000"}, {"1E+3", "050101"}};
+        for (String[] c : cases) {
+            ByteSink s = new ByteSink(8);
+            BinaryForm.writeDecimal(s, new BigDecimal(c[0]));
+            assertThat(HexFormat.of().formatHex(s.toArray())).as(c[0]).isEqualTo(c[1]);
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ hostile input
 
     static void assertMalformed(EventCodec codec, byte[] payload, String... fragments) {
