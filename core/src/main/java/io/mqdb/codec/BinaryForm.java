@@ -20,12 +20,16 @@ import java.math.BigInteger;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -399,45 +403,48 @@ final class BinaryForm {
         Batch batch = new Batch(p, sender, limits);
         List<WireEvent> events = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            String at = "events[" + i + "]";
-            int len = in.length(at + " length", Integer.MAX_VALUE, "");
-            if (len > in.remaining()) {
-                throw new Malformed("truncated: " + at + " needs " + len + " bytes, " + in.remaining()
-                        + " left at byte " + in.pos);
-            }
-            int end = in.pos + len;
-            ByteSource h = new ByteSource(p, in.pos, end);
-            int header = h.u8(at + " header");
-            if ((header & ~EVENT_FLAGS) != 0) {
-                throw h.error(at + ": unknown event flags 0x" + Integer.toHexString(header));
-            }
-            Op op = (header & EVENT_DELETE) != 0 ? Op.DELETE : Op.UPSERT;
-            boolean keyGiven = (header & EVENT_KEY) != 0;
-            if (op == Op.DELETE && !keyGiven) {
-                throw h.error(at + ": a delete needs a key");
-            }
-            boolean hasHlc = (header & EVENT_HLC) != 0;
-            long hlc = 0;
-            if (hasHlc) {
-                hlc = h.int64(at + ".hlc");
-                if (hlc < 0) {
-                    throw h.error(at + ".hlc: must not be negative, got " + hlc);
+            try {
+                int len = in.length("length", Integer.MAX_VALUE, "");
+                if (len > in.remaining()) {
+                    throw new Malformed("truncated: needs " + len + " bytes, " + in.remaining() + " left at byte "
+                            + in.pos);
                 }
-            }
-            long seq = 0;
-            if ((header & EVENT_SEQ) != 0) {
-                seq = h.uvarint(at + ".seq");
-                if (seq < 0) {
-                    throw h.error(at + ".seq: must not be negative, got " + Long.toUnsignedString(seq));
+                int end = in.pos + len;
+                ByteSource h = new ByteSource(p, in.pos, end);
+                int header = h.u8("header");
+                if ((header & ~EVENT_FLAGS) != 0) {
+                    throw h.error("unknown event flags 0x" + Integer.toHexString(header));
                 }
+                Op op = (header & EVENT_DELETE) != 0 ? Op.DELETE : Op.UPSERT;
+                boolean keyGiven = (header & EVENT_KEY) != 0;
+                if (op == Op.DELETE && !keyGiven) {
+                    throw h.error("a delete needs a key");
+                }
+                boolean hasHlc = (header & EVENT_HLC) != 0;
+                long hlc = 0;
+                if (hasHlc) {
+                    hlc = h.int64("hlc");
+                    if (hlc < 0) {
+                        throw h.error("hlc: must not be negative, got " + hlc);
+                    }
+                }
+                long seq = 0;
+                if ((header & EVENT_SEQ) != 0) {
+                    seq = h.uvarint("seq");
+                    if (seq < 0) {
+                        throw h.error("seq: must not be negative, got " + Long.toUnsignedString(seq));
+                    }
+                }
+                String eventOrigin = origin;
+                if ((header & EVENT_ORIGIN) != 0) {
+                    eventOrigin = origin(h, "origin", limits);
+                }
+                events.add(new WireEvent(table, op, null, null, hasHlc, hlc, eventOrigin, seq, i, batch, h.pos, end,
+                        keyGiven));
+                in.pos = end;
+            } catch (Malformed e) {
+                throw new Malformed("events[" + i + "]: " + e.getMessage());
             }
-            String eventOrigin = origin;
-            if ((header & EVENT_ORIGIN) != 0) {
-                eventOrigin = origin(h, at + ".origin", limits);
-            }
-            events.add(new WireEvent(table, op, null, null, hasHlc, hlc, eventOrigin, seq, i, batch, h.pos, end,
-                    keyGiven));
-            in.pos = end;
         }
         if (in.remaining() != 0) {
             throw in.error("unexpected data after the last event");
@@ -686,7 +693,9 @@ final class BinaryForm {
             }
             key = Key.of(keyValues);
         }
-        Map<String, Object> values = new LinkedHashMap<>(Math.max(16, (mentioned + keyValues.length) * 2));
+        String[] outNames = new String[mentioned + keyValues.length];
+        Object[] outValues = new Object[outNames.length];
+        int size = 0;
         int keyColumnsInRow = 0;
         for (int i = 0; i < n; i++) {
             if ((p[presentAt + (i >>> 3)] & (1 << (i & 7))) == 0) {
@@ -696,35 +705,94 @@ final class BinaryForm {
             if (ci == null) {
                 throw new InvalidDataException(ix.table + " key " + key + ": unknown column " + s.names[i]);
             }
-            String name = ci.column().name();
             Object v;
             try {
                 v = raw[i] == null || m.sameType[i] ? raw[i] : convert(raw[i], ci);
             } catch (InvalidDataException ex) {
-                throw new InvalidDataException(ix.table + " key " + key + ": column " + name + ": " + ex.getMessage(),
-                        ex);
+                throw new InvalidDataException(ix.table + " key " + key + ": column " + ci.column().name() + ": "
+                        + ex.getMessage(), ex);
             }
-            if (ci.keyPosition() >= 0) {
+            int keyPosition = ci.keyPosition();
+            if (keyPosition >= 0) {
                 keyColumnsInRow++;
                 if (v == null) {
-                    throw new InvalidDataException(ix.table + " key " + key + ": key column " + name + " is null");
+                    throw new InvalidDataException(ix.table + " key " + key + ": key column " + ci.column().name()
+                            + " is null");
                 }
-                if (givenKey != null && !v.equals(keyValues[ci.keyPosition()])) {
-                    throw new InvalidDataException(ix.table + " key " + key + ": column " + name + " is " + v
-                            + " in \"row\" but " + keyValues[ci.keyPosition()] + " in \"key\"");
+                if (givenKey != null && !v.equals(keyValues[keyPosition])) {
+                    throw new InvalidDataException(ix.table + " key " + key + ": column " + ci.column().name()
+                            + " is " + v + " in \"row\" but " + keyValues[keyPosition] + " in \"key\"");
                 }
-                v = keyValues[ci.keyPosition()];
+                v = keyValues[keyPosition];
             } else if (v == null && !ci.column().nullable()) {
-                throw new InvalidDataException(ix.table + " key " + key + ": column " + name + " may not be null");
+                throw new InvalidDataException(ix.table + " key " + key + ": column " + ci.column().name()
+                        + " may not be null");
             }
-            values.put(name, v);
+            outNames[size] = ix.names[ci.position()];
+            outValues[size++] = v;
         }
         if (keyColumnsInRow < keyValues.length) {
-            for (ColumnInfo ci : ix.keyColumns) {
-                values.putIfAbsent(ci.column().name(), keyValues[ci.keyPosition()]);
+            for (int k = 0; k < keyValues.length; k++) {
+                int at = m.keySource[k];
+                if (at < 0 || (p[presentAt + (at >>> 3)] & (1 << (at & 7))) == 0) {
+                    outNames[size] = ix.keyColumns[k].column().name();
+                    outValues[size++] = keyValues[k];
+                }
             }
         }
-        return Row.of(values);
+        return Row.of(new PositionalMap(outNames, outValues, size));
+    }
+
+    /**
+     * A read-only map over parallel arrays, only for {@link Row#of} to copy: one hash map per row instead of two.
+     * Keys are distinct by construction.
+     */
+    private static final class PositionalMap extends AbstractMap<String, Object> {
+        private final String[] names;
+        private final Object[] values;
+        private final int size;
+
+        PositionalMap(String[] names, Object[] values, int size) {
+            this.names = names;
+            this.values = values;
+            this.size = size;
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public Set<Map.Entry<String, Object>> entrySet() {
+            return new AbstractSet<>() {
+                @Override
+                public int size() {
+                    return size;
+                }
+
+                @Override
+                public Iterator<Map.Entry<String, Object>> iterator() {
+                    return new Iterator<>() {
+                        private int next;
+
+                        @Override
+                        public boolean hasNext() {
+                            return next < size;
+                        }
+
+                        @Override
+                        public Map.Entry<String, Object> next() {
+                            if (next >= size) {
+                                throw new NoSuchElementException();
+                            }
+                            int i = next++;
+                            return new AbstractMap.SimpleImmutableEntry<>(names[i], values[i]);
+                        }
+                    };
+                }
+            };
+        }
     }
 
     /** A value of one type for a column of another: as the JSON form would carry it, read as the column's type. */
