@@ -23,7 +23,8 @@ import java.util.UUID;
  * Measures encode and decode throughput of both wire forms on batches of 500 upserts of the 11-column row of the JMH
  * {@code CodecBench}, per second of this thread's CPU time: a figure that holds on a machine busy with other work,
  * where JMH's wall-clock throughput does not. Not a test: run it by hand
- * ({@code java -cp core/target/classes:core/target/test-classes:<gson> io.mqdb.codec.CodecThroughput [rounds]}).
+ * ({@code java -cp core/target/classes:core/target/test-classes:<gson jar> io.mqdb.codec.CodecThroughput [rounds]};
+ * {@code docs/wire-format.md}, "Sizes and speed", has the figures).
  */
 public final class CodecThroughput {
     private CodecThroughput() {
