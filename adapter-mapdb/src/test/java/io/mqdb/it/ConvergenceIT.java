@@ -3,10 +3,9 @@ package io.mqdb.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import io.mqdb.codec.EventCodec;
+import io.mqdb.codec.WireBatch;
+import io.mqdb.codec.WireEvent;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.node.LocalTable;
 import io.mqdb.node.MqdbNode;
@@ -19,7 +18,6 @@ import io.mqdb.spi.TableId;
 import io.mqdb.spi.TableSchema;
 import io.mqdb.testing.MessageCallback;
 import io.mqdb.testing.ServerFixture;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -149,14 +147,14 @@ class ConvergenceIT {
                 """.formatted(port));
         // The "transport" that duplicates and shuffles: a plain MQTT client records what A publishes, splits each
         // batch into one message per event, and publishes every event twice, in random order, to B's cluster.
-        List<JsonObject> recorded = new CopyOnWriteArrayList<>();
+        List<WireBatch> recorded = new CopyOnWriteArrayList<>();
         AtomicLong events = new AtomicLong();
+        EventCodec codec = new EventCodec();
         MqttClient recorder = client(port, "recorder");
         recorder.setCallback(MessageCallback.of((topic, m) -> {
-            JsonObject batch = JsonParser.parseString(new String(m.getPayload(), StandardCharsets.UTF_8))
-                    .getAsJsonObject();
+            WireBatch batch = codec.decode(m.getPayload(), ITEMS);
             recorded.add(batch);
-            events.addAndGet(batch.getAsJsonArray("events").size());
+            events.addAndGet(batch.events().size());
         }));
         recorder.subscribe("mqdb/live/ch/shop/items", 1);
         LocalTable src = a.table("shop:items");
@@ -167,13 +165,10 @@ class ConvergenceIT {
                 && events.get() == a.metrics().published.sum());
 
         List<byte[]> shuffled = new ArrayList<>();
-        for (JsonObject batch : recorded) {
-            for (JsonElement e : batch.getAsJsonArray("events")) {
-                JsonObject single = batch.deepCopy();
-                JsonArray one = new JsonArray();
-                one.add(e);
-                single.add("events", one);
-                byte[] bytes = single.toString().getBytes(StandardCharsets.UTF_8);
+        for (WireBatch batch : recorded) {
+            TableSchema sent = batch.schema().orElseThrow();
+            for (WireEvent e : batch.events()) {
+                byte[] bytes = codec.encodeBatch(batch.origin(), sent, List.of(codec.toEvent(e, sent, 0)));
                 shuffled.add(bytes);
                 shuffled.add(bytes);
             }

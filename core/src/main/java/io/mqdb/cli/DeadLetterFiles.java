@@ -107,7 +107,13 @@ final class DeadLetterFiles {
             }
         }
 
-        /** @return whether the payload is UTF-8 JSON (what a node can decode at all) */
+        /** @return whether the payload is a binary batch (wire format version 2: it starts with {@code MQDB}) */
+        boolean payloadIsBinaryBatch() {
+            return payload().map(p -> p.length > 4 && p[0] == 'M' && p[1] == 'Q' && p[2] == 'D' && p[3] == 'B')
+                    .orElse(false);
+        }
+
+        /** @return whether the payload is UTF-8 JSON (what a node can decode at all, with a binary batch) */
         boolean payloadIsJson() {
             Optional<String> text = text("payload");
             if (text.isEmpty()) {

@@ -177,7 +177,8 @@ final class DeadLettersCommand implements Runnable {
         private boolean dryRun;
 
         @Option(names = "--skip-invalid",
-                description = "leave letters whose payload is not JSON where they are instead of republishing them")
+                description = "leave letters whose payload is neither JSON nor a binary batch where they are instead"
+                        + " of republishing them")
         private boolean skipInvalid;
 
         @Option(names = "--broker", paramLabel = "URI",
@@ -217,10 +218,11 @@ final class DeadLettersCommand implements Runnable {
             if (skipInvalid) {
                 List<Letter> kept = new ArrayList<>();
                 for (Letter l : chosen) {
-                    if (l.payloadIsJson()) {
+                    if (l.payloadIsJson() || l.payloadIsBinaryBatch()) {
                         kept.add(l);
                     } else {
-                        out.printf("skipped %s: its payload is not JSON (--skip-invalid)%n", l.id());
+                        out.printf("skipped %s: its payload is not JSON nor a binary batch (--skip-invalid)%n",
+                                l.id());
                     }
                 }
                 chosen = kept;

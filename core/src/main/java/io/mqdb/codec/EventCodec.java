@@ -7,6 +7,7 @@ import com.google.gson.stream.JsonToken;
 import com.google.gson.stream.JsonWriter;
 import io.mqdb.codec.JsonSupport.Malformed;
 import io.mqdb.codec.JsonSupport.TextBuffer;
+import io.mqdb.codec.SchemaIndex.ColumnInfo;
 import io.mqdb.spi.ChangeEvent;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.ColumnType;
@@ -19,8 +20,6 @@ import io.mqdb.spi.TableSchema;
 import io.mqdb.spi.Version;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -31,46 +30,91 @@ import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The versioned JSON wire format of change batches and table schemas, specified in {@code docs/wire-format.md}.
+ * The wire format of change batches and table schemas, specified in {@code docs/wire-format.md}: version 1, JSON
+ * ({@link WireForm#JSON}, what plain MQTT clients write), and version 2, binary ({@link WireForm#BINARY}, what nodes
+ * publish by default). {@link #decode} reads both.
  *
  * <p>Decoding is two steps so that one bad event does not cost its whole batch: {@link #decode} checks the envelope
  * and the shape of each event (malformed payloads fail as a whole), then {@link #toEvent} converts one event against
- * the table's schema (a bad value fails that event only).
+ * the table's schema (a bad value fails that event only). Every input is bounded by {@link CodecLimits} before it is
+ * read into memory.
  *
- * <p>Encoding is deterministic: the same arguments give the same bytes. Output is compact UTF-8 JSON.
+ * <p>Encoding is deterministic: the same arguments give the same bytes.
  *
  * <p>Thread-safe; one instance may serve every channel. It caches a column index per table schema.
  */
 public final class EventCodec {
-    /** The wire format version this codec writes and the only one it reads. */
+    /** The version of the JSON form, the only one plain MQTT clients need. */
     public static final int VERSION = 1;
+
+    /** The version of the binary form. */
+    public static final int BINARY_VERSION = BinaryForm.VERSION;
 
     /** The origin of events that name none: changes a plain MQTT client published. */
     public static final String DEFAULT_ORIGIN = "mqtt";
 
     private final Map<TableId, SchemaIndex> indexes = new ConcurrentHashMap<>();
+    private final WireForm form;
+    private final CodecLimits limits;
+
+    /** A codec that publishes the binary form and decodes within {@link CodecLimits#DEFAULTS}. */
+    public EventCodec() {
+        this(WireForm.BINARY, CodecLimits.DEFAULTS);
+    }
+
+    /**
+     * @param form the form {@link #encodeBatch(String, TableSchema, List)} writes; {@link WireForm#JSON} for a
+     *     cluster that still has nodes of a release that reads only version 1
+     * @param limits the bounds of what {@link #decode} accepts
+     */
+    public EventCodec(WireForm form, CodecLimits limits) {
+        this.form = Objects.requireNonNull(form, "form");
+        this.limits = Objects.requireNonNull(limits, "limits");
+    }
+
+    /** @return the form {@link #encodeBatch(String, TableSchema, List)} writes */
+    public WireForm form() {
+        return form;
+    }
+
+    /** @return the bounds of what {@link #decode} accepts */
+    public CodecLimits limits() {
+        return limits;
+    }
 
     // ---------------------------------------------------------------------------------------------------- encoding
 
     /**
-     * Encodes a batch of changes of one table. Same as {@link #encodeBatch(String, TableSchema, boolean, List)} with
-     * {@code embedSchema = schema != null}.
+     * Encodes a batch of changes of one table in this codec's {@link #form()}, with the schema: what a node
+     * publishes. The binary form needs the schema; without one, and for a batch the binary form cannot carry with the
+     * meaning JSON would give it (a row naming a column the schema lacks, a value of another type than its column's),
+     * the batch is written as JSON, as {@link #encodeBatch(String, TableSchema, boolean, List)} with
+     * {@code embedSchema = schema != null} does.
      *
      * @param origin the publishing node, written once in the envelope; events of another origin carry their own
-     * @param schema the table's schema, embedded in the envelope when not null; without it upserts are written
+     * @param schema the table's schema, embedded in the payload when not null; without it upserts are written
      *     without {@code key} (receivers derive it from the row) and deletes cannot be written
      * @param events the changes, all of one table
      * @return the payload
      * @throws IllegalArgumentException when events are of different tables (or not the schema's), or a delete is
      *     given without a schema
-     * @throws InvalidDataException naming table, key and column when a value has no JSON form
+     * @throws InvalidDataException naming table, key and column when a value has no wire form
      */
     public byte[] encodeBatch(String origin, TableSchema schema, List<ChangeEvent> events) {
+        Objects.requireNonNull(events, "events");
+        if (form == WireForm.BINARY && schema != null) {
+            try {
+                return BinaryForm.encode(origin, index(schema), events);
+            } catch (BinaryForm.NotRepresentable e) {
+                // rare: the JSON form carries it, and receivers judge it as they always did
+            }
+        }
         return encodeBatch(origin, schema, schema != null, events);
     }
 
     /**
-     * Encodes a batch of changes of one table.
+     * Encodes a batch of changes of one table in the JSON form (version 1), whatever this codec's {@link #form()}:
+     * for dead letters, tools and version 1 receivers.
      *
      * @param origin the publishing node, written once in the envelope, or null; events of another origin carry
      *     their own
@@ -200,23 +244,37 @@ public final class EventCodec {
     // ---------------------------------------------------------------------------------------------------- decoding
 
     /**
-     * Parses a payload's envelope and checks the shape of its events; values stay JSON until {@link #toEvent}.
-     * Accepts the batch form ({@code {"v":1,"events":[...]}}) and the single-event form (the fields of one event at
-     * the top level). Unknown members are ignored.
+     * Parses a payload's envelope and checks the shape of its events; values stay undecoded until {@link #toEvent}.
+     * Accepts the binary form (starting with {@code MQDB}), the JSON batch form ({@code {"v":1,"events":[...]}}) and
+     * the JSON single-event form (the fields of one event at the top level). Unknown JSON members are ignored. Every
+     * size is checked against {@link #limits()} before what it sizes is read.
      *
      * @param payload the MQTT payload
      * @param channelFromTopic the table the topic names ({@link Topics#parseChannel}); null when decoding a payload
      *     without its topic, in which case every event needs a {@code channel} (or the envelope one, or a schema)
      * @return the batch
      * @throws InvalidDataException "malformed payload: ..." when the payload is not JSON, has no or another
-     *     {@code v}, lacks a required member, has an unknown {@code op}, or names another channel than the topic
+     *     {@code v}, lacks a required member, has an unknown {@code op}, names another channel than the topic, or
+     *     exceeds a limit (the message names it: {@code maxEvents}, ...)
      */
     public WireBatch decode(byte[] payload, TableId channelFromTopic) {
         if (payload == null || payload.length == 0) {
             throw new InvalidDataException("malformed payload: empty payload");
         }
-        Envelope env = new Envelope();
+        if (payload.length > limits.maxPayloadBytes()) {
+            throw new InvalidDataException("malformed payload: " + payload.length + " bytes exceed the limit "
+                    + "maxPayloadBytes (" + limits.maxPayloadBytes() + ")");
+        }
+        if (BinaryForm.isBinary(payload)) {
+            try {
+                return BinaryForm.decode(payload, channelFromTopic, limits);
+            } catch (Malformed e) {
+                throw new InvalidDataException("malformed payload: " + e.getMessage());
+            }
+        }
+        Envelope env = new Envelope(limits);
         try {
+            JsonSupport.checkNesting(payload, limits.maxDepth());
             JsonReader r = JsonSupport.reader(payload);
             readEnvelope(r, env);
             JsonSupport.expectEnd(r);
@@ -259,7 +317,7 @@ public final class EventCodec {
         return "unsupported version \"v\":" + v + ", this node reads version " + VERSION;
     }
 
-    private static void readEnvelope(JsonReader r, Envelope env) throws IOException {
+    private void readEnvelope(JsonReader r, Envelope env) throws IOException {
         if (r.peek() != JsonToken.BEGIN_OBJECT) {
             throw new Malformed("expected a JSON object, got " + r.peek());
         }
@@ -277,7 +335,7 @@ public final class EventCodec {
                     env.origin = readOrigin(r, "origin");
                     break;
                 case "schema":
-                    env.schema = readSchema(r, "schema.");
+                    env.schema = readSchema(r, "schema.", limits);
                     break;
                 case "events":
                     if (r.peek() != JsonToken.BEGIN_ARRAY) {
@@ -286,11 +344,15 @@ public final class EventCodec {
                     env.events = new ArrayList<>();
                     r.beginArray();
                     while (r.hasNext()) {
+                        if (env.events.size() == limits.maxEvents()) {
+                            throw new Malformed("events: more than the limit maxEvents (" + limits.maxEvents()
+                                    + ")");
+                        }
                         String path = "events[" + env.events.size() + "]";
                         if (r.peek() != JsonToken.BEGIN_OBJECT) {
                             throw new Malformed(path + ": expected an object, got " + r.peek());
                         }
-                        EventFields f = new EventFields(path);
+                        EventFields f = new EventFields(path, limits);
                         r.beginObject();
                         while (r.hasNext()) {
                             String field = r.nextName();
@@ -318,6 +380,7 @@ public final class EventCodec {
     /** The members of one event as read, before the shape checks. */
     private static final class EventFields {
         final String path;
+        final CodecLimits limits;
         boolean any;
         String op;
         JsonObject key;
@@ -327,8 +390,9 @@ public final class EventCodec {
         Long seq;
         TableId channel;
 
-        EventFields(String path) {
+        EventFields(String path, CodecLimits limits) {
             this.path = path;
+            this.limits = limits;
         }
 
         /** @return false when {@code name} is not an event member */
@@ -339,10 +403,10 @@ public final class EventCodec {
                     op = readString(r, where);
                     break;
                 case "key":
-                    key = readObjectOrNull(r, where);
+                    key = readObjectOrNull(r, where, limits);
                     break;
                 case "row":
-                    row = readObjectOrNull(r, where);
+                    row = readObjectOrNull(r, where, limits);
                     break;
                 case "hlc":
                     hlc = readLong(r, where);
@@ -411,7 +475,11 @@ public final class EventCodec {
         TableSchema schema;
         TableId channel;
         List<EventFields> events;
-        final EventFields single = new EventFields("");
+        final EventFields single;
+
+        Envelope(CodecLimits limits) {
+            single = new EventFields("", limits);
+        }
 
         WireBatch toBatch(TableId topic) {
             if (version == null) {
@@ -497,7 +565,7 @@ public final class EventCodec {
     }
 
     /** A JSON null counts as absent. */
-    private static JsonObject readObjectOrNull(JsonReader r, String where) throws IOException {
+    private static JsonObject readObjectOrNull(JsonReader r, String where, CodecLimits limits) throws IOException {
         JsonToken t = r.peek();
         if (t == JsonToken.NULL) {
             r.nextNull();
@@ -506,7 +574,7 @@ public final class EventCodec {
         if (t != JsonToken.BEGIN_OBJECT) {
             throw new Malformed(where + ": expected an object, got " + t);
         }
-        return JsonSupport.readObject(r, 1);
+        return JsonSupport.readObject(r, 1, limits);
     }
 
     /**
@@ -521,8 +589,13 @@ public final class EventCodec {
             if (payload == null || payload.length == 0) {
                 throw new Malformed("empty payload");
             }
+            if (payload.length > limits.maxPayloadBytes()) {
+                throw new Malformed(payload.length + " bytes exceed the limit maxPayloadBytes ("
+                        + limits.maxPayloadBytes() + ")");
+            }
+            JsonSupport.checkNesting(payload, limits.maxDepth());
             JsonReader r = JsonSupport.reader(payload);
-            TableSchema s = readSchema(r, "");
+            TableSchema s = readSchema(r, "", limits);
             JsonSupport.expectEnd(r);
             return s;
         } catch (Malformed e) {
@@ -532,7 +605,7 @@ public final class EventCodec {
         }
     }
 
-    private static TableSchema readSchema(JsonReader r, String path) throws IOException {
+    private static TableSchema readSchema(JsonReader r, String path, CodecLimits limits) throws IOException {
         if (r.peek() != JsonToken.BEGIN_OBJECT) {
             throw new Malformed(path + "expected an object, got " + r.peek());
         }
@@ -550,6 +623,10 @@ public final class EventCodec {
                     columns = new ArrayList<>();
                     r.beginArray();
                     while (r.hasNext()) {
+                        if (columns.size() == limits.maxColumns()) {
+                            throw new Malformed(path + "columns: more than the limit maxColumns ("
+                                    + limits.maxColumns() + ")");
+                        }
                         columns.add(readColumn(r, path + "columns[" + columns.size() + "]"));
                     }
                     r.endArray();
@@ -558,6 +635,10 @@ public final class EventCodec {
                     primaryKey = new ArrayList<>();
                     r.beginArray();
                     while (r.hasNext()) {
+                        if (primaryKey.size() == limits.maxColumns()) {
+                            throw new Malformed(path + "primaryKey: more than the limit maxColumns ("
+                                    + limits.maxColumns() + ")");
+                        }
                         primaryKey.add(readString(r, path + "primaryKey[" + primaryKey.size() + "]"));
                     }
                     r.endArray();
@@ -642,7 +723,10 @@ public final class EventCodec {
                     + schema.table());
         }
         SchemaIndex ix = index(schema);
-        Object[] keyValues = e.key() != null ? keyFromKeyObject(ix, e) : keyFromRow(ix, e);
+        if (e.binary != null) {
+            return BinaryForm.toEvent(e, ix, receiveMillis);
+        }
+        Object[] keyValues = e.jsonKey() != null ? keyFromKeyObject(ix, e) : keyFromRow(ix, e);
         Key key = Key.of(keyValues);
         Row row = null;
         if (e.op() == Op.UPSERT) {
@@ -654,34 +738,34 @@ public final class EventCodec {
     }
 
     private static Object[] keyFromKeyObject(SchemaIndex ix, WireEvent e) {
-        JsonObject k = e.key();
+        JsonObject k = e.jsonKey();
         Object[] values = new Object[ix.keyColumns.length];
         for (Map.Entry<String, JsonElement> m : k.entrySet()) {
             ColumnInfo ci = ix.byName.get(m.getKey());
-            if (ci == null || ci.keyPosition < 0) {
+            if (ci == null || ci.keyPosition() < 0) {
                 throw new InvalidDataException(ix.table + " key " + k + ": " + m.getKey() + " is not a key column,"
                         + " the primary key is " + ix.primaryKey);
             }
-            values[ci.keyPosition] = keyValue(ix, ci, m.getValue(), k);
+            values[ci.keyPosition()] = keyValue(ix, ci, m.getValue(), k);
         }
         for (int i = 0; i < values.length; i++) {
             if (values[i] == null) {
                 throw new InvalidDataException(ix.table + " key " + k + ": key column "
-                        + ix.keyColumns[i].column.name() + " is missing");
+                        + ix.keyColumns[i].column().name() + " is missing");
             }
         }
         return values;
     }
 
     private static Object[] keyFromRow(SchemaIndex ix, WireEvent e) {
-        JsonObject row = e.row();
+        JsonObject row = e.jsonRow();
         Object[] values = new Object[ix.keyColumns.length];
         for (int i = 0; i < values.length; i++) {
             ColumnInfo ci = ix.keyColumns[i];
-            JsonElement v = row.get(ci.column.name());
+            JsonElement v = row.get(ci.column().name());
             if (v == null) {
                 throw new InvalidDataException(ix.table + " event " + e.index() + ": key column "
-                        + ci.column.name() + " is missing (no \"key\" and not in \"row\")");
+                        + ci.column().name() + " is missing (no \"key\" and not in \"row\")");
             }
             values[i] = keyValue(ix, ci, v, row);
         }
@@ -691,22 +775,22 @@ public final class EventCodec {
     private static Object keyValue(SchemaIndex ix, ColumnInfo ci, JsonElement v, JsonObject where) {
         Object value;
         try {
-            value = Values.read(ci.column.type(), v);
+            value = Values.read(ci.column().type(), v);
         } catch (InvalidDataException ex) {
             throw new InvalidDataException(ix.table + " key " + abbreviate(where) + ": column "
-                    + ci.column.name() + ": " + ex.getMessage(), ex);
+                    + ci.column().name() + ": " + ex.getMessage(), ex);
         }
         if (value == null) {
             throw new InvalidDataException(ix.table + " key " + abbreviate(where) + ": key column "
-                    + ci.column.name() + " is null");
+                    + ci.column().name() + " is null");
         }
         return value;
     }
 
     private static Row typedRow(SchemaIndex ix, WireEvent e, Object[] keyValues, Key key) {
-        JsonObject json = e.row();
+        JsonObject json = e.jsonRow();
         Map<String, Object> values = new LinkedHashMap<>(Math.max(16, (json.size() + keyValues.length) * 2));
-        boolean keyGiven = e.key() != null;
+        boolean keyGiven = e.jsonKey() != null;
         int keyColumnsInRow = 0;
         for (Map.Entry<String, JsonElement> m : json.entrySet()) {
             String name = m.getKey();
@@ -715,25 +799,25 @@ public final class EventCodec {
                 throw new InvalidDataException(ix.table + " key " + key + ": unknown column " + name);
             }
             Object value;
-            if (ci.keyPosition >= 0) {
+            if (ci.keyPosition() >= 0) {
                 keyColumnsInRow++;
                 if (keyGiven) {
                     value = keyValue(ix, ci, m.getValue(), json);
-                    if (!value.equals(keyValues[ci.keyPosition])) {
+                    if (!value.equals(keyValues[ci.keyPosition()])) {
                         throw new InvalidDataException(ix.table + " key " + key + ": column " + name
-                                + " is " + value + " in \"row\" but " + keyValues[ci.keyPosition] + " in \"key\"");
+                                + " is " + value + " in \"row\" but " + keyValues[ci.keyPosition()] + " in \"key\"");
                     }
                 } else {
-                    value = keyValues[ci.keyPosition]; // converted already
+                    value = keyValues[ci.keyPosition()]; // converted already
                 }
             } else {
                 try {
-                    value = Values.read(ci.column.type(), m.getValue());
+                    value = Values.read(ci.column().type(), m.getValue());
                 } catch (InvalidDataException ex) {
                     throw new InvalidDataException(ix.table + " key " + key + ": column " + name + ": "
                             + ex.getMessage(), ex);
                 }
-                if (value == null && !ci.column.nullable()) {
+                if (value == null && !ci.column().nullable()) {
                     throw new InvalidDataException(ix.table + " key " + key + ": column " + name
                             + " may not be null");
                 }
@@ -742,7 +826,7 @@ public final class EventCodec {
         }
         if (keyColumnsInRow < keyValues.length) {
             for (ColumnInfo ci : ix.keyColumns) {
-                values.putIfAbsent(ci.column.name(), keyValues[ci.keyPosition]);
+                values.putIfAbsent(ci.column().name(), keyValues[ci.keyPosition()]);
             }
         }
         return Row.of(values);
@@ -760,32 +844,5 @@ public final class EventCodec {
             indexes.put(schema.table(), ix);
         }
         return ix;
-    }
-
-    /** A schema's columns by name, built once per schema instance: {@link TableSchema#column} scans a list. */
-    private static final class SchemaIndex {
-        final TableSchema schema;
-        final TableId table;
-        final List<String> primaryKey;
-        final Map<String, ColumnInfo> byName;
-        final ColumnInfo[] keyColumns;
-
-        SchemaIndex(TableSchema schema) {
-            this.schema = schema;
-            this.table = schema.table();
-            this.primaryKey = schema.primaryKey();
-            Map<String, ColumnInfo> m = new HashMap<>();
-            for (Column c : schema.columns()) {
-                m.put(c.name(), new ColumnInfo(c, primaryKey.indexOf(c.name())));
-            }
-            this.byName = Collections.unmodifiableMap(m);
-            this.keyColumns = new ColumnInfo[primaryKey.size()];
-            for (int i = 0; i < keyColumns.length; i++) {
-                keyColumns[i] = m.get(primaryKey.get(i));
-            }
-        }
-    }
-
-    private record ColumnInfo(Column column, int keyPosition) {
     }
 }

@@ -21,7 +21,7 @@ import java.nio.charset.StandardCharsets;
 /** Strict streaming JSON plumbing shared by the codec classes. */
 final class JsonSupport {
     /** Deeper documents are rejected rather than risking the stack on hostile input. */
-    static final int MAX_DEPTH = 128;
+    static final int MAX_DEPTH = CodecLimits.DEFAULT_MAX_DEPTH;
 
     private JsonSupport() {
     }
@@ -56,6 +56,36 @@ final class JsonSupport {
         return reader(text);
     }
 
+    /**
+     * Checks, before parsing, that arrays and objects nest at most {@code maxDepth} levels: Gson's reader would grow
+     * its stack for whatever nesting a payload has, even for members it skips.
+     *
+     * @throws Malformed naming the limit
+     */
+    static void checkNesting(byte[] payload, int maxDepth) {
+        int depth = 0;
+        boolean inString = false;
+        for (int i = 0; i < payload.length; i++) {
+            byte b = payload[i];
+            if (inString) {
+                if (b == '\\') {
+                    i++;
+                } else if (b == '"') {
+                    inString = false;
+                }
+            } else if (b == '"') {
+                inString = true;
+            } else if (b == '{' || b == '[') {
+                if (++depth > maxDepth) {
+                    throw new Malformed("nested deeper than the limit maxDepth (" + maxDepth + " levels) at byte "
+                            + i);
+                }
+            } else if (b == '}' || b == ']') {
+                depth--;
+            }
+        }
+    }
+
     static JsonReader reader(String text) {
         JsonReader r = new JsonReader(new StringReader(text));
         r.setStrictness(Strictness.STRICT);
@@ -82,21 +112,32 @@ final class JsonSupport {
      * does); duplicate member names are rejected.
      */
     static JsonElement readTree(JsonReader r, int depth) throws IOException {
+        return readTree(r, depth, CodecLimits.DEFAULTS);
+    }
+
+    /** As {@link #readTree(JsonReader, int)}, within {@code limits} (depth, string length). */
+    static JsonElement readTree(JsonReader r, int depth, CodecLimits limits) throws IOException {
         switch (r.peek()) {
             case BEGIN_OBJECT:
-                return readObject(r, depth);
+                return readObject(r, depth, limits);
             case BEGIN_ARRAY: {
-                checkDepth(r, depth);
+                checkDepth(r, depth, limits.maxDepth());
                 JsonArray a = new JsonArray();
                 r.beginArray();
                 while (r.hasNext()) {
-                    a.add(readTree(r, depth + 1));
+                    a.add(readTree(r, depth + 1, limits));
                 }
                 r.endArray();
                 return a;
             }
-            case STRING:
-                return new JsonPrimitive(r.nextString());
+            case STRING: {
+                String s = r.nextString();
+                if (s.length() > limits.maxStringBytes()) {
+                    throw new Malformed("a string of " + s.length() + " characters exceeds the limit maxStringBytes ("
+                            + limits.maxStringBytes() + ") at " + r.getPath());
+                }
+                return new JsonPrimitive(s);
+            }
             case NUMBER:
                 return new JsonPrimitive(new LazilyParsedNumber(r.nextString()));
             case BOOLEAN:
@@ -114,7 +155,12 @@ final class JsonSupport {
 
     /** Reads an object as a tree; the next token must begin an object. */
     static JsonObject readObject(JsonReader r, int depth) throws IOException {
-        checkDepth(r, depth);
+        return readObject(r, depth, CodecLimits.DEFAULTS);
+    }
+
+    /** As {@link #readObject(JsonReader, int)}, within {@code limits}. */
+    static JsonObject readObject(JsonReader r, int depth, CodecLimits limits) throws IOException {
+        checkDepth(r, depth, limits.maxDepth());
         JsonObject o = new JsonObject();
         r.beginObject();
         while (r.hasNext()) {
@@ -122,15 +168,19 @@ final class JsonSupport {
             if (o.has(name)) {
                 throw new Malformed("duplicate member \"" + name + "\" at " + r.getPath());
             }
-            o.add(name, readTree(r, depth + 1));
+            o.add(name, readTree(r, depth + 1, limits));
         }
         r.endObject();
         return o;
     }
 
     private static void checkDepth(JsonReader r, int depth) {
-        if (depth >= MAX_DEPTH) {
-            throw new Malformed("nested deeper than " + MAX_DEPTH + " levels at " + r.getPath());
+        checkDepth(r, depth, MAX_DEPTH);
+    }
+
+    private static void checkDepth(JsonReader r, int depth, int maxDepth) {
+        if (depth >= maxDepth) {
+            throw new Malformed("nested deeper than the limit maxDepth (" + maxDepth + " levels) at " + r.getPath());
         }
     }
 

@@ -90,6 +90,42 @@ final class Values {
         }
     }
 
+    /**
+     * @param text a JSON document
+     * @return it as the codec writes it: compact, strings escaped as Gson does, numbers as written
+     * @throws InvalidDataException when the text is not JSON
+     */
+    static String canonicalJson(String text) {
+        if (JsonText.isCompact(text)) {
+            return text;
+        }
+        JsonSupport.TextBuffer out = new JsonSupport.TextBuffer(text.length());
+        try {
+            JsonWriter w = JsonSupport.writer(out);
+            writeJson(w, text);
+            w.flush();
+        } catch (IOException e) {
+            throw new IllegalStateException("writing to memory failed", e);
+        }
+        return out.sb.toString();
+    }
+
+    /**
+     * @param v a canonical value, not null
+     * @return its JSON form as a tree: what {@link #read} is given for it in the JSON form
+     */
+    static JsonElement toJsonElement(Object v) {
+        JsonSupport.TextBuffer out = new JsonSupport.TextBuffer(32);
+        try {
+            JsonWriter w = JsonSupport.writer(out);
+            write(w, v);
+            w.flush();
+            return JsonSupport.readTree(JsonSupport.reader(out.sb.toString()), 0);
+        } catch (IOException e) {
+            throw new IllegalStateException("writing to memory failed", e);
+        }
+    }
+
     /** Plain notation keeps the scale ({@code 1.50}); a negative scale needs the exponent ({@code 1E+3}). */
     static String formatDecimal(BigDecimal d) {
         return d.scale() >= 0 ? d.toPlainString() : d.toString();

@@ -154,6 +154,24 @@ class DeadLettersCommandTest {
     }
 
     @Test
+    void skipInvalidKeepsBinaryBatches() throws IOException {
+        com.google.gson.JsonObject binary = com.google.gson.JsonParser.parseString(letter("shop:orders", "r1", ""))
+                .getAsJsonObject();
+        binary.remove("payload");
+        byte[] batch = new io.mqdb.codec.EventCodec().encodeBatch("node-a", new io.mqdb.spi.TableSchema(
+                io.mqdb.spi.TableId.parse("shop:orders"), java.util.List.of(io.mqdb.spi.Column.of("id",
+                        io.mqdb.spi.ColumnType.INT64)), java.util.List.of("id")), java.util.List.of());
+        binary.addProperty("payloadBase64", java.util.Base64.getEncoder().encodeToString(batch));
+        append(dead.resolve("shop.orders.jsonl"), binary.toString(), letter("shop:orders", "r2", "not json"));
+
+        Run r = mqdb("dead-letters", "replay", "-c", config.toString(), "--all", "--dry-run", "--skip-invalid");
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("would replay shop.orders:1 to mqdb/mqdb/ch/shop/orders (" + batch.length
+                + " B)", "skipped shop.orders:2: its payload is not JSON nor a binary batch");
+    }
+
+    @Test
     void dryRunListsWhatWouldBeSentAndMovesNothing() throws IOException {
         append(dead.resolve("shop.orders.jsonl"), letter("shop:orders", "r1", BATCH), letter("shop:orders", "r2",
                 "not json"));
@@ -162,7 +180,7 @@ class DeadLettersCommandTest {
         Run r = mqdb("dead-letters", "replay", "-c", config.toString(), "--all", "--dry-run", "--skip-invalid");
 
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("skipped shop.orders:2: its payload is not JSON",
+        assertThat(r.out()).contains("skipped shop.orders:2: its payload is not JSON nor a binary batch",
                 "would replay shop.orders:1 to mqdb/mqdb/ch/shop/orders (" + BATCH.length() + " B)",
                 "1 dead letter(s) would be replayed");
         assertThat(Files.readAllBytes(dead.resolve("shop.orders.jsonl"))).isEqualTo(before);

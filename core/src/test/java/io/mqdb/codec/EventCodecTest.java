@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -56,10 +57,20 @@ class EventCodecTest {
         return new ChangeEvent(ORDERS, Op.DELETE, Key.of(id), null, new Version(HLC + 1, "node-a"), id);
     }
 
+    /** Through both forms: the binary one nodes publish by default and JSON; both must give the same event. */
     ChangeEvent roundTrip(ChangeEvent e) {
-        WireBatch b = codec.decode(codec.encodeBatch("node-a", SCHEMA, List.of(e)), ORDERS);
+        byte[] binary = codec.encodeBatch("node-a", SCHEMA, List.of(e));
+        assertThat(BinaryForm.isBinary(binary)).as("the default form is binary").isTrue();
+        WireBatch b = codec.decode(binary, ORDERS);
         assertThat(b.events()).hasSize(1);
-        return codec.toEvent(b.events().get(0), SCHEMA, 0);
+        ChangeEvent viaBinary = codec.toEvent(b.events().get(0), SCHEMA, 0);
+        WireBatch j = codec.decode(codec.encodeBatch("node-a", SCHEMA, true, List.of(e)), ORDERS);
+        ChangeEvent viaJson = codec.toEvent(j.events().get(0), SCHEMA, 0);
+        assertThat(viaBinary).isEqualTo(viaJson);
+        assertThat(viaBinary.row() == null ? null : List.copyOf(viaBinary.row().values().keySet()))
+                .as("columns in the same order").isEqualTo(viaJson.row() == null ? null
+                        : List.copyOf(viaJson.row().values().keySet()));
+        return viaBinary;
     }
 
     Object roundTripValue(String column, Object value) {
@@ -105,10 +116,10 @@ class EventCodecTest {
                 "+10000-01-01T00:00:00Z")) {
             assertThat(roundTripValue("at", Instant.parse(t))).isEqualTo(Instant.parse(t));
         }
-        byte[] payload = codec.encodeBatch("node-a", SCHEMA,
+        byte[] payload = codec.encodeBatch("node-a", SCHEMA, true,
                 List.of(upsert(1, Map.of("at", Instant.parse("2024-05-01T10:00:00.123Z")))));
         assertThat(new String(payload, StandardCharsets.UTF_8)).contains("\"at\":\"2024-05-01T10:00:00.123000Z\"");
-        payload = codec.encodeBatch("node-a", SCHEMA,
+        payload = codec.encodeBatch("node-a", SCHEMA, true,
                 List.of(upsert(1, Map.of("at", Instant.parse("2024-05-01T10:00:00Z")))));
         assertThat(new String(payload, StandardCharsets.UTF_8)).contains("\"at\":\"2024-05-01T10:00:00Z\"");
     }
@@ -189,18 +200,24 @@ class EventCodecTest {
         ChangeEvent b = delete(2);
         ChangeEvent c = new ChangeEvent(ORDERS, Op.UPSERT, Key.of(3L), Row.of(Map.of("id", 3L)),
                 new Version(HLC + 9, "node-b"), 0);
-        byte[] payload = codec.encodeBatch("node-a", SCHEMA, List.of(a, b, c));
-        WireBatch batch = codec.decode(payload, ORDERS);
-        assertThat(batch.version()).isEqualTo(1);
-        assertThat(batch.origin()).isEqualTo("node-a");
-        assertThat(batch.schema()).contains(SCHEMA);
-        assertThat(batch.events()).extracting(WireEvent::index).containsExactly(0, 1, 2);
-        assertThat(batch.events()).extracting(WireEvent::op).containsExactly(Op.UPSERT, Op.DELETE, Op.UPSERT);
-        List<ChangeEvent> back = new ArrayList<>();
-        for (WireEvent w : batch.events()) {
-            back.add(codec.toEvent(w, SCHEMA, 0));
+        for (boolean json : List.of(false, true)) {
+            byte[] payload = json ? codec.encodeBatch("node-a", SCHEMA, true, List.of(a, b, c))
+                    : codec.encodeBatch("node-a", SCHEMA, List.of(a, b, c));
+            WireBatch batch = codec.decode(payload, ORDERS);
+            assertThat(batch.version()).isEqualTo(json ? 1 : 2);
+            assertThat(batch.origin()).isEqualTo("node-a");
+            assertThat(batch.schema()).contains(SCHEMA);
+            assertThat(batch.events()).extracting(WireEvent::index).containsExactly(0, 1, 2);
+            assertThat(batch.events()).extracting(WireEvent::op).containsExactly(Op.UPSERT, Op.DELETE, Op.UPSERT);
+            assertThat(batch.events()).extracting(WireEvent::origin).containsExactly(Optional.of("node-a"),
+                    Optional.of("node-a"), Optional.of("node-b"));
+            assertThat(batch.events()).extracting(WireEvent::seq).containsExactly(1L, 2L, 0L);
+            List<ChangeEvent> back = new ArrayList<>();
+            for (WireEvent w : batch.events()) {
+                back.add(codec.toEvent(w, SCHEMA, 0));
+            }
+            assertThat(back).containsExactly(a, b, c);
         }
-        assertThat(back).containsExactly(a, b, c);
     }
 
     @Test
@@ -344,7 +361,10 @@ class EventCodecTest {
         assertThat(b.schema()).contains(s);
         List<ChangeEvent> events = List.of(codec.toEvent(b.events().get(0), s, 0), codec.toEvent(b.events().get(1), s, 0));
         assertThat(events.get(0).version()).isEqualTo(new Version(Version.pack(1_714_557_600_123L, 0), "node-a"));
-        assertThat(new String(codec.encodeBatch("node-a", s, events), StandardCharsets.UTF_8)).isEqualTo(batch);
+        assertThat(new String(codec.encodeBatch("node-a", s, true, events), StandardCharsets.UTF_8)).isEqualTo(batch);
+        // the JSON form on request, for version 1 receivers
+        assertThat(new String(new EventCodec(WireForm.JSON, CodecLimits.DEFAULTS).encodeBatch("node-a", s, events),
+                StandardCharsets.UTF_8)).isEqualTo(batch);
     }
 
     // ------------------------------------------------------------------------------------------ malformed input
@@ -384,6 +404,28 @@ class EventCodecTest {
         assertMalformed(codec, "{\"v\":1,\"schema\":{\"table\":\"shop:users\",\"columns\":[{\"name\":\"id\",\"type\":"
                 + "\"int64\"}],\"primaryKey\":[\"id\"]},\"events\":[]}", "schema describes shop:users");
         assertMalformed(codec, "{\"v\":1,\"op\":\"delete\",\"key\":" + "[".repeat(500) + "]".repeat(500) + "}", "");
+    }
+
+    @Test
+    void jsonPayloadsAreBoundedByTheLimitsTheyNameBeforeTheyAreRead() {
+        EventCodec tight = new EventCodec(WireForm.JSON, new CodecLimits(400, 2, 2, 8, 6));
+        assertMalformed(tight, "{\"v\":1,\"op\":\"delete\",\"key\":{\"id\":1},\"pad\":\"" + "x".repeat(400) + "\"}",
+                "bytes exceed the limit maxPayloadBytes (400)");
+        assertMalformed(tight, "{\"v\":1,\"events\":[{\"op\":\"delete\",\"key\":{\"id\":1}},{\"op\":\"delete\","
+                + "\"key\":{\"id\":2}},{\"op\":\"delete\",\"key\":{\"id\":3}}]}",
+                "events: more than the limit maxEvents (2)");
+        assertMalformed(tight, "{\"v\":1,\"schema\":{\"table\":\"shop:orders\",\"columns\":[{\"name\":\"a\","
+                + "\"type\":\"int64\"},{\"name\":\"b\",\"type\":\"int64\"},{\"name\":\"c\",\"type\":\"int64\"}],"
+                + "\"primaryKey\":[\"a\"]},\"events\":[]}", "limit maxColumns (2)");
+        assertMalformed(tight, "{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1,\"item\":\"123456789\"}}",
+                "a string of 9 characters exceeds the limit maxStringBytes (8)");
+        assertMalformed(tight, "{\"v\":1,\"op\":\"upsert\",\"x\":[[[[[[1]]]]]],\"row\":{\"id\":1}}",
+                "nested deeper than the limit maxDepth (6 levels)");
+        // a hostile depth in a member nobody reads is refused before Gson grows its stack for it
+        assertMalformed(codec, "{\"v\":1,\"skip\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}",
+                "limit maxDepth (128 levels)");
+        assertThat(tight.limits().maxEvents()).isEqualTo(2);
+        assertThatThrownBy(() -> new CodecLimits(0, 1, 1, 1, 1)).hasMessageContaining("maxPayloadBytes");
     }
 
     @Test

@@ -122,7 +122,27 @@ class PostgresToRedisIT {
             client.subscribe(new org.eclipse.paho.mqttv5.common.MqttSubscription[] {
                 new org.eclipse.paho.mqttv5.common.MqttSubscription("mqdb/mqdb/ch/shop/orders", 1)},
                     new org.eclipse.paho.mqttv5.client.IMqttMessageListener[] {
-                        (topic, m) -> messages.add(new String(m.getPayload(), java.nio.charset.StandardCharsets.UTF_8))});
+                        (topic, m) -> messages.add(readable(m.getPayload()))});
+        }
+
+        /** The payload as JSON text: a binary batch (what nodes publish) re-encoded as JSON, for the searches below. */
+        private static String readable(byte[] payload) {
+            io.mqdb.codec.EventCodec codec = new io.mqdb.codec.EventCodec();
+            try {
+                io.mqdb.codec.WireBatch b = codec.decode(payload, null);
+                if (b.version() == io.mqdb.codec.EventCodec.BINARY_VERSION) {
+                    io.mqdb.spi.TableSchema s = b.schema().orElseThrow();
+                    List<io.mqdb.spi.ChangeEvent> events = new java.util.ArrayList<>();
+                    for (io.mqdb.codec.WireEvent e : b.events()) {
+                        events.add(codec.toEvent(e, s, 0));
+                    }
+                    return new String(codec.encodeBatch(b.origin(), s, false, events),
+                            java.nio.charset.StandardCharsets.UTF_8);
+                }
+            } catch (io.mqdb.spi.InvalidDataException e) {
+                // not a batch this codec reads: keep its text
+            }
+            return new String(payload, java.nio.charset.StandardCharsets.UTF_8);
         }
 
         /** Prints, for the first mismatched keys, every message that mentions them (index, op, excerpt). */
