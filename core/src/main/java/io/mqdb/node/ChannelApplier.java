@@ -538,6 +538,9 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             wanted = SchemaInference.infer(table, event);
             LOG.info("channel {}: no schema known, inferred {} from the first event", table, wanted.columns());
         }
+        if (wanted != null && wanted == coveredSent) {
+            return schema; // this batch's schema was checked at its first event
+        }
         if (wanted != null && (schema == null || !schema.missingColumns(wanted).isEmpty())) {
             TableSchema target = wanted;
             boolean created = schema == null;
@@ -545,8 +548,12 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             LOG.info("channel {}: {} table in store {}", table, created ? "created" : "added columns to",
                     store.describeTarget());
         }
+        coveredSent = sent.orElse(null);
         return schema;
     }
+
+    /** The publisher's schema last found covered by {@link #schema}: the events of its batch need no check. */
+    private TableSchema coveredSent;
 
     /**
      * Applies events as one batch; when the store rejects the batch as invalid, one by one to isolate the bad ones,
