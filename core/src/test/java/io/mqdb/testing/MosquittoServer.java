@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
  * not write its root-owned temporary folder, so the configuration says {@code user root} (ignored when not root).
  */
 public final class MosquittoServer extends ServerFixture {
+    private static final List<String> TUNED = List.of("max_inflight_messages 1000", "max_queued_messages 0",
+            "set_tcp_nodelay true");
     private static MosquittoServer shared;
 
     private final String host;
@@ -48,7 +50,21 @@ public final class MosquittoServer extends ServerFixture {
             throw unavailable("local mosquitto binary (needed to restart it)", "MQDB_TEST_MQTT",
                     "mosquitto (apt-get install mosquitto)");
         }
-        return local(bin.get());
+        return local(bin.get(), TUNED);
+    }
+
+    /**
+     * A broker of its own with the settings a user gets from Debian's {@code mosquitto.conf} (persistence on,
+     * everything else at Mosquitto's defaults: {@code max_inflight_messages 20}, {@code max_queued_messages 1000},
+     * no TCP_NODELAY), plus the loopback listener, anonymous clients and the log on stdout. For the benchmark's
+     * "as users run it" workloads; stopped by {@link #close()}.
+     */
+    public static MosquittoServer startStock() {
+        Optional<Path> bin = findBinary(List.of("mosquitto"), List.of("/usr/sbin"));
+        if (bin.isEmpty()) {
+            throw unavailable("local mosquitto binary", "MQDB_TEST_MQTT", "mosquitto (apt-get install mosquitto)");
+        }
+        return local(bin.get(), List.of());
     }
 
     private static MosquittoServer create() {
@@ -60,7 +76,7 @@ public final class MosquittoServer extends ServerFixture {
         }
         Optional<Path> bin = findBinary(List.of("mosquitto"), List.of("/usr/sbin"));
         if (bin.isPresent()) {
-            return local(bin.get());
+            return local(bin.get(), TUNED);
         }
         if (dockerAvailable()) {
             return container();
@@ -68,24 +84,19 @@ public final class MosquittoServer extends ServerFixture {
         throw unavailable("MQTT broker", "MQDB_TEST_MQTT", "mosquitto (apt-get install mosquitto)");
     }
 
-    private static MosquittoServer local(Path binary) {
+    private static MosquittoServer local(Path binary, List<String> tuning) {
         int port = freePort();
         MosquittoServer server = new MosquittoServer("127.0.0.1", port, binary);
         Path dir = server.tempDir("mqdb-mosquitto-");
         server.dir = dir;
-        String conf = String.join("\n",
+        List<String> lines = new java.util.ArrayList<>(List.of(
                 "listener " + port + " 127.0.0.1",
                 "allow_anonymous true",
                 "persistence true",
-                "persistence_location " + dir + "/",
-                "max_inflight_messages 1000",
-                "max_queued_messages 0",
-                "set_tcp_nodelay true",
-                "log_dest stdout",
-                "log_type error",
-                "log_type warning",
-                "user root",
-                "");
+                "persistence_location " + dir + "/"));
+        lines.addAll(tuning);
+        lines.addAll(List.of("log_dest stdout", "log_type error", "log_type warning", "user root", ""));
+        String conf = String.join("\n", lines);
         try {
             Files.writeString(dir.resolve("mosquitto.conf"), conf);
         } catch (IOException e) {
