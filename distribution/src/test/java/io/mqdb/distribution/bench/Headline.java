@@ -244,8 +244,9 @@ final class Headline {
     void rawPostgres() throws Exception {
         freshTable();
         int port = ServerFixture.freePort();
-        try (NodeProcess sub = b.node("raw", "redis-node", b.redisNodeYaml("redis-node", MqdbBench.embedded(port), 0));
-             NodeProcess pub = b.node("raw", "pg-node", b.pgNodeYaml(MqdbBench.external("tcp://127.0.0.1:" + port)))) {
+        try (NodeProcess sub = b.node("raw", "redis-node", b.redisNodeYaml("redis-node", MqdbBench.embedded(port),
+                0)); NodeProcess pub = b.node("raw", "pg-node", b.pgNodeYaml(MqdbBench.external("tcp://127.0.0.1:"
+                + port)))) {
             // started: the publisher installed its capture trigger
         }
         try (Connection c = b.connect(); Statement st = c.createStatement()) {
@@ -327,10 +328,11 @@ final class Headline {
                 ids[i] = i + 1;
             }
             int port = ServerFixture.freePort();
-            try (NodeProcess sub = b.node(w, "redis-node", b.redisNodeYaml("redis-node", MqdbBench.embedded(port), 0));
-                 RedisVisibility target = new RedisVisibility(b)) {
+            String dir = w + "-" + run; // fresh node state per run
+            try (NodeProcess sub = b.node(dir, "redis-node", b.redisNodeYaml("redis-node",
+                    MqdbBench.embedded(port), 0)); RedisVisibility target = new RedisVisibility(b)) {
                 long t0 = System.nanoTime();
-                try (NodeProcess pub = b.node(w, "pg-node",
+                try (NodeProcess pub = b.node(dir, "pg-node",
                         b.pgNodeYaml(MqdbBench.external("tcp://127.0.0.1:" + port)))) {
                     double startS = MqdbBench.secondsSince(t0);
                     MqdbBench.Usage u = MqdbBench.Usage.start(sub, pub);
@@ -439,8 +441,9 @@ final class Headline {
         long warm = quick ? 10_000 : 20_000;
         List<Map<String, Double>> done = repeat(w, (f, run) -> {
             freshTable();
-            try (NodeProcess sub = b.node(w, subName, subYaml.get());
-                 NodeProcess pub = b.node(w, "pg-node", b.pgNodeYaml(broker.get()));
+            String dir = w + "-" + run; // fresh node state per run
+            try (NodeProcess sub = b.node(dir, subName, subYaml.get());
+                 NodeProcess pub = b.node(dir, "pg-node", b.pgNodeYaml(broker.get()));
                  Visibility v = target.open()) {
                 Writers writers = new Writers("shop.orders", 0);
                 String listenUri = listenAt.get();
@@ -655,8 +658,11 @@ final class Headline {
         List<Map<String, Double>> done = repeat(w, (f, run) -> {
             freshTable();
             int port = ServerFixture.freePort();
-            try (NodeProcess sub = b.node(w, "redis-node", b.redisNodeYaml("redis-node", MqdbBench.embedded(port), 0));
-                 NodeProcess pub = b.node(w, "pg-node", b.pgNodeYaml(MqdbBench.external("tcp://127.0.0.1:" + port)));
+            String dir = w + "-" + run; // fresh node state per run
+            try (NodeProcess sub = b.node(dir, "redis-node", b.redisNodeYaml("redis-node",
+                    MqdbBench.embedded(port), 0));
+                 NodeProcess pub = b.node(dir, "pg-node", b.pgNodeYaml(MqdbBench.external("tcp://127.0.0.1:"
+                         + port)));
                  RedisVisibility v = new RedisVisibility(b)) {
                 // 1,000 rows for the updates to choose from, synced before anything is timed
                 Writers seed = new Writers("shop.orders", 0);

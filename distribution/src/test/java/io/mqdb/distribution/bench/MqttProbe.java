@@ -84,7 +84,8 @@ final class MqttProbe implements AutoCloseable {
 
     /**
      * Publishes {@code count} QoS 1 messages of {@code payloadBytes} bytes with up to 1,000 awaiting their PUBACK
-     * (mqdb's {@code max-inflight} default; fewer when the broker's receive maximum is lower), to a subscriber on a second connection that acknowledges each one.
+     * (mqdb's {@code max-inflight} default; fewer when the broker's receive maximum is lower), to a subscriber on a
+     * second connection that acknowledges each one.
      *
      * @return messages per second, from the first publish until the subscriber received the last message
      */
