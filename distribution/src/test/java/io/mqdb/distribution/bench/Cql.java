@@ -81,6 +81,18 @@ final class Cql implements AutoCloseable {
                     new InetSocketAddress(host, port));
             builder = bc.getMethod("withLocalDatacenter", String.class).invoke(builder, dc);
             builder = bc.getMethod("withClassLoader", ClassLoader.class).invoke(builder, loader);
+            // the driver's 2 s request timeout fails DDL on a busy machine
+            Class<?> configLoader = loader.loadClass("com.datastax.oss.driver.api.core.config.DriverConfigLoader");
+            Class<?> programmatic = loader.loadClass(
+                    "com.datastax.oss.driver.api.core.config.ProgrammaticDriverConfigLoaderBuilder");
+            Class<?> option = loader.loadClass("com.datastax.oss.driver.api.core.config.DriverOption");
+            Object timeout = loader.loadClass("com.datastax.oss.driver.api.core.config.DefaultDriverOption")
+                    .getField("REQUEST_TIMEOUT").get(null);
+            Object config = configLoader.getMethod("programmaticBuilder").invoke(null);
+            config = programmatic.getMethod("withDuration", option, java.time.Duration.class).invoke(config, timeout,
+                    java.time.Duration.ofSeconds(30));
+            builder = bc.getMethod("withConfigLoader", configLoader).invoke(builder,
+                    programmatic.getMethod("build").invoke(config));
             Object session = bc.getMethod("build").invoke(builder);
             return new Cql(loader, session);
         } catch (InvocationTargetException e) {
