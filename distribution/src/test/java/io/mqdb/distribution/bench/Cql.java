@@ -145,26 +145,47 @@ final class Cql implements AutoCloseable {
         return rows / MqdbBench.secondsSince(t0);
     }
 
+    /** Writes that timed out on the server and were sent again (an overloaded node answers WriteTimeout). */
+    final java.util.concurrent.atomic.AtomicLong retries = new java.util.concurrent.atomic.AtomicLong();
+
     private void insertRows(Object insert, long from, long to) throws Exception {
         Semaphore permits = new Semaphore(IN_FLIGHT);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         for (long id = from; id <= to && failure.get() == null; id++) {
             permits.acquire();
-            long us = System.currentTimeMillis() * 1000;
-            async(insert, id, "customer " + id % 997, BigDecimal.valueOf(id % 100_000, 2), "new", us, us)
-                    .whenComplete((r, e) -> {
-                        if (e != null) {
-                            failure.compareAndSet(null, e);
-                        }
-                        permits.release();
-                    });
+            insertOne(insert, id, permits, failure, 1);
         }
-        if (!permits.tryAcquire(IN_FLIGHT, 60, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("Cassandra inserts still in flight after a minute");
+        if (!permits.tryAcquire(IN_FLIGHT, 120, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("Cassandra inserts still in flight after two minutes");
         }
         if (failure.get() != null) {
             throw new IllegalStateException("Cassandra insert failed: " + failure.get(), failure.get());
         }
+    }
+
+    /** One insert holding one permit until it succeeded or failed 5 times. */
+    private void insertOne(Object insert, long id, Semaphore permits, AtomicReference<Throwable> failure,
+                           int attempt) {
+        long us = System.currentTimeMillis() * 1000;
+        CompletionStage<Object> done;
+        try {
+            done = async(insert, id, "customer " + id % 997, BigDecimal.valueOf(id % 100_000, 2), "new", us, us);
+        } catch (Exception e) {
+            failure.compareAndSet(null, e);
+            permits.release();
+            return;
+        }
+        done.whenComplete((r, e) -> {
+            if (e == null) {
+                permits.release();
+            } else if (attempt < 5) {
+                retries.incrementAndGet();
+                insertOne(insert, id, permits, failure, attempt + 1);
+            } else {
+                failure.compareAndSet(null, e);
+                permits.release();
+            }
+        });
     }
 
     /** Reads {@code src_us} of {@code "shop"."orders"} rows (the table mqdb creates), 512 reads in flight. */

@@ -169,10 +169,15 @@ public final class MqdbBench {
         Headline h = new Headline(this, report, quick, runs);
         report.machine.put("runs", runs);
         try {
+            boolean older = OLDER.stream().anyMatch(this::wanted);
+            // the headline raw limits unless only older workloads run (scripts/bench-redis.sh: raw,sync)
+            boolean headline = !older || DEFAULT.stream().filter(x -> x.startsWith("pg-")).anyMatch(this::wanted);
             section("raw", () -> {
-                h.rawHset();
-                h.rawPostgres();
-                if (OLDER.stream().anyMatch(this::wanted)) {
+                if (headline) {
+                    h.rawHset();
+                    h.rawPostgres();
+                }
+                if (older) {
                     rawHset(); // the 11-column rows the older workloads compare with
                 }
             });
@@ -181,7 +186,7 @@ public final class MqdbBench {
             section("pg-redis-latency", h::latency);
             section("pg-redis-stream-mosquitto", h::streamMosquitto);
             section("pg-cassandra-stream", h::streamCassandra);
-            if (wanted("raw")) {
+            if (wanted("raw") && headline) {
                 section("raw", () -> h.rawMqtt(mqttClient));
             }
             section("sync", this::syncPostgresToRedis);
