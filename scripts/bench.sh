@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The benchmark of mqdb against the machine's raw limits (docs/benchmarks.md). Not part of the test suite.
 #
-#   scripts/bench.sh [--quick] [--jfr] [--only raw,sync,sizes,fanout,mosquitto,mapdb,cassandra,jmh,queue]
+#   scripts/bench.sh [--quick] [--jfr] [--runs N] [--only WORKLOADS] [--mqtt-client paho|hivemq]
 #                    [--out DIR] [--no-build]
 #
-#   --quick     everyday run, under 3 minutes: fewer rows (each figure says how many)
+#   --quick     everyday run, under 6 minutes: fewer rows (each figure says how many)
 #   --jfr       every node records a JFR file (bench-results/jfr-<date>/); the report lists their top frames
-#   --only      run these workloads only (the raw HSET figure is needed by the ratios: keep "raw")
+#   --runs N    runs of each headline workload (default 3); figures are medians, each run's value is recorded
+#   --only      run these workloads only, a comma list. Default: raw, pg-redis-snapshot, pg-redis-stream,
+#               pg-redis-latency, pg-redis-stream-mosquitto, jmh, and pg-cassandra-stream in full mode. Also:
+#               the older sync, sizes, fanout, mosquitto, mapdb, cassandra, queue. Keep "raw": ratios need it
+#   --mqtt-client  the client of the raw MQTT figure (default paho)
 #   --no-build  use the tarball and test classes of the last build
 #   MAVEN_FLAGS (default -o: offline) is passed to Maven.
 #

@@ -57,32 +57,44 @@ import redis.clients.jedis.Pipeline;
  * RSS, heap and CPU are its own. Writes {@code <out>/<date>.json} and {@code <out>/<date>.md}.
  *
  * <p>Options: {@code --home DIR} (unpacked tarball, required), {@code --out DIR}, {@code --quick}, {@code --jfr}
- * (nodes record a flight recording; top frames go into the report), {@code --only a,b} (workloads: raw, sync, sizes,
- * fanout, mosquitto, mapdb, cassandra, jmh, queue). For the PostgreSQL → Redis workload (what
- * {@code scripts/bench-redis.sh} runs): {@code --rows N} (initial load), {@code --steady-rows N}, {@code --rate N}
- * and {@code --latency-seconds N} (latency phase); for every node, {@code --batch-size N} (channels) and
- * {@code --poll-interval D} (the jdbc store); without them, the node's defaults.
+ * (nodes record a flight recording; top frames go into the report), {@code --runs N} (runs of each headline
+ * workload, default 3; figures are medians), {@code --mqtt-client paho|hivemq} (raw MQTT figure), {@code --only a,b}
+ * (workloads: {@link #DEFAULT} by default, the older {@link #OLDER} by name). For the headline workloads
+ * ({@link Headline}): {@code --snapshot-rows N}, {@code --stream-changes N}, {@code --latency-seconds N}. For the
+ * older PostgreSQL → Redis workload (what {@code scripts/bench-redis.sh} runs): {@code --rows N} (initial load),
+ * {@code --steady-rows N}, {@code --rate N} and {@code --latency-seconds N} (latency phase); for every node,
+ * {@code --batch-size N} (channels) and {@code --poll-interval D} (the jdbc store); without them, the node's
+ * defaults.
  */
 public final class MqdbBench {
     static final String INSERT = "INSERT INTO %s (" + SqlToRedis.COLUMNS
             + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)";
     private static final String CHANNEL_TOPIC = "mqdb/mqdb/ch/shop/orders";
+    /** The default run (no {@code --only}); {@code pg-cassandra-stream} only in full mode. */
+    static final List<String> DEFAULT = List.of("raw", "pg-redis-snapshot", "pg-redis-stream", "pg-redis-latency",
+            "pg-redis-stream-mosquitto", "jmh", "pg-cassandra-stream");
+    /** The workloads of issue 7 on the 11-column table, run only when {@code --only} names them. */
+    static final List<String> OLDER = List.of("sync", "sizes", "fanout", "mosquitto", "mapdb", "cassandra", "queue");
+    static final Set<String> WORKLOADS = new java.util.HashSet<>(java.util.stream.Stream.concat(DEFAULT.stream(),
+            OLDER.stream()).toList());
 
-    private final Path home;
+    final Path home;
     private final Path out;
     private final Path work;
     private final boolean quick;
     private final boolean jfr;
     private final Set<String> only;
+    private final int runs;
+    private final String mqttClient;
     private final String stem;
-    private final Map<String, String> opt;
+    final Map<String, String> opt;
     /** Wall-clock windows (epoch ms) of the timed phases, to cut the nodes' flight recordings to them. */
     private final Map<String, long[]> phases = new LinkedHashMap<>();
     private final Report report = new Report();
-    private PostgresServer pg;
-    private String url;
-    private RedisServer redis;
-    private Jedis jedis;
+    PostgresServer pg;
+    String url;
+    RedisServer redis;
+    Jedis jedis;
     private long nextId;
     private double rawHset = Double.NaN;
     private double rawPgPlain = Double.NaN;
@@ -97,6 +109,21 @@ public final class MqdbBench {
         quick = opt.containsKey("quick");
         jfr = opt.containsKey("jfr");
         only = opt.containsKey("only") ? Set.of(opt.get("only").split(",")) : Set.of();
+        Set<String> unknown = new java.util.TreeSet<>(only);
+        unknown.removeAll(WORKLOADS);
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("--only: unknown workload(s) " + unknown + "; expected some of "
+                    + WORKLOADS);
+        }
+        runs = Integer.parseInt(opt.getOrDefault("runs", "3"));
+        if (runs < 1) {
+            throw new IllegalArgumentException("--runs: expected at least 1, got " + runs);
+        }
+        mqttClient = opt.getOrDefault("mqtt-client", "paho");
+        if (!MqttProbe.CLIENTS.contains(mqttClient)) {
+            throw new IllegalArgumentException("--mqtt-client: expected one of " + MqttProbe.CLIENTS + ", got "
+                    + mqttClient);
+        }
         // a quick run never overwrites the full run of the same day
         stem = LocalDate.now(ZoneOffset.UTC) + (quick ? "-quick" : "");
         this.opt = opt;
@@ -116,7 +143,10 @@ public final class MqdbBench {
     }
 
     private boolean wanted(String workload) {
-        return only.isEmpty() || only.contains(workload);
+        if (only.isEmpty()) {
+            return DEFAULT.contains(workload) && !(quick && workload.equals("pg-cassandra-stream"));
+        }
+        return only.contains(workload);
     }
 
     private void run() throws Exception {
@@ -136,8 +166,29 @@ public final class MqdbBench {
         }
         report.machine.put("redis", jedis.info("server").lines().filter(l -> l.startsWith("redis_version:"))
                 .findFirst().orElse("?:?").split(":")[1]);
+        Headline h = new Headline(this, report, quick, runs);
+        report.machine.put("runs", runs);
         try {
-            section("raw", this::rawHset);
+            boolean older = OLDER.stream().anyMatch(this::wanted);
+            // the headline raw limits unless only older workloads run (scripts/bench-redis.sh: raw,sync)
+            boolean headline = !older || DEFAULT.stream().filter(x -> x.startsWith("pg-")).anyMatch(this::wanted);
+            section("raw", () -> {
+                if (headline) {
+                    h.rawHset();
+                    h.rawPostgres();
+                }
+                if (older) {
+                    rawHset(); // the 11-column rows the older workloads compare with
+                }
+            });
+            section("pg-redis-snapshot", h::snapshot);
+            section("pg-redis-stream", h::streamRedis);
+            section("pg-redis-latency", h::latency);
+            section("pg-redis-stream-mosquitto", h::streamMosquitto);
+            section("pg-cassandra-stream", h::streamCassandra);
+            if (wanted("raw") && headline) {
+                section("raw", () -> h.rawMqtt(mqttClient));
+            }
             section("sync", this::syncPostgresToRedis);
             section("sizes", this::perChangeCost);
             section("fanout", this::fanOut);
@@ -356,7 +407,7 @@ public final class MqdbBench {
 
     // ------------------------------------------------------------------------------------------- mqdb workloads
 
-    private String redisNodeYaml(String name, String broker, int database) {
+    String redisNodeYaml(String name, String broker, int database) {
         return """
                 node: { name: %s, data-dir: data }
                 broker: %s
@@ -365,7 +416,7 @@ public final class MqdbBench {
                 """.formatted(name, broker, redis.uri(), database, batchSize());
     }
 
-    private String pgNodeYaml(String broker) {
+    String pgNodeYaml(String broker) {
         return """
                 node: { name: pg-node, data-dir: data }
                 broker: %s
@@ -379,15 +430,15 @@ public final class MqdbBench {
         return opt.containsKey("batch-size") ? ", batch-size: " + opt.get("batch-size") : "";
     }
 
-    private static String embedded(int port) {
+    static String embedded(int port) {
         return "{ embedded: { port: " + port + " } }";
     }
 
-    private static String external(String uri) {
+    static String external(String uri) {
         return "{ uris: [ \"" + uri + "\" ] }";
     }
 
-    private NodeProcess node(String workload, String name, String yaml) throws IOException {
+    NodeProcess node(String workload, String name, String yaml) throws IOException {
         Path jfrFile = null;
         for (int i = 1; jfr && (jfrFile == null || Files.exists(jfrFile)); i++) { // a restarted node: a new file
             jfrFile = out.resolve("jfr-" + stem).resolve(workload + "-" + name + (i == 1 ? "" : "-" + i) + ".jfr");
@@ -868,7 +919,7 @@ public final class MqdbBench {
     // --------------------------------------------------------------------------------------------------- support
 
     /** CPU and peak RSS of nodes from the start of one workload. */
-    private static final class Usage {
+    static final class Usage {
         final Map<NodeProcess, Long> cpu0 = new LinkedHashMap<>();
 
         static Usage start(NodeProcess... nodes) {
@@ -881,7 +932,7 @@ public final class MqdbBench {
         }
     }
 
-    private void footprint(String workload, Usage u, long changes, NodeProcess... nodes) {
+    void footprint(String workload, Usage u, long changes, NodeProcess... nodes) {
         for (NodeProcess n : nodes) {
             long[] heap = n.heapMb();
             double cpu = (n.cpuMillis() - u.cpu0.getOrDefault(n, 0L)) / 1000.0;
@@ -929,7 +980,7 @@ public final class MqdbBench {
         }
     }
 
-    private Connection connect() throws Exception {
+    Connection connect() throws Exception {
         return DriverManager.getConnection(url, pg.user(), pg.password());
     }
 
@@ -950,7 +1001,7 @@ public final class MqdbBench {
         }
     }
 
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             return String.join(" ", Arrays.copyOf(Files.readString(Path.of("/proc/loadavg")).trim().split(" "), 3));
         } catch (IOException e) {

@@ -31,6 +31,8 @@ final class MqttProbe implements AutoCloseable {
     final AtomicLong messages = new AtomicLong();
     final AtomicLong bytes = new AtomicLong();
     final ConcurrentLinkedQueue<Integer> sizes = new ConcurrentLinkedQueue<>();
+    /** The broker's receive maximum from its CONNACK (65,535 when it sends none). */
+    private final int serverReceiveMaximum;
 
     private MqttProbe(String uri, String clientId) throws MqttException {
         client = new MqttAsyncClient(uri, clientId, new MemoryPersistence());
@@ -45,7 +47,11 @@ final class MqttProbe implements AutoCloseable {
         o.setCleanStart(true);
         o.setReceiveMaximum(1000);
         o.setSocketFactory(new NoDelay());
-        client.connect(o).waitForCompletion(10_000);
+        IMqttToken connected = client.connect(o);
+        connected.waitForCompletion(10_000);
+        Integer max = connected.getResponseProperties() == null ? null
+                : connected.getResponseProperties().getReceiveMaximum();
+        serverReceiveMaximum = max == null ? 65_535 : max;
     }
 
     /** A client that receives everything on {@code topic} at {@code qos}. */
@@ -55,9 +61,31 @@ final class MqttProbe implements AutoCloseable {
         return p;
     }
 
+    /** The MQTT clients {@link #rawQos1(String, String, int, int)} can measure with. */
+    static final java.util.List<String> CLIENTS = java.util.List.of("paho", "hivemq");
+
+    /**
+     * {@link #rawQos1(String, int, int)} with the named client library: {@code paho} (Paho v5, what the transport
+     * uses today) or {@code hivemq} (the HiveMQ MQTT client; not on the benchmark's class path yet, so it fails with
+     * a clear message until a transport brings it in).
+     */
+    static double rawQos1(String client, String uri, int count, int payloadBytes) throws Exception {
+        switch (client) {
+            case "paho":
+                return rawQos1(uri, count, payloadBytes);
+            case "hivemq":
+                throw new IllegalStateException("MQTT client hivemq: not available in this benchmark yet (no"
+                        + " com.hivemq:hivemq-mqtt-client on the distribution's test class path); use --mqtt-client"
+                        + " paho");
+            default:
+                throw new IllegalArgumentException("--mqtt-client: expected one of " + CLIENTS + ", got " + client);
+        }
+    }
+
     /**
      * Publishes {@code count} QoS 1 messages of {@code payloadBytes} bytes with up to 1,000 awaiting their PUBACK
-     * (mqdb's {@code max-inflight} default), to a subscriber on a second connection that acknowledges each one.
+     * (mqdb's {@code max-inflight} default; fewer when the broker's receive maximum is lower), to a subscriber on a
+     * second connection that acknowledges each one.
      *
      * @return messages per second, from the first publish until the subscriber received the last message
      */
@@ -67,7 +95,8 @@ final class MqttProbe implements AutoCloseable {
              MqttProbe pub = new MqttProbe(uri, "bench-raw-pub-" + System.nanoTime())) {
             byte[] payload = new byte[payloadBytes];
             java.util.Arrays.fill(payload, (byte) 'x');
-            Semaphore window = new Semaphore(1000);
+            // as mqdb's transport: at most min(max-inflight, the broker's receive maximum) await their PUBACK
+            Semaphore window = new Semaphore(Math.min(1000, pub.serverReceiveMaximum));
             MqttActionListener release = new MqttActionListener() {
                 @Override
                 public void onSuccess(IMqttToken t) {

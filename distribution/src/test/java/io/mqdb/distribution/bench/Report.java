@@ -18,7 +18,7 @@ import java.util.Map;
 final class Report {
     /** One measured figure; {@code target} and {@code met} are null when the issue sets no target for it. */
     record Figure(String workload, String figure, double value, String unit, String versus, String target,
-                  Boolean met) {
+                  Boolean met, String debezium, String vsDebezium) {
     }
 
     /** The footprint of one node process during one workload. */
@@ -34,20 +34,36 @@ final class Report {
     final List<String> profile = new ArrayList<>();
 
     void figure(String workload, String figure, double value, String unit, String versus) {
-        add(new Figure(workload, figure, value, unit, versus, null, null));
+        add(new Figure(workload, figure, value, unit, versus, null, null, null, null));
     }
 
     /** A figure with a target: {@code atLeast} true for "≥ target", false for "≤ target". */
     void figure(String workload, String figure, double value, String unit, String versus, double target,
                 boolean atLeast) {
         String t = (atLeast ? "≥ " : "≤ ") + num(target) + " " + unit;
-        add(new Figure(workload, figure, value, unit, versus, t, atLeast ? value >= target : value <= target));
+        add(new Figure(workload, figure, value, unit, versus, t, atLeast ? value >= target : value <= target, null,
+                null));
+    }
+
+    /** A headline figure: the issue's goal and Debezium's figure for the same workload, with mqdb ÷ Debezium. */
+    void goal(String workload, String figure, double value, String unit, String versus, Headline.Goal g) {
+        String t = (g.atLeast() ? "≥ " : "≤ ") + num(g.target()) + " " + unit;
+        String deb = (g.debeziumLow() == g.debeziumHigh() ? num(g.debeziumLow())
+                : num(g.debeziumLow()) + "–" + num(g.debeziumHigh())) + " " + unit
+                + (g.debeziumNote().isEmpty() ? "" : " (" + g.debeziumNote() + ")");
+        String vs = Double.isNaN(value) ? "" : g.debeziumLow() == g.debeziumHigh()
+                ? String.format(Locale.ROOT, "%.2f ×", value / g.debeziumLow())
+                : String.format(Locale.ROOT, "%.2f–%.2f ×", value / g.debeziumHigh(), value / g.debeziumLow());
+        add(new Figure(workload, figure, value, unit, versus, t, g.atLeast() ? value >= g.target()
+                : value <= g.target(), deb, vs));
     }
 
     private void add(Figure f) {
         figures.add(f);
         System.out.printf("  %-28s %-44s %14s %-8s %s%s%n", f.workload(), f.figure(), num(f.value()), f.unit(),
-                f.versus(), f.target() == null ? "" : "  target " + f.target() + (f.met() ? " met" : " MISSED"));
+                f.versus(), (f.target() == null ? "" : "  target " + f.target() + (f.met() ? " met" : " MISSED"))
+                        + (f.debezium() == null ? "" : "  Debezium " + f.debezium() + ": mqdb ÷ Debezium "
+                        + f.vsDebezium()));
     }
 
     void footprint(Footprint f) {
@@ -85,12 +101,15 @@ final class Report {
                 .append(machine.get("load_average_before")).append(", after ").append(machine.get("load_average_after"))
                 .append("; wall time ").append(machine.get("wall_seconds")).append(" s; ")
                 .append(machine.get("settings")).append(".\n\n");
-        md.append("| workload | figure | value | against the raw limits | target | |\n|---|---|---:|---|---|---|\n");
+        md.append("| workload | figure | value | against the raw limits | target | | Debezium | mqdb ÷ Debezium |\n"
+                + "|---|---|---:|---|---|---|---:|---:|\n");
         for (Figure f : figures) {
             md.append("| ").append(f.workload()).append(" | ").append(f.figure()).append(" | ").append(num(f.value()))
                     .append(' ').append(f.unit()).append(" | ").append(f.versus()).append(" | ")
                     .append(f.target() == null ? "" : f.target()).append(" | ")
-                    .append(f.met() == null ? "" : f.met() ? "met" : "**missed**").append(" |\n");
+                    .append(f.met() == null ? "" : f.met() ? "met" : "**missed**").append(" | ")
+                    .append(f.debezium() == null ? "" : f.debezium()).append(" | ")
+                    .append(f.vsDebezium() == null ? "" : f.vsDebezium()).append(" |\n");
         }
         md.append("\n| workload | node | peak RSS (sampled) | VmHWM | heap used / committed at end | CPU | CPU per change"
                 + " |\n|---|---|---:|---:|---:|---:|---:|\n");
