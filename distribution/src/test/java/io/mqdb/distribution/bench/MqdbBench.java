@@ -119,7 +119,7 @@ public final class MqdbBench {
         if (runs < 1) {
             throw new IllegalArgumentException("--runs: expected at least 1, got " + runs);
         }
-        mqttClient = opt.getOrDefault("mqtt-client", "paho");
+        mqttClient = opt.getOrDefault("mqtt-client", "hivemq"); // what the nodes use by default
         if (!MqttProbe.CLIENTS.contains(mqttClient)) {
             throw new IllegalArgumentException("--mqtt-client: expected one of " + MqttProbe.CLIENTS + ", got "
                     + mqttClient);

@@ -65,18 +65,16 @@ final class MqttProbe implements AutoCloseable {
     static final java.util.List<String> CLIENTS = java.util.List.of("paho", "hivemq");
 
     /**
-     * {@link #rawQos1(String, int, int)} with the named client library: {@code paho} (Paho v5, what the transport
-     * uses today) or {@code hivemq} (the HiveMQ MQTT client; not on the benchmark's class path yet, so it fails with
-     * a clear message until a transport brings it in).
+     * The raw QoS 1 rate with the named client library: {@code paho} (Paho v5 directly, {@link #rawQos1(String, int,
+     * int)}) or {@code hivemq} (mqdb's own {@code HiveMqTransport}, the default transport, with its flow control and
+     * manual acknowledgements, but no codec and no store).
      */
     static double rawQos1(String client, String uri, int count, int payloadBytes) throws Exception {
         switch (client) {
             case "paho":
                 return rawQos1(uri, count, payloadBytes);
             case "hivemq":
-                throw new IllegalStateException("MQTT client hivemq: not available in this benchmark yet (no"
-                        + " com.hivemq:hivemq-mqtt-client on the distribution's test class path); use --mqtt-client"
-                        + " paho");
+                return rawQos1Transport(uri, count, payloadBytes, io.mqdb.transport.ClientLibrary.HIVEMQ);
             default:
                 throw new IllegalArgumentException("--mqtt-client: expected one of " + CLIENTS + ", got " + client);
         }
@@ -122,6 +120,48 @@ final class MqttProbe implements AutoCloseable {
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (sub.messages.get() < count) {
                 throw new IllegalStateException("raw MQTT: " + sub.messages.get() + " of " + count + " arrived");
+            }
+            return count / seconds;
+        }
+    }
+
+    /**
+     * Publishes {@code count} QoS 1 messages of {@code payloadBytes} bytes through mqdb's transport of the given
+     * library (its publish window: min(1,000, the broker's receive maximum)) to a subscriber on a second transport
+     * that acknowledges each one on its callback thread.
+     *
+     * @return messages per second, from the first publish until the subscriber received the last message
+     */
+    static double rawQos1Transport(String uri, int count, int payloadBytes, io.mqdb.transport.ClientLibrary library)
+            throws Exception {
+        String topic = "bench/raw/" + System.nanoTime();
+        java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+        io.mqdb.transport.TransportOptions subOptions = io.mqdb.transport.TransportOptions.of(java.util.List.of(uri),
+                "bench-raw-sub-" + System.nanoTime()).withClient(library);
+        io.mqdb.transport.TransportOptions pubOptions = io.mqdb.transport.TransportOptions.of(java.util.List.of(uri),
+                "bench-raw-pub-" + System.nanoTime()).withClient(library);
+        try (io.mqdb.transport.Transport sub = io.mqdb.transport.Transports.open(subOptions);
+             io.mqdb.transport.Transport pub = io.mqdb.transport.Transports.open(pubOptions)) {
+            sub.subscribe(topic, m -> {
+                m.ack();
+                got.incrementAndGet();
+            });
+            sub.start();
+            pub.start();
+            byte[] payload = new byte[payloadBytes];
+            java.util.Arrays.fill(payload, (byte) 'x');
+            long t0 = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                pub.publish(topic, payload, false); // blocks while the publish window is full
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (got.get() < count && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(1_000_000);
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (got.get() < count) {
+                throw new IllegalStateException("raw MQTT (" + library + "): " + got.get() + " of " + count
+                        + " arrived");
             }
             return count / seconds;
         }
