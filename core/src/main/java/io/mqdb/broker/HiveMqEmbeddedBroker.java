@@ -1,10 +1,15 @@
 package io.mqdb.broker;
 
+import com.hivemq.configuration.service.InternalConfigurations;
 import com.hivemq.embedded.EmbeddedHiveMQ;
+import com.hivemq.migration.meta.PersistenceType;
+import io.mqdb.config.EmbeddedBrokerConfig;
+import io.mqdb.config.EmbeddedBrokerConfig.Persistence;
 import io.mqdb.spi.MqdbException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -23,11 +28,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On {@link #start} it writes {@code <dataDir>/conf/config.xml} (from the template
  * {@code io/mqdb/broker/hivemq-config.xml}): one TCP listener on {@code bindAddress:port}; a per-client queue of
- * {@code maxQueuedMessages} (HiveMQ's default of 1,000 drops silently); server receive maximum
- * {@value #RECEIVE_MAXIMUM} (default 10); topic aliases off; file persistence in {@code <dataDir>/data}, so
- * persistent sessions and their queued QoS 1 messages survive a restart; anonymous usage statistics off; an empty
- * {@code <dataDir>/extensions}. HiveMQ CE without extensions lets every client in: keep the bind address on loopback
- * unless the network is trusted.
+ * {@code maxQueuedMessages}, strategy discard (a full queue drops the newest message; mqdb's gap detection and
+ * resend or snapshot recover it, docs/topics.md); the largest packet {@code maxPacketMb}; server receive maximum
+ * {@value #RECEIVE_MAXIMUM} (default 10); topic aliases off; persistence in memory (the default: a restart starts
+ * empty, publishers resend from their outbox) or in files in {@code <dataDir>/data} (sessions and queued QoS 1
+ * messages survive a restart); anonymous usage statistics off; an empty {@code <dataDir>/extensions}. HiveMQ CE
+ * without extensions lets every client in: keep the bind address on loopback unless the network is trusted.
+ *
+ * <p>Bounds outside the XML file are HiveMQ's {@code InternalConfigurations}, static fields read when the broker
+ * starts, so they hold for every HiveMQ in the JVM (a node runs one): the outgoing in-flight window
+ * ({@code MAX_INFLIGHT_WINDOW_SIZE_MESSAGES}, HiveMQ's default 50) and the poll batch of queued messages
+ * ({@code PUBLISH_POLL_BATCH_SIZE}) are set to {@code maxInflightMessages}; in file mode RocksDB's memtables and
+ * block cache, which HiveMQ sizes from the machine's physical RAM (RAM/32 and RAM/64, outside the heap), are capped
+ * at {@value #FILE_MEMTABLE_BYTES} and {@value #FILE_BLOCK_CACHE_BYTES} bytes, and retained messages go to Xodus
+ * (its cache is in the heap) instead of a second RocksDB sized from RAM. {@link #start} logs the bounds in force.
  *
  * <p>Logging: HiveMQ's own logging bootstrap is turned off ({@code withoutLoggingBootstrap()}), because it detaches
  * the root logger's appenders during start-up, replaces the whole logback configuration when
@@ -41,27 +55,49 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
     private static final Logger log = LoggerFactory.getLogger(HiveMqEmbeddedBroker.class);
     /** The server receive maximum written into the configuration. */
     public static final int RECEIVE_MAXIMUM = 1_000;
+    /** In file mode: the most bytes of RocksDB memtables of the payload persistence, all buckets together. */
+    public static final long FILE_MEMTABLE_BYTES = 16L << 20;
+    /** In file mode: the most bytes of RocksDB block cache of the payload persistence. */
+    public static final long FILE_BLOCK_CACHE_BYTES = 8L << 20;
     private static final long START_TIMEOUT_SECONDS = 60;
     private static final List<String> QUIET_LOGGERS = List.of("com.hivemq", "jetbrains.exodus", "oshi", "io.netty",
             "migrations");
 
-    private final String bindAddress;
-    private final int port;
+    private final EmbeddedBrokerConfig config;
     private final Path dataDir;
-    private final long maxQueuedMessages;
     private EmbeddedHiveMQ hivemq; // guarded by this
     private boolean closed; // guarded by this
 
     /**
+     * @param config where it listens, its folder ({@code conf/}, {@code data/} and {@code extensions/} go in it),
+     *     its persistence and its bounds
+     */
+    public HiveMqEmbeddedBroker(EmbeddedBrokerConfig config) {
+        if (config.bindAddress().isBlank()) {
+            throw new IllegalArgumentException("embedded broker: bindAddress must not be blank");
+        }
+        if (config.port() < 1 || config.port() > 65_535) {
+            throw new IllegalArgumentException("embedded broker: port must be 1..65535, got " + config.port());
+        }
+        this.config = config;
+        this.dataDir = config.dataDir().toAbsolutePath();
+    }
+
+    /**
+     * The defaults of {@link EmbeddedBrokerConfig#of} (in memory) with another queue bound; for tests and tools.
+     *
      * @param bindAddress the address to listen on; {@code 127.0.0.1} unless other machines must connect, since every
      *     client is let in
      * @param port the TCP port
-     * @param dataDir the broker's folder: {@code conf/}, {@code data/} (sessions, queues, retained messages) and
-     *     {@code extensions/} go in it
+     * @param dataDir the broker's folder
      * @param maxQueuedMessages how many QoS 1 messages the broker queues per offline or slow client before it drops
-     *     new ones; size it for the longest outage a node must survive
+     *     new ones
      */
     public HiveMqEmbeddedBroker(String bindAddress, int port, Path dataDir, int maxQueuedMessages) {
+        this(validated(bindAddress, port, dataDir, maxQueuedMessages));
+    }
+
+    private static EmbeddedBrokerConfig validated(String bindAddress, int port, Path dataDir, int maxQueuedMessages) {
         if (bindAddress == null || bindAddress.isBlank()) {
             throw new IllegalArgumentException("embedded broker: bindAddress must not be blank");
         }
@@ -72,10 +108,7 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
             throw new IllegalArgumentException("embedded broker: maxQueuedMessages must be positive, got "
                     + maxQueuedMessages);
         }
-        this.bindAddress = bindAddress;
-        this.port = port;
-        this.dataDir = dataDir.toAbsolutePath();
-        this.maxQueuedMessages = maxQueuedMessages;
+        return EmbeddedBrokerConfig.of(bindAddress, port, dataDir).withMaxQueuedMessages(maxQueuedMessages);
     }
 
     @Override
@@ -98,6 +131,7 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
             throw new UncheckedIOException("embedded broker: cannot write its folder " + dataDir, e);
         }
         quietLogging();
+        String bounds = applyInternalBounds();
         EmbeddedHiveMQ broker = EmbeddedHiveMQ.builder()
                 .withConfigurationFolder(conf)
                 .withDataFolder(data)
@@ -116,16 +150,69 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
         }
         if (!accepts()) {
             closeQuietly(broker);
-            throw new MqdbException("embedded broker started but " + bindAddress + ":" + port
+            throw new MqdbException("embedded broker started but " + config.bindAddress() + ":" + config.port()
                     + " does not accept connections (port in use?)");
         }
         hivemq = broker;
-        log.info("embedded broker listening on {} (data in {}, started in {} ms)", uri(), dataDir,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        log.info("embedded broker listening on {} (folder {}, started in {} ms); {}", uri(), dataDir,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), bounds);
+    }
+
+    /** @return the settings it was made with */
+    public EmbeddedBrokerConfig config() {
+        return config;
+    }
+
+    /**
+     * Sets HiveMQ's static bounds for this broker (see the class comment); called on {@link #start}'s thread before
+     * HiveMQ reads them.
+     *
+     * @return the bounds in force, for the start-up log line
+     */
+    String applyInternalBounds() {
+        synchronized (InternalConfigurations.class) {
+            InternalConfigurations.MAX_INFLIGHT_WINDOW_SIZE_MESSAGES = config.maxInflightMessages();
+            InternalConfigurations.PUBLISH_POLL_BATCH_SIZE = config.maxInflightMessages();
+            StringBuilder b = new StringBuilder("persistence ").append(config.persistence().text())
+                    .append(", queue <= ").append(config.maxQueuedMessages())
+                    .append(" messages per client (then the newest are dropped)")
+                    .append(", packets <= ").append(config.maxPacketMb()).append(" MB")
+                    .append(", in flight <= ").append(config.maxInflightMessages()).append(" messages per client");
+            if (config.persistence() == Persistence.FILE) {
+                long ram = physicalMemoryBytes();
+                InternalConfigurations.PAYLOAD_PERSISTENCE_MEMTABLE_SIZE_PORTION.set(portion(ram, FILE_MEMTABLE_BYTES));
+                InternalConfigurations.PAYLOAD_PERSISTENCE_BLOCK_CACHE_SIZE_PORTION.set(
+                        portion(ram, FILE_BLOCK_CACHE_BYTES));
+                InternalConfigurations.RETAINED_MESSAGE_PERSISTENCE_TYPE.set(PersistenceType.FILE);
+                b.append(", RocksDB memtables <= ").append(mb(ram / portion(ram, FILE_MEMTABLE_BYTES)))
+                        .append(" MB and block cache <= ").append(mb(ram / portion(ram, FILE_BLOCK_CACHE_BYTES)))
+                        .append(" MB (of ").append(mb(ram)).append(" MB RAM), retained messages in Xodus");
+            }
+            return b.toString();
+        }
+    }
+
+    /** @return the divisor of RAM HiveMQ takes for a RocksDB memory, so that RAM/divisor is at most {@code bytes} */
+    static int portion(long ramBytes, long bytes) {
+        long p = (ramBytes + bytes - 1) / bytes;
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, p));
+    }
+
+    private static long mb(long bytes) {
+        return Math.round(bytes / (double) (1L << 20));
+    }
+
+    private static long physicalMemoryBytes() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize();
+        }
+        return Runtime.getRuntime().maxMemory() * 4; // not HotSpot: a guess; the cap is only approximate then
     }
 
     @Override
     public String uri() {
+        String bindAddress = config.bindAddress();
+        int port = config.port();
         String host = bindAddress.equals("0.0.0.0") ? "127.0.0.1" : bindAddress;
         return "tcp://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
@@ -150,16 +237,20 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
                 throw new IllegalStateException("hivemq-config.xml missing from the class path");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8)
-                    .replace("@PORT@", Integer.toString(port))
-                    .replace("@BIND_ADDRESS@", xmlEscape(bindAddress))
-                    .replace("@MAX_QUEUE_SIZE@", Long.toString(maxQueuedMessages))
-                    .replace("@RECEIVE_MAXIMUM@", Integer.toString(RECEIVE_MAXIMUM));
+                    .replace("@PORT@", Integer.toString(config.port()))
+                    .replace("@BIND_ADDRESS@", xmlEscape(config.bindAddress()))
+                    .replace("@MAX_QUEUE_SIZE@", Long.toString(config.maxQueuedMessages()))
+                    .replace("@RECEIVE_MAXIMUM@", Integer.toString(RECEIVE_MAXIMUM))
+                    .replace("@MAX_PACKET_SIZE@", Long.toString((long) config.maxPacketMb() << 20))
+                    .replace("@PERSISTENCE@", config.persistence().text());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     private boolean accepts() {
+        String bindAddress = config.bindAddress();
+        int port = config.port();
         String host = bindAddress.equals("0.0.0.0") ? "127.0.0.1" : bindAddress;
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(host, port), 2_000);

@@ -385,8 +385,7 @@ final class DeadLettersCommand implements Runnable {
                         + ": broker.embedded.port is 0 (a free port picked at start): give the broker with --broker");
             }
             // the address rule of the embedded broker (0.0.0.0 is reached on 127.0.0.1); nothing is started
-            return List.of(new HiveMqEmbeddedBroker(e.bindAddress(), e.port(), e.dataDir(), e.maxQueuedMessages())
-                    .uri());
+            return List.of(new HiveMqEmbeddedBroker(e).uri());
         }
 
         private static TlsOptions tls(TlsConfig t) {

@@ -41,8 +41,8 @@ final class ConfigParser {
             "outbox-max-mb", "resend-window-mb");
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
             "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight", "client");
-    static final List<String> EMBEDDED_KEYS = List.of("bind", "allow-remote", "port", "data-dir",
-            "max-queued-messages");
+    static final List<String> EMBEDDED_KEYS = List.of("bind", "allow-remote", "port", "data-dir", "persistence",
+            "max-queued-messages", "max-packet-mb", "max-inflight-messages");
     static final List<String> TLS_KEYS = List.of("ca-file", "cert-file", "key-file", "key-password",
             "verify-hostname");
     static final List<String> CHANNEL_KEYS = List.of("name", "store", "publish", "subscribe", "batch-size",
@@ -262,10 +262,32 @@ final class ConfigParser {
         int port = integer(e.get("port"), 0, 65_535).orElse(EmbeddedBrokerConfig.DEFAULT_PORT);
         Path dataDir = Optional.ofNullable(e.get("data-dir")).flatMap(d -> path(d, node.dataDir()))
                 .orElse(node.dataDir().resolve("broker"));
+        EmbeddedBrokerConfig.Persistence persistence = persistence(e.get("persistence"));
         int maxQueued = integer(e.get("max-queued-messages"), 1, Integer.MAX_VALUE)
                 .orElse(EmbeddedBrokerConfig.DEFAULT_MAX_QUEUED_MESSAGES);
+        int maxPacketMb = integer(e.get("max-packet-mb"), 1, EmbeddedBrokerConfig.MAX_PACKET_MB)
+                .orElse(EmbeddedBrokerConfig.DEFAULT_MAX_PACKET_MB);
+        int maxInflight = integer(e.get("max-inflight-messages"), 1, EmbeddedBrokerConfig.MAX_INFLIGHT_MESSAGES)
+                .orElse(EmbeddedBrokerConfig.DEFAULT_MAX_INFLIGHT_MESSAGES);
         return new EmbeddedBrokerConfig(bind.map(Scalar::text).orElse(EmbeddedBrokerConfig.DEFAULT_BIND), port,
-                dataDir, maxQueued);
+                dataDir, persistence, maxQueued, maxPacketMb, maxInflight);
+    }
+
+    private EmbeddedBrokerConfig.Persistence persistence(Entry entry) {
+        if (entry == null) {
+            return EmbeddedBrokerConfig.Persistence.IN_MEMORY;
+        }
+        Optional<Scalar> s = scalar(entry, "in-memory or file");
+        if (s.isEmpty()) {
+            return EmbeddedBrokerConfig.Persistence.IN_MEMORY;
+        }
+        for (EmbeddedBrokerConfig.Persistence p : EmbeddedBrokerConfig.Persistence.values()) {
+            if (p.text().equals(s.get().text())) {
+                return p;
+            }
+        }
+        problem(entry.location(), "expected in-memory or file, got " + s.get().shown());
+        return EmbeddedBrokerConfig.Persistence.IN_MEMORY;
     }
 
     static boolean isLoopback(String host) {

@@ -1,6 +1,7 @@
 package io.mqdb.config;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -8,23 +9,95 @@ import java.util.Objects;
  * on the start-up thread; immutable. The embedded broker lets every client in, so it binds to a loopback address
  * unless the config says {@code allow-remote: true}.
  *
+ * <p>The broker's own durability is optional: every publisher keeps a crash-safe outbox with a resend window and
+ * every subscriber detects sequence gaps and asks for a resend or a snapshot (docs/topics.md), so a message the broker
+ * forgets (a restart in memory mode, a full queue) is sent again. The bounds below keep the broker's memory and disk
+ * flat whatever backlog builds up.
+ *
  * @param bindAddress the address to listen on; default {@code 127.0.0.1}
  * @param port the TCP port; default 1883, 0 picks a free port
- * @param dataDir where the broker keeps sessions and queued messages, absolute; default
- *     {@code <node data-dir>/broker}
- * @param maxQueuedMessages the most messages the broker queues per client session; default 100000
+ * @param dataDir where the broker keeps its configuration and, in {@link Persistence#FILE} mode, sessions and queued
+ *     messages, absolute; default {@code <node data-dir>/broker}
+ * @param persistence where the broker keeps sessions, queues and retained messages; default
+ *     {@link Persistence#IN_MEMORY}
+ * @param maxQueuedMessages the most QoS 1 messages the broker queues per client session before it drops new ones;
+ *     default {@value #DEFAULT_MAX_QUEUED_MESSAGES}
+ * @param maxPacketMb the largest MQTT packet the broker accepts, in MB (1..256); default
+ *     {@value #DEFAULT_MAX_PACKET_MB}, the MQTT maximum
+ * @param maxInflightMessages the most unacknowledged QoS 1 messages the broker sends one client (further capped by
+ *     the client's receive maximum); default {@value #DEFAULT_MAX_INFLIGHT_MESSAGES}
  */
-public record EmbeddedBrokerConfig(String bindAddress, int port, Path dataDir, int maxQueuedMessages) {
+public record EmbeddedBrokerConfig(String bindAddress, int port, Path dataDir, Persistence persistence,
+        int maxQueuedMessages, int maxPacketMb, int maxInflightMessages) {
     /** The address the embedded broker binds to by default. */
     public static final String DEFAULT_BIND = "127.0.0.1";
     /** The port the embedded broker listens on by default. */
     public static final int DEFAULT_PORT = 1883;
-    /** The default of {@link #maxQueuedMessages()}. */
-    public static final int DEFAULT_MAX_QUEUED_MESSAGES = 100_000;
+    /**
+     * The default of {@link #maxQueuedMessages()}: at mqdb's median batch of 165 KB (500 rows) about 42 MB per client
+     * session at worst, held in the heap in memory mode.
+     */
+    public static final int DEFAULT_MAX_QUEUED_MESSAGES = 256;
+    /** The default of {@link #maxPacketMb()}: MQTT's own limit (256 MB), so no batch mqdb makes is refused. */
+    public static final int DEFAULT_MAX_PACKET_MB = 256;
+    /** The highest {@link #maxPacketMb()}. */
+    public static final int MAX_PACKET_MB = 256;
+    /** The default of {@link #maxInflightMessages()}. */
+    public static final int DEFAULT_MAX_INFLIGHT_MESSAGES = 100;
+    /** The highest {@link #maxInflightMessages()}: MQTT packet ids are 16 bits, HiveMQ takes them from one pool. */
+    public static final int MAX_INFLIGHT_MESSAGES = 10_000;
 
-    /** Rejects nulls. */
+    /** Where the embedded broker keeps its state. */
+    public enum Persistence {
+        /** In the heap only: a restart starts empty; the outbox and catch-up resend what was lost. The default. */
+        IN_MEMORY,
+        /** On disk in {@code dataDir/data} (RocksDB and Xodus): sessions and queued messages survive a restart. */
+        FILE;
+
+        /** @return the setting's spelling: {@code in-memory} or {@code file} */
+        public String text() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    /** Rejects nulls and values out of range. */
     public EmbeddedBrokerConfig {
         Objects.requireNonNull(bindAddress, "bindAddress");
         Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(persistence, "persistence");
+        if (maxQueuedMessages < 1) {
+            throw new IllegalArgumentException("embedded broker: maxQueuedMessages must be positive, got "
+                    + maxQueuedMessages);
+        }
+        if (maxPacketMb < 1 || maxPacketMb > MAX_PACKET_MB) {
+            throw new IllegalArgumentException("embedded broker: maxPacketMb must be 1.." + MAX_PACKET_MB + ", got "
+                    + maxPacketMb);
+        }
+        if (maxInflightMessages < 1 || maxInflightMessages > MAX_INFLIGHT_MESSAGES) {
+            throw new IllegalArgumentException("embedded broker: maxInflightMessages must be 1.."
+                    + MAX_INFLIGHT_MESSAGES + ", got " + maxInflightMessages);
+        }
+    }
+
+    /** @return the defaults, listening on {@code bindAddress:port} with its folder in {@code dataDir} */
+    public static EmbeddedBrokerConfig of(String bindAddress, int port, Path dataDir) {
+        return new EmbeddedBrokerConfig(bindAddress, port, dataDir, Persistence.IN_MEMORY,
+                DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_PACKET_MB, DEFAULT_MAX_INFLIGHT_MESSAGES);
+    }
+
+    /** @return a copy with another persistence */
+    public EmbeddedBrokerConfig withPersistence(Persistence p) {
+        return new EmbeddedBrokerConfig(bindAddress, port, dataDir, p, maxQueuedMessages, maxPacketMb,
+                maxInflightMessages);
+    }
+
+    /** @return a copy with another per-client queue bound */
+    public EmbeddedBrokerConfig withMaxQueuedMessages(int n) {
+        return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, n, maxPacketMb, maxInflightMessages);
+    }
+
+    /** @return a copy with another in-flight window */
+    public EmbeddedBrokerConfig withMaxInflightMessages(int n) {
+        return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, maxQueuedMessages, maxPacketMb, n);
     }
 }

@@ -117,8 +117,7 @@ public final class MqdbNode implements AutoCloseable {
         List<String> uris = new ArrayList<>(b.uris());
         if (b.embedded().isPresent()) {
             var e = b.embedded().get();
-            EmbeddedBroker broker = new HiveMqEmbeddedBroker(e.bindAddress(), e.port(), e.dataDir(),
-                    e.maxQueuedMessages());
+            EmbeddedBroker broker = new HiveMqEmbeddedBroker(e);
             toClose.add(0, broker);
             broker.start();
             LOG.info("embedded MQTT broker listening on {}", broker.uri());

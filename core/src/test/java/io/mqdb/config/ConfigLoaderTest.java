@@ -45,7 +45,8 @@ class ConfigLoaderTest {
         assertThat(c.node()).isEqualTo(new NodeSection("node-a", "shop", Path.of("/var/lib/mqdb")));
         BrokerConfig b = c.broker();
         assertThat(b.embedded()).contains(
-                new EmbeddedBrokerConfig("127.0.0.1", 1884, Path.of("/var/lib/mqdb/mq"), 5000));
+                new EmbeddedBrokerConfig("127.0.0.1", 1884, Path.of("/var/lib/mqdb/mq"),
+                        EmbeddedBrokerConfig.Persistence.FILE, 5000, 16, 200));
         assertThat(b.uris()).containsExactly("tcp://10.0.0.5:1883", "ssl://mq2.example:8883");
         assertThat(b.username()).contains("replicator");
         assertThat(b.password()).contains(new Secret("mqtt-secret"));
@@ -63,9 +64,9 @@ class ConfigLoaderTest {
         assertThat(c.stores().keySet()).containsExactly("local", "warehouse");
         StoreSection local = c.stores().get("local");
         assertThat(local.type()).isEqualTo("mapdb");
-        assertThat(local.location()).hasToString("mqdb.yaml:29: stores.local");
+        assertThat(local.location()).hasToString("mqdb.yaml:32: stores.local");
         assertThat(local.settings().get("file").value()).isEqualTo("local.db");
-        assertThat(local.settings().get("file").location()).hasToString("mqdb.yaml:31: stores.local.file");
+        assertThat(local.settings().get("file").location()).hasToString("mqdb.yaml:34: stores.local.file");
         StoreSection warehouse = c.stores().get("warehouse");
         assertThat(warehouse.settings().keySet()).containsExactly("url", "password", "schemas", "properties");
         assertThat(warehouse.settings().get("password").value()).isEqualTo("db-secret");
@@ -74,9 +75,9 @@ class ConfigLoaderTest {
 
         assertThat(c.channels()).containsExactly(
                 new ChannelConfig(TableId.parse("shop:orders"), "local", true, true, 1000, Duration.ofMillis(50),
-                        new Location(file, 40, "channels[0]")),
+                        new Location(file, 43, "channels[0]")),
                 new ChannelConfig(TableId.parse("shop:customers"), "warehouse", false, true, 500,
-                        Duration.ZERO, new Location(file, 46, "channels[1]")));
+                        Duration.ZERO, new Location(file, 49, "channels[1]")));
 
         assertThat(c.toString()).doesNotContain("mqtt-secret", "db-secret", "changeit");
     }
@@ -94,7 +95,8 @@ class ConfigLoaderTest {
                 """);
         assertThat(c.node()).isEqualTo(new NodeSection("node-a", "mqdb", DIR.resolve("data")));
         assertThat(c.broker()).isEqualTo(new BrokerConfig(
-                Optional.of(new EmbeddedBrokerConfig("127.0.0.1", 1883, DIR.resolve("data/broker"), 100_000)),
+                Optional.of(new EmbeddedBrokerConfig("127.0.0.1", 1883, DIR.resolve("data/broker"),
+                        EmbeddedBrokerConfig.Persistence.IN_MEMORY, 256, 256, 100)),
                 List.of(), Optional.empty(), Optional.empty(), Optional.empty(), "mqdb-mqdb-node-a",
                 Duration.ofDays(7), Duration.ofSeconds(30), Duration.ofSeconds(10), 1000, 1000));
         assertThat(c.stores().get("local").settings()).isEmpty();
@@ -290,6 +292,27 @@ class ConfigLoaderTest {
                 "mqdb.yaml:11: broker.tls: cert-file and key-file go together: give both for a client "
                         + "certificate, or neither",
                 "mqdb.yaml:12: broker.tls.cert-file: file not found: " + DIR.resolve("missing.pem"));
+    }
+
+    @Test
+    void embeddedBrokerBoundsAreCheckedAndReportedTogether() {
+        assertThat(lines("""
+                node: {name: a}
+                broker:
+                  embedded:
+                    persistence: disk
+                    max-queued-messages: 0
+                    max-packet-mb: 257
+                    max-inflight-messages: 10001
+                """)).containsExactly(
+                "mqdb.yaml:4: broker.embedded.persistence: expected in-memory or file, got \"disk\"",
+                "mqdb.yaml:5: broker.embedded.max-queued-messages: expected 1 to 2147483647, got 0",
+                "mqdb.yaml:6: broker.embedded.max-packet-mb: expected 1 to 256, got 257",
+                "mqdb.yaml:7: broker.embedded.max-inflight-messages: expected 1 to 10000, got 10001");
+        EmbeddedBrokerConfig e = parse("node: {name: a}\nbroker: {embedded: {persistence: in-memory}}\n").broker()
+                .embedded().orElseThrow();
+        assertThat(e.persistence()).isEqualTo(EmbeddedBrokerConfig.Persistence.IN_MEMORY);
+        assertThat(e.maxQueuedMessages()).isEqualTo(EmbeddedBrokerConfig.DEFAULT_MAX_QUEUED_MESSAGES);
     }
 
     @Test
