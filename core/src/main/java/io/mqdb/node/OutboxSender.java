@@ -49,6 +49,7 @@ final class OutboxSender implements AutoCloseable {
     private final Map<TableId, Long> delivered = new HashMap<>();
     private final Map<TableId, Long> positionSentSeq = new HashMap<>();
     private long lastPositionsNanos;
+    private long lastPeriodicNanos;
     private volatile boolean running = true;
     private Thread thread;
 
@@ -128,7 +129,14 @@ final class OutboxSender implements AutoCloseable {
         if (!idle && now - lastPositionsNanos < POSITION_EVERY_NANOS) {
             return;
         }
-        boolean periodic = now - lastPositionsNanos >= 10 * POSITION_EVERY_NANOS;
+        // Every 10 s every position is published again, moved or not: a broker that restarted without its retained
+        // messages (the embedded broker in memory) learns them again, so a subscriber that lost the stream's last
+        // changes with it finds the gap even when no change follows. A timer of its own: the idle calls above
+        // come every 100 ms and must not push it back.
+        boolean periodic = now - lastPeriodicNanos >= 10 * POSITION_EVERY_NANOS;
+        if (periodic) {
+            lastPeriodicNanos = now;
+        }
         lastPositionsNanos = now;
         for (Map.Entry<TableId, Long> e : delivered.entrySet()) {
             TableId t = e.getKey();

@@ -35,9 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  * the subscriber its unflushed batch. The publisher's outbox and the subscriber's gap detection (resend or snapshot)
  * must make Redis equal PostgreSQL row by row. {@code -Dfault.seed=N} replays a run.
  *
- * <p>Not covered, a known hole: a broker restart that loses the last changes of a stream that then stays idle. The
- * subscriber learns of them only from the publisher's retained position, which the restart erased and the idle
- * publisher does not publish again (OutboxSender.publishPositions resets its 10 s timer on every idle call).
+ * <p>Not covered here: a broker restart that loses the last changes of a stream that then stays idle. The subscriber
+ * learns of them from the publisher's positions, which the restart erased and which the publisher republishes every
+ * 10 s whether they moved or not (OutboxSender.publishPositions); this test keeps writes flowing after each restart.
  */
 class FaultEmbeddedBrokerRestartIT {
     private static final int WRITERS = 3;
