@@ -108,7 +108,7 @@ class TarballLayoutIT {
         assertThat(args).contains(
                 "-Dmqdb.home=" + home,
                 "-Dlogback.configurationFile=" + home.resolve("conf/logback.xml"),
-                "-Xmx512m",
+                "-Xmx256m",
                 "-cp", home + "/lib/*");
         assertThat(args).endsWith("io.mqdb.cli.Main", "run", "--config", "my config.yaml");
     }

@@ -181,7 +181,7 @@ final class Headline {
             if (n.startsWith("hwm ")) {
                 double v = median(done, n);
                 report.goal(workload, "peak RSS (VmHWM) " + n.substring(4), v, "MB", runsText(workload, done, n)
-                        + "; launcher defaults (-Xms64m -Xmx512m, G1)", RSS);
+                        + "; launcher defaults (-Xms64m -Xmx256m, G1)", RSS);
             } else if (n.startsWith("cpu ")) {
                 report.figure(workload, "CPU per change " + n.substring(4), median(done, n), "µs",
                         runsText(workload, done, n) + "; /proc/<pid>/stat, user + system, during the timed phase");

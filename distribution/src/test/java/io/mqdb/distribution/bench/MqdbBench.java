@@ -946,7 +946,7 @@ public final class MqdbBench {
         NodeProcess largest = Arrays.stream(nodes).max(java.util.Comparator.comparingLong(NodeProcess::peakRssMb))
                 .orElseThrow();
         report.figure(workload, "node RSS, largest node: " + largest.name + " (sampled peak)",
-                largest.peakRssMb(), "MB", "launcher defaults (-Xms64m -Xmx512m, G1)", 300, false);
+                largest.peakRssMb(), "MB", "launcher defaults (-Xms64m -Xmx256m, G1)", 300, false);
     }
 
     /**
