@@ -34,6 +34,7 @@ final class KeyTable {
     /** The next free arena offset; 0 is never used, so a reference of 0 marks an empty slot. */
     private long end = 4;
     private long garbageBytes;
+    private long moves;
 
     KeyTable() {
         hashes = new int[1024];
@@ -43,8 +44,12 @@ final class KeyTable {
 
     /** The hash of a table's key: a multiplicative hash of the bytes, mixed with MurmurHash3's finalizer. */
     static int hash(int table, byte[] key, int len) {
+        return hash(table, key, 0, len);
+    }
+
+    static int hash(int table, byte[] key, int off, int len) {
         int h = table * 0x9E3779B9;
-        for (int i = 0; i < len; i++) {
+        for (int i = off; i < off + len; i++) {
             h = 31 * h + key[i];
         }
         h ^= h >>> 16;
@@ -69,18 +74,23 @@ final class KeyTable {
 
     /** @return the slot holding the key, or -1 */
     int find(int table, byte[] key, int len, int hash) {
+        return find(table, key, 0, len, hash);
+    }
+
+    /** @return the slot holding the key {@code key[off, off + len)}, or -1 */
+    int find(int table, byte[] key, int off, int len, int hash) {
         for (int s = hash & mask;; s = (s + 1) & mask) {
             int ref = refs[s];
             if (ref == 0) {
                 return -1;
             }
-            if (hashes[s] == hash && matches(ref, table, key, len)) {
+            if (hashes[s] == hash && matches(ref, table, key, off, len)) {
                 return s;
             }
         }
     }
 
-    private boolean matches(int ref, int table, byte[] key, int len) {
+    private boolean matches(int ref, int table, byte[] key, int off, int len) {
         long at = offset(ref);
         ByteBuffer c = chunk(at);
         int p = (int) (at & (CHUNK - 1));
@@ -89,7 +99,7 @@ final class KeyTable {
         }
         p += HEADER;
         for (int i = 0; i < len; i++) {
-            if (c.get(p + i) != key[i]) {
+            if (c.get(p + i) != key[off + i]) {
                 return false;
             }
         }
@@ -101,7 +111,7 @@ final class KeyTable {
      *
      * @param slot the key's slot from {@link #find}, or -1 to add the key (it must be absent)
      */
-    void put(int slot, int table, byte[] key, int len, int hash, long hlc, int origin, boolean deleted,
+    void put(int slot, int table, byte[] key, int off, int len, int hash, long hlc, int origin, boolean deleted,
              int recordedSeconds) {
         int s = slot;
         if (s < 0) {
@@ -116,7 +126,7 @@ final class KeyTable {
             while (refs[s] != 0) {
                 s = (s + 1) & mask;
             }
-            refs[s] = append(table, key, len);
+            refs[s] = append(table, key, off, len);
             hashes[s] = hash;
             size++;
         }
@@ -130,6 +140,7 @@ final class KeyTable {
 
     /** Removes the entry in the slot, moving later entries of its probe run back so no search stops early. */
     void remove(int slot) {
+        moves++;
         garbageBytes += entryBytes(keyLength(slot));
         size--;
         int hole = slot;
@@ -183,6 +194,17 @@ final class KeyTable {
         return chunk(at).getInt((int) (at & (CHUNK - 1)) + 16);
     }
 
+    /** Copies the key bytes in the slot to {@code to[at...]}. */
+    void copyKey(int slot, byte[] to, int at) {
+        long from = offset(refs[slot]);
+        chunk(from).get((int) (from & (CHUNK - 1)) + HEADER, to, at, keyLength(slot));
+    }
+
+    /** @return how many times entries moved between slots (a growth or a removal): a scan between moves is exact */
+    long moves() {
+        return moves;
+    }
+
     /** @return a copy of the key bytes in the slot */
     byte[] key(int slot) {
         byte[] out = new byte[keyLength(slot)];
@@ -227,6 +249,7 @@ final class KeyTable {
     }
 
     private void grow() {
+        moves++;
         int[] oldRefs = refs;
         int[] oldHashes = hashes;
         int n = oldRefs.length * 2;
@@ -248,13 +271,13 @@ final class KeyTable {
         }
     }
 
-    private int append(int table, byte[] key, int len) {
+    private int append(int table, byte[] key, int off, int len) {
         int ref = reserve(entryBytes(len));
         long at = offset(ref);
         ByteBuffer c = chunk(at);
         int p = (int) (at & (CHUNK - 1));
         c.putInt(p + 16, table << 20 | len);
-        c.put(p + HEADER, key, 0, len);
+        c.put(p + HEADER, key, off, len);
         return ref;
     }
 

@@ -76,7 +76,9 @@ import org.mapdb.Serializer;
 public final class VersionIndex implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(VersionIndex.class);
     /** The log size beyond which a commit writes a checkpoint (or the last checkpoint's size, if larger). */
-    static final long DEFAULT_CHECKPOINT_LOG_BYTES = 64L << 20;
+    static final long DEFAULT_CHECKPOINT_LOG_BYTES = 16L << 20;
+    /** Slots a checkpoint copies per hold of the index's lock. */
+    private static final int SCAN_SLOTS = 1 << 14;
     private static final int LOG_MAGIC = 0x4D51564C; // "MQVL"
     private static final int CHECKPOINT_MAGIC = 0x4D515643; // "MQVC"
     private static final int FORMAT = 1;
@@ -106,7 +108,11 @@ public final class VersionIndex implements AutoCloseable {
     private final CRC32C crc = new CRC32C();
     private RandomAccessFile lockFile;
     private FileLock lock;
+    /** The generation of the log being written. */
     private long generation;
+    /** The generation of the newest complete checkpoint, 0 for none. */
+    private long checkpointGeneration;
+    private boolean checkpointing;
     private RandomAccessFile log;
     private long logBytes;
     private long checkpointBytes;
@@ -245,21 +251,23 @@ public final class VersionIndex implements AutoCloseable {
                 }
             }
         }
-        generation = checkpoints.isEmpty() ? 0 : checkpoints.lastKey();
-        if (!logs.isEmpty() && logs.lastKey() > generation) {
-            throw new Corrupt("log " + logs.lastEntry().getValue() + " has no checkpoint");
+        checkpointGeneration = checkpoints.isEmpty() ? 0 : checkpoints.lastKey();
+        if (checkpointGeneration > 0) {
+            Path c = checkpoints.get(checkpointGeneration);
+            checkpointBytes = replay(c, CHECKPOINT_MAGIC, checkpointGeneration, false);
         }
-        if (generation > 0) {
-            Path c = checkpoints.get(generation);
-            long end = replay(c, CHECKPOINT_MAGIC, true);
-            if (end != Files.size(c)) {
-                throw new Corrupt(c + " has " + (Files.size(c) - end) + " bytes after its end");
+        // the logs since that checkpoint: its own, and a later one when a checkpoint was under way
+        TreeMap<Long, Path> live = new TreeMap<>(logs.tailMap(checkpointGeneration, true));
+        generation = live.isEmpty() ? checkpointGeneration : live.lastKey();
+        long validEnd = 0;
+        for (Map.Entry<Long, Path> l : live.entrySet()) {
+            if (l.getKey() != generation) {
+                replay(l.getValue(), LOG_MAGIC, l.getKey(), false);
+            } else if (Files.size(l.getValue()) >= FILE_HEADER) {
+                validEnd = replay(l.getValue(), LOG_MAGIC, l.getKey(), true);
             }
-            checkpointBytes = end;
         }
         Path logFile = logPath(generation);
-        long validEnd = Files.exists(logFile) && Files.size(logFile) >= FILE_HEADER
-                ? replay(logFile, LOG_MAGIC, false) : 0;
         if (validEnd == 0) {
             log = createLog(generation);
             logBytes = FILE_HEADER;
@@ -274,14 +282,14 @@ public final class VersionIndex implements AutoCloseable {
             log.seek(validEnd);
             logBytes = validEnd;
         }
-        for (Map.Entry<Long, Path> c : checkpoints.headMap(generation).entrySet()) {
+        for (Map.Entry<Long, Path> c : checkpoints.headMap(checkpointGeneration).entrySet()) {
             Files.delete(c.getValue());
         }
-        for (Map.Entry<Long, Path> l : logs.headMap(generation).entrySet()) {
+        for (Map.Entry<Long, Path> l : logs.headMap(checkpointGeneration).entrySet()) {
             Files.delete(l.getValue());
         }
-        LOG.info("version index {}: {} keys, {} counters, generation {} (checkpoint {} bytes, log {} bytes)", dir,
-                keys.size(), counters.size(), generation, checkpointBytes, logBytes);
+        LOG.info("version index {}: {} keys, {} counters; checkpoint {} ({} bytes), log {} ({} bytes)", dir,
+                keys.size(), counters.size(), checkpointGeneration, checkpointBytes, generation, logBytes);
     }
 
     private static long generationOf(String name, String prefix) throws Corrupt {
@@ -307,16 +315,20 @@ public final class VersionIndex implements AutoCloseable {
     /**
      * Applies a file's frames to the state.
      *
-     * @param strict a checkpoint: every frame must be valid and the last must end it; otherwise a log, whose torn
-     *               tail (a last frame cut short, or followed only by zeros) ends the replay
+     * @param magic whether a checkpoint's (its last frame must end it) or a log's
+     * @param tornTailAllowed whether a torn tail (a last frame cut short, or followed only by zeros) ends the replay:
+     *                        the last log's; anywhere else a bad frame is corruption
      * @return the end of the last valid frame
      */
-    private long replay(Path file, int magic, boolean strict) throws IOException, Corrupt {
+    private long replay(Path file, int magic, long fileGeneration, boolean tornTailAllowed)
+            throws IOException, Corrupt {
+        boolean strict = !tornTailAllowed;
+        boolean isCheckpoint = magic == CHECKPOINT_MAGIC;
         long size = Files.size(file);
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(file.toFile()),
                 1 << 16))) {
-            if (size < FILE_HEADER || in.readInt() != magic || in.readInt() != FORMAT || in.readLong() != generation) {
-                throw new Corrupt(file + ": not a version index file of generation " + generation);
+            if (size < FILE_HEADER || in.readInt() != magic || in.readInt() != FORMAT || in.readLong() != fileGeneration) {
+                throw new Corrupt(file + ": not a version index file of generation " + fileGeneration);
             }
             long at = FILE_HEADER;
             byte[] payload = new byte[1 << 16];
@@ -347,7 +359,7 @@ public final class VersionIndex implements AutoCloseable {
                 ended = apply(payload, length, file);
                 at += FRAME_HEADER + length;
             }
-            if (strict && !ended) {
+            if (isCheckpoint && !ended) {
                 throw new Corrupt(file + ": incomplete (no end)");
             }
             return at;
@@ -373,6 +385,9 @@ public final class VersionIndex implements AutoCloseable {
                     case OP_ORIGIN -> {
                         int id = c.varint();
                         String name = c.utf();
+                        if (id < origins.size() && origins.get(id).equals(name)) {
+                            continue; // a checkpoint written while the log went on holds it too
+                        }
                         if (id != origins.size()) {
                             throw new Corrupt(file + ": origin " + id + " out of order");
                         }
@@ -381,6 +396,9 @@ public final class VersionIndex implements AutoCloseable {
                     case OP_TABLE -> {
                         int id = c.varint();
                         TableId t = TableId.parse(c.utf());
+                        if (id < tables.size() && tables.get(id).equals(t)) {
+                            continue;
+                        }
                         if (id != tables.size()) {
                             throw new Corrupt(file + ": table " + id + " out of order");
                         }
@@ -389,7 +407,7 @@ public final class VersionIndex implements AutoCloseable {
                     case OP_PUT -> {
                         int table = c.varint();
                         int n = c.varint();
-                        byte[] key = c.bytes(n);
+                        int off = c.skip(n);
                         long hlc = c.longValue();
                         int origin = c.varint();
                         boolean deleted = b[c.at++] != 0;
@@ -397,8 +415,8 @@ public final class VersionIndex implements AutoCloseable {
                         if (table >= tables.size() || origin >= origins.size()) {
                             throw new Corrupt(file + ": an update names an unknown table or origin");
                         }
-                        int h = KeyTable.hash(table, key, n);
-                        keys.put(keys.find(table, key, n, h), table, key, n, h, hlc, origin, deleted, recorded);
+                        int h = KeyTable.hash(table, b, off, n);
+                        keys.put(keys.find(table, b, off, n, h), table, b, off, n, h, hlc, origin, deleted, recorded);
                     }
                     case OP_REMOVE -> {
                         int table = c.varint();
@@ -507,7 +525,7 @@ public final class VersionIndex implements AutoCloseable {
     }
 
     private void put(int slot, int t, byte[] k, int n, int h, long hlc, int origin, boolean deleted, int seconds) {
-        keys.put(slot, t, k, n, h, hlc, origin, deleted, seconds);
+        keys.put(slot, t, k, 0, n, h, hlc, origin, deleted, seconds);
         pending.op(OP_PUT).varint(t).varint(n).bytes(k, n).longValue(hlc).varint(origin)
                 .op((byte) (deleted ? 1 : 0)).intValue(seconds);
     }
@@ -567,11 +585,13 @@ public final class VersionIndex implements AutoCloseable {
                 }
                 syncedFrames = upTo;
             }
-            synchronized (this) {
-                if (!closed && failed == null && logBytes > Math.max(checkpointLogBytes, checkpointBytes)) {
-                    checkpoint();
-                }
-            }
+        }
+        boolean due;
+        synchronized (this) {
+            due = !checkpointing && logBytes > Math.max(checkpointLogBytes, checkpointBytes);
+        }
+        if (due) {
+            checkpoint();
         }
     }
 
@@ -592,83 +612,154 @@ public final class VersionIndex implements AutoCloseable {
     }
 
     /**
-     * Writes the whole state as checkpoint {@code g+1}, starts log {@code g+1} and deletes generation {@code g}.
-     * Under both locks. A failure before the rename leaves the current generation in use (and is logged); after it,
-     * the index fails.
+     * Writes checkpoint {@code g+1} while the appliers go on: switches the writers to log {@code g+1} (after an fsync
+     * of log {@code g}), copies the table into {@code checkpoint-<g+1>.tmp} {@value #SCAN_SLOTS} slots per hold of the
+     * lock, then, under both locks, the counters and every pending update into log {@code g+1}, fsynced; then fsyncs
+     * and renames the checkpoint and deletes the older files. Every update is an absolute value, so the checkpoint
+     * plus log {@code g+1} give the state whatever the copy saw of updates made during it. A growth or removal
+     * during the copy moves entries between slots: the copy is then started again (three times at most, else the
+     * checkpoint is left for the next commit). Called on the committing thread, after its commit is durable; by
+     * close and the import.
      */
     private void checkpoint() {
-        long next = generation + 1;
-        Path tmp = dir.resolve("checkpoint-" + next + ".tmp");
-        Path target = dir.resolve("checkpoint-" + next);
+        long next;
+        RandomAccessFile oldLog;
+        synchronized (syncLock) {
+            synchronized (this) {
+                if (checkpointing || closed || failed != null) {
+                    return;
+                }
+                try {
+                    writePending();
+                    log.getFD().sync();
+                    syncedFrames = writtenFrames;
+                    next = generation + 1;
+                    RandomAccessFile newLog = createLog(next);
+                    syncFolder();
+                    oldLog = log;
+                    log = newLog;
+                    generation = next;
+                    logBytes = FILE_HEADER;
+                } catch (IOException e) {
+                    throw fail("cannot start a new log", e);
+                }
+                checkpointing = true;
+            }
+        }
         long started = System.nanoTime();
-        long bytes;
+        Path tmp = dir.resolve("checkpoint-" + next + ".tmp");
         try {
-            writePending();
-            bytes = writeCheckpoint(tmp, next);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            oldLog.close();
+            long bytes = -1;
+            for (int attempt = 0; attempt < 3 && bytes < 0; attempt++) {
+                bytes = writeCheckpoint(tmp, next);
+            }
+            if (bytes < 0) {
+                LOG.info("version index {}: entries kept moving during checkpoint {}; the next commit tries again",
+                        dir, next);
+                Files.deleteIfExists(tmp);
+                return;
+            }
+            Files.move(tmp, dir.resolve("checkpoint-" + next), StandardCopyOption.ATOMIC_MOVE);
+            syncFolder();
+            long previous;
+            synchronized (this) {
+                previous = checkpointGeneration;
+                checkpointGeneration = next;
+                checkpointBytes = bytes;
+                if (keys.garbageBytes() > keys.arenaBytes() / 2) {
+                    keys.compactArena();
+                }
+            }
+            Files.deleteIfExists(dir.resolve("checkpoint-" + previous));
+            for (long g = previous; g < next; g++) {
+                Files.deleteIfExists(logPath(g));
+            }
+            LOG.debug("version index {}: checkpoint {} of {} bytes in {} ms", dir, next, bytes,
+                    (System.nanoTime() - started) / 1_000_000);
         } catch (IOException e) {
-            LOG.warn("version index {}: could not write a checkpoint, keeping the log: {}", dir, e.toString());
+            LOG.warn("version index {}: could not write checkpoint {}, keeping the logs: {}", dir, next,
+                    e.toString());
             try {
                 Files.deleteIfExists(tmp);
             } catch (IOException ignored) {
                 // the next open deletes it
             }
-            return;
-        }
-        try {
-            RandomAccessFile newLog = createLog(next);
-            syncFolder();
-            log.close();
-            log = newLog;
-            Files.deleteIfExists(logPath(generation));
-            Files.deleteIfExists(dir.resolve("checkpoint-" + generation));
-        } catch (IOException e) {
-            throw fail("cannot start log " + next, e);
-        }
-        LOG.debug("version index {}: checkpoint {} of {} keys, {} bytes, after a log of {} bytes, in {} ms", dir,
-                next, keys.size(), bytes, logBytes, (System.nanoTime() - started) / 1_000_000);
-        generation = next;
-        logBytes = FILE_HEADER;
-        checkpointBytes = bytes;
-        syncedFrames = writtenFrames;
-        if (keys.garbageBytes() > keys.arenaBytes() / 2) {
-            keys.compactArena();
+        } finally {
+            synchronized (this) {
+                checkpointing = false;
+            }
         }
     }
 
+    /** @return the checkpoint's size, or -1 when entries moved between slots during the copy */
     private long writeCheckpoint(Path tmp, long g) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(tmp.toFile(), "rw")) {
             f.setLength(0);
             OutputStream out = new BufferedOutputStream(new FileOutputStream(f.getFD()), 1 << 16);
             out.write(ByteBuffer.allocate(FILE_HEADER).putInt(CHECKPOINT_MAGIC).putInt(FORMAT).putLong(g).array());
             long[] written = {FILE_HEADER};
+            int[] defined = {0, 0};
             Frame frame = new Frame();
-            for (int i = 0; i < origins.size(); i++) {
-                frame.op(OP_ORIGIN).varint(i).utf(origins.get(i));
+            long count = 0;
+            long moves;
+            synchronized (this) {
+                moves = keys.moves();
             }
-            for (int i = 0; i < tables.size(); i++) {
-                frame.op(OP_TABLE).varint(i).utf(tables.get(i).toString());
-            }
-            for (Map.Entry<String, Long> c : counters.entrySet()) {
-                frame.op(OP_COUNTER).utf(c.getKey()).longValue(c.getValue());
-            }
-            for (int s = 0; s < keys.capacity(); s++) {
-                if (keys.occupied(s)) {
-                    byte[] k = keys.key(s);
-                    frame.op(OP_PUT).varint(keys.table(s)).varint(k.length).bytes(k, k.length)
-                            .longValue(keys.hlc(s)).varint(keys.origin(s)).op((byte) (keys.deleted(s) ? 1 : 0))
-                            .intValue(keys.recordedSeconds(s));
-                    if (frame.size() >= CHECKPOINT_FRAME_BYTES) {
-                        flush(frame, out, written);
+            for (int from = 0;; from += SCAN_SLOTS) {
+                synchronized (this) {
+                    if (keys.moves() != moves || closed) {
+                        return -1;
                     }
+                    if (from >= keys.capacity()) {
+                        break;
+                    }
+                    define(frame, defined);
+                    for (int s = from; s < Math.min(from + SCAN_SLOTS, keys.capacity()); s++) {
+                        if (keys.occupied(s)) {
+                            int n = keys.keyLength(s);
+                            frame.op(OP_PUT).varint(keys.table(s)).varint(n).key(keys, s, n)
+                                    .longValue(keys.hlc(s)).varint(keys.origin(s))
+                                    .op((byte) (keys.deleted(s) ? 1 : 0)).intValue(keys.recordedSeconds(s));
+                            count++;
+                        }
+                    }
+                }
+                if (frame.size() >= CHECKPOINT_FRAME_BYTES) {
+                    flush(frame, out, written);
+                }
+            }
+            synchronized (syncLock) {
+                synchronized (this) {
+                    if (keys.moves() != moves || closed) {
+                        return -1;
+                    }
+                    define(frame, defined);
+                    for (Map.Entry<String, Long> c : counters.entrySet()) {
+                        frame.op(OP_COUNTER).utf(c.getKey()).longValue(c.getValue());
+                    }
+                    // what the copy saw must be durable in the new log before the checkpoint can replace the old
+                    writePending();
+                    log.getFD().sync();
+                    syncedFrames = writtenFrames;
                 }
             }
             flush(frame, out, written);
-            frame.op(OP_END).longValue(keys.size());
+            frame.op(OP_END).longValue(count);
             flush(frame, out, written);
             out.flush();
             f.getFD().sync();
             return written[0];
+        }
+    }
+
+    /** Adds the origins and tables defined since the last call. Under this index's lock. */
+    private void define(Frame frame, int[] defined) {
+        for (; defined[0] < origins.size(); defined[0]++) {
+            frame.op(OP_ORIGIN).varint(defined[0]).utf(origins.get(defined[0]));
+        }
+        for (; defined[1] < tables.size(); defined[1]++) {
+            frame.op(OP_TABLE).varint(defined[1]).utf(tables.get(defined[1]).toString());
         }
     }
 
@@ -787,11 +878,7 @@ public final class VersionIndex implements AutoCloseable {
             db.close();
         }
         commit();
-        synchronized (syncLock) {
-            synchronized (this) {
-                checkpoint();
-            }
-        }
+        checkpoint();
         LOG.info("version index {}: imported {} keys and {} counters from the previous version's {}", dir, n,
                 counters.size(), legacy);
     }
@@ -839,22 +926,34 @@ public final class VersionIndex implements AutoCloseable {
         }
     }
 
-    /** Commits what is pending, writes a checkpoint (so the next open reads no log), and closes. Idempotent. */
+    /**
+     * Writes a checkpoint (so the next open reads no log), commits what is still pending, and closes. Called by the
+     * node on shutdown, after the appliers stopped. Idempotent.
+     */
     @Override
     public void close() {
+        boolean due;
+        synchronized (this) {
+            due = !closed && failed == null && (!pending.isEmpty() || logBytes > FILE_HEADER);
+        }
+        if (due) {
+            try {
+                checkpoint();
+            } catch (MqdbException e) {
+                LOG.warn("version index {}: could not write a checkpoint: {}", dir, e.toString());
+            }
+        }
         synchronized (syncLock) {
             synchronized (this) {
                 if (closed) {
                     return;
                 }
                 try {
-                    if (failed == null && (!pending.isEmpty() || logBytes > FILE_HEADER)) {
-                        checkpoint();
-                        if (failed == null && logBytes > FILE_HEADER) {
-                            log.getFD().sync(); // the checkpoint failed: at least make the log durable
-                        }
+                    if (failed == null && !pending.isEmpty()) {
+                        writePending();
+                        log.getFD().sync();
                     }
-                } catch (IOException | MqdbException e) {
+                } catch (IOException e) {
                     LOG.warn("version index {}: could not make the last updates durable: {}", dir, e.toString());
                 } finally {
                     closed = true;
@@ -1007,6 +1106,13 @@ public final class VersionIndex implements AutoCloseable {
             return this;
         }
 
+        Frame key(KeyTable keys, int slot, int n) {
+            ensure(n);
+            keys.copyKey(slot, b, len);
+            len += n;
+            return this;
+        }
+
         Frame utf(String s) {
             byte[] u = s.getBytes(StandardCharsets.UTF_8);
             return varint(u.length).bytes(u, u.length);
@@ -1056,6 +1162,15 @@ public final class VersionIndex implements AutoCloseable {
                 }
             }
             throw new IllegalArgumentException("bad varint");
+        }
+
+        /** Skips {@code n} bytes; returns where they start. */
+        int skip(int n) {
+            if (n < 0 || at + n > limit) {
+                throw new IllegalArgumentException("length " + n + " past the frame's end");
+            }
+            at += n;
+            return at - n;
         }
 
         byte[] bytes(int n) {
