@@ -84,6 +84,7 @@ public final class VersionIndexBench {
             double fillSeconds = (System.nanoTime() - t0) / 1e9;
             String memory = memory();
             SplittableRandom random = new SplittableRandom(7);
+            long cpu0 = cpu();
             long applyNanos = 0;
             long commitNanos = 0;
             long commits = 0;
@@ -106,29 +107,41 @@ public final class VersionIndexBench {
                 applyNanos += b - a;
                 commits++;
             }
+            double cpuPerEvent = (cpu() - cpu0) / (double) events;
             System.out.printf(Locale.ROOT, "%s keys=%d fill=%.1fs (%.0f keys/s) | get+record %.0f ns/event | "
                             + "commit %.0f us/batch of %d (%.0f ns/event) | total %.0f ns/event, %.0f events/s | "
-                            + "%s | skipped %d%n", impl, keys, fillSeconds, keys / fillSeconds,
+                            + "CPU %.0f ns/event | %s | skipped %d | load %s%n", impl, keys, fillSeconds, keys / fillSeconds,
                     applyNanos / (double) events, commitNanos / 1e3 / commits, BATCH, commitNanos / (double) events,
                     (applyNanos + commitNanos) / (double) events, events / ((applyNanos + commitNanos) / 1e9),
-                    memory, skipped);
+                    cpuPerEvent, memory, skipped, load());
             if (index instanceof LogIndex log) {
                 log.index.abandon(); // as a kill -9 leaves it: the log since the last checkpoint
                 long c = System.nanoTime();
+                long cc = cpu();
                 VersionIndex again = VersionIndex.open(file);
-                System.out.printf(Locale.ROOT, "%s keys=%d reopen after a crash %.0f ms (%s)%n", impl, keys,
-                        (System.nanoTime() - c) / 1e6, again.describe());
+                System.out.printf(Locale.ROOT, "%s keys=%d reopen after a crash %.0f ms, CPU %.0f ms (%s)%n", impl,
+                        keys, (System.nanoTime() - c) / 1e6, (cpu() - cc) / 1e6, again.describe());
                 long d = System.nanoTime();
                 again.close();
                 System.out.printf(Locale.ROOT, "%s keys=%d close (checkpoint) %.0f ms%n", impl, keys,
                         (System.nanoTime() - d) / 1e6);
                 long f = System.nanoTime();
+                long fc = cpu();
                 VersionIndex clean = VersionIndex.open(file);
-                System.out.printf(Locale.ROOT, "%s keys=%d reopen after a clean close %.0f ms, folder %d MiB%n",
-                        impl, keys, (System.nanoTime() - f) / 1e6, size(file) >> 20);
+                System.out.printf(Locale.ROOT, "%s keys=%d reopen after a clean close %.0f ms, CPU %.0f ms, "
+                        + "folder %d MiB%n", impl, keys, (System.nanoTime() - f) / 1e6, (cpu() - fc) / 1e6,
+                        size(file) >> 20);
                 log.index = clean;
             }
         }
+    }
+
+    private static long cpu() {
+        return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+    }
+
+    private static String load() {
+        return String.format(Locale.ROOT, "%.1f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
     private static String memory() {
