@@ -244,6 +244,51 @@ class VersionIndexTest {
     }
 
     @Test
+    void checkpointsWhileOthersRecordAndPruneKeepEveryUpdate() throws Exception {
+        VersionIndex index = VersionIndex.open(file(), 4 * 1024);
+        int threads = 3;
+        List<Map<Long, Version>> expected = new ArrayList<>();
+        List<Thread> running = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Map<Long, Version> mine = new HashMap<>();
+            expected.add(mine);
+            long base = t * 1_000_000L;
+            Thread th = new Thread(() -> {
+                Random random = new Random(base);
+                for (int batch = 0; batch < 400; batch++) {
+                    for (int i = 0; i < 20; i++) {
+                        long id = base + random.nextInt(20_000); // a growing table: growths move entries
+                        Version ver = v(batch * 100L + i, "o" + base);
+                        index.record(ORDERS, Key.of(id), ver, false);
+                        mine.put(id, ver);
+                    }
+                    index.counter("batch" + base, batch);
+                    index.commit();
+                }
+            });
+            th.start();
+            running.add(th);
+        }
+        while (running.stream().anyMatch(Thread::isAlive)) {
+            index.record(USERS, Key.of(1L), v(System.nanoTime(), "p"), true);
+            index.pruneTombstones(System.currentTimeMillis() + 2_000); // a removal moves entries during copies
+        }
+        for (Thread th : running) {
+            th.join();
+        }
+        index.abandon();
+        try (VersionIndex again = VersionIndex.open(file(), 4 * 1024)) {
+            for (int t = 0; t < threads; t++) {
+                assertThat(again.counter("batch" + t * 1_000_000L)).isEqualTo(399);
+                for (Map.Entry<Long, Version> e : expected.get(t).entrySet()) {
+                    assertThat(again.get(ORDERS, Key.of(e.getKey())).orElseThrow().version())
+                            .as("key %d", e.getKey()).isEqualTo(e.getValue());
+                }
+            }
+        }
+    }
+
+    @Test
     void hashCollisionsKeepKeysApart() {
         KeyBytes enc = new KeyBytes();
         Map<Integer, Long> seen = new HashMap<>();
