@@ -116,6 +116,7 @@ public final class VersionIndexBench {
                     cpuPerEvent, memory, skipped, load());
             if (index instanceof LogIndex log) {
                 log.index.abandon(); // as a kill -9 leaves it: the log since the last checkpoint
+                log.index = null; // so its direct buffers can be freed before the reopen needs as many
                 long c = System.nanoTime();
                 long cc = cpu();
                 VersionIndex again = VersionIndex.open(file);
@@ -211,7 +212,9 @@ public final class VersionIndexBench {
         }
 
         public void close() {
-            index.close();
+            if (index != null) {
+                index.close();
+            }
         }
     }
 

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class FaultSubscriberKillIT extends PgToRedisFaultTest {
     private static final int KILLS = 3;
+    private static final Pattern INDEX_REOPENED = Pattern.compile("version index \\S+: [1-9]\\d* keys");
     private static final Pattern RESEND_FROM_ONE = Pattern.compile("publish again from 1( |\\R|$)");
 
     @Test
@@ -48,6 +49,7 @@ class FaultSubscriberKillIT extends PgToRedisFaultTest {
         String afterKills = Files.readString(flow.nodes.log("sub")).substring((int) logBeforeKills);
         assertThat(RESEND_FROM_ONE.matcher(afterKills).find())
                 .as("after a kill -9 the subscriber resumes from its last commit, not from 1").isFalse();
+        assertThat(INDEX_REOPENED.matcher(afterKills).find()).as("the index reopened holding keys").isTrue();
         assertThat(afterKills).doesNotContain("unclean").doesNotContain(".corrupt-");
     }
 }
