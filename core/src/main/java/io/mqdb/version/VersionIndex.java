@@ -699,6 +699,7 @@ public final class VersionIndex implements AutoCloseable {
             OutputStream out = new BufferedOutputStream(new FileOutputStream(f.getFD()), 1 << 16);
             out.write(ByteBuffer.allocate(FILE_HEADER).putInt(CHECKPOINT_MAGIC).putInt(FORMAT).putLong(g).array());
             long[] written = {FILE_HEADER};
+            CRC32C frameCrc = new CRC32C(); // not the writers' crc: the copy runs outside the lock
             int[] defined = {0, 0};
             Frame frame = new Frame();
             long count = 0;
@@ -726,7 +727,7 @@ public final class VersionIndex implements AutoCloseable {
                     }
                 }
                 if (frame.size() >= CHECKPOINT_FRAME_BYTES) {
-                    flush(frame, out, written);
+                    flush(frame, out, written, frameCrc);
                 }
             }
             synchronized (syncLock) {
@@ -744,9 +745,9 @@ public final class VersionIndex implements AutoCloseable {
                     syncedFrames = writtenFrames;
                 }
             }
-            flush(frame, out, written);
+            flush(frame, out, written, frameCrc);
             frame.op(OP_END).longValue(count);
-            flush(frame, out, written);
+            flush(frame, out, written, frameCrc);
             out.flush();
             f.getFD().sync();
             return written[0];
@@ -763,9 +764,9 @@ public final class VersionIndex implements AutoCloseable {
         }
     }
 
-    private void flush(Frame frame, OutputStream out, long[] written) throws IOException {
+    private static void flush(Frame frame, OutputStream out, long[] written, CRC32C frameCrc) throws IOException {
         if (!frame.isEmpty()) {
-            int n = frame.seal(crc);
+            int n = frame.seal(frameCrc);
             out.write(frame.bytes(), 0, n);
             written[0] += n;
             frame.clear();
