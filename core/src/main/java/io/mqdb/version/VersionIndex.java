@@ -189,7 +189,12 @@ public final class VersionIndex implements AutoCloseable {
                     LOG.warn("version index {}: the previous version's MapDB index was not closed cleanly; "
                             + "discarding it: origins will be asked to publish again", file);
                 } else {
-                    index.importMapDb(legacy);
+                    try {
+                        index.importMapDb(legacy);
+                    } catch (RuntimeException e) {
+                        LOG.warn("version index {}: cannot import the previous version's MapDB index ({}); "
+                                + "discarding it: origins will be asked to publish again", file, e.toString());
+                    }
                 }
                 Files.delete(legacy);
             }
