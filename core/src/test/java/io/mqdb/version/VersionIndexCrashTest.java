@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.mqdb.spi.Key;
 import io.mqdb.spi.TableId;
-import io.mqdb.spi.Version;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kills a child JVM ({@link VersionIndexCrashChild}) with kill -9 at random moments while two threads record and
- * commit, then reopens the index and checks that it holds exactly the events up to each table's committed counter:
- * no acknowledged commit lost, no counter ahead of its versions, no version behind it, and no rebuild.
+ * commit, then reopens the index and checks that it holds every event up to each table's committed counter: no
+ * acknowledged commit lost, no counter ahead of its versions, and no rebuild. Versions may run ahead of a counter (a
+ * commit writes every thread's records, as group commit does).
  */
 class VersionIndexCrashTest {
     private static final int ROUNDS = 6;
@@ -59,18 +59,16 @@ class VersionIndexCrashTest {
                 }
                 for (Map.Entry<Key, Long> e : last.entrySet()) {
                     Optional<VersionIndex.Entry> held = index.get(t, e.getKey());
-                    long n = e.getValue();
                     assertThat(held).as("%s %s", t, e.getKey()).isPresent();
-                    assertThat(held.get().version()).as("%s %s", t, e.getKey())
-                            .isEqualTo(VersionIndexCrashChild.version(n));
+                    // at least the version the counter covers; a later one when another thread's commit took this
+                    // thread's records along before its own commit (versions may run ahead of a counter, never behind)
+                    long n = held.get().version().hlc() - 1_000;
+                    assertThat(n).as("%s %s", t, e.getKey()).isGreaterThanOrEqualTo(e.getValue());
+                    assertThat(VersionIndexCrashChild.key(n)).isEqualTo(e.getKey());
+                    assertThat(held.get().version()).isEqualTo(VersionIndexCrashChild.version(n));
                     assertThat(held.get().deleted()).isEqualTo(VersionIndexCrashChild.deleted(n));
                     checked++;
                 }
-                Version next = VersionIndexCrashChild.version(committed + 1);
-                Key nextKey = VersionIndexCrashChild.key(committed + 1);
-                Optional<VersionIndex.Entry> held = index.get(t, nextKey);
-                assertThat(held.map(VersionIndex.Entry::version).orElse(null)).as("no version past the counter")
-                        .isNotEqualTo(next);
             }
             if (round % 2 == 0) {
                 index.abandon(); // leave the log as the crash left it for the next child
