@@ -1,0 +1,55 @@
+package io.mqdb.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mqdb.testing.RedisServer;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Source PostgreSQL (node {@code pub}) → broker Mosquitto → target Redis (node {@code sub}). The subscriber's JVM is
+ * killed with SIGKILL at three random points of a write stream and started again each time. Its version index must
+ * reopen at its last commit, without a rebuild: the subscriber never asks an origin to publish again from number 1
+ * (what an empty index would do), and the rows converge. {@code -Dfault.seed=N} replays a run.
+ */
+class FaultSubscriberKillIT extends PgToRedisFaultTest {
+    private static final int KILLS = 3;
+    private static final Pattern INDEX_REOPENED = Pattern.compile("version index \\S+: [1-9]\\d* keys");
+    private static final Pattern RESEND_FROM_ONE = Pattern.compile("publish again from 1( |\\R|$)");
+
+    @Test
+    void aSubscriberKilledThreeTimesResumesFromItsLastCommit() throws Exception {
+        long seed = Long.getLong("fault.seed", System.nanoTime());
+        Random random = new Random(seed);
+        flow = new PgToRedisFlow(dir, "subkill", 2_000, RedisServer.shared().uri(), "7d");
+        ChangeWriter writer = flow.writer(seed, 10_000, Long.MAX_VALUE, 5, 2_000);
+        Future<Long> writing = flow.run(writer);
+        await().atMost(Duration.ofSeconds(30)).until(() -> writer.done.get() >= 1_000);
+        long logBeforeKills = Files.size(flow.nodes.log("sub"));
+        StringBuilder points = new StringBuilder();
+        for (int k = 1; k <= KILLS; k++) {
+            long at = writer.done.get() + 500 + random.nextInt(3_000);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> writer.done.get() >= at);
+            flow.nodes.kill("sub");
+            points.append(k == 1 ? "" : ",").append(writer.done.get());
+            flow.nodes.start("sub");
+        }
+        writer.stop = true;
+        writing.get(30, TimeUnit.SECONDS);
+        String injected = "subscriber kill -9 x" + KILLS + " at changes " + points + " (seed " + seed + ") during "
+                + writer.summary() + ", source PostgreSQL, target Redis, broker Mosquitto";
+        FaultCheck.awaitEqual("FaultSubscriberKillIT", injected, Duration.ofSeconds(60), flow::compare);
+        String afterKills = Files.readString(flow.nodes.log("sub")).substring((int) logBeforeKills);
+        assertThat(RESEND_FROM_ONE.matcher(afterKills).find())
+                .as("after a kill -9 the subscriber resumes from its last commit, not from 1").isFalse();
+        assertThat(INDEX_REOPENED.matcher(afterKills).find()).as("the index reopened holding keys").isTrue();
+        assertThat(afterKills).doesNotContain("unclean").doesNotContain(".corrupt-");
+    }
+}
