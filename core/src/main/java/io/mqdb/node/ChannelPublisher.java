@@ -102,7 +102,7 @@ final class ChannelPublisher implements AutoCloseable {
             this.channels.put(c.table(), c);
             max = Math.max(max, c.batchSize());
         }
-        this.maxPoll = Math.max(1000, max);
+        this.maxPoll = Math.max(5000, max); // changes per capture poll: fewer round trips per change
         this.ctx = ctx;
         this.backoff = new Backoff(Duration.ofSeconds(1), LOG, ctx.metrics());
         pending.addAll(this.channels.keySet());

@@ -421,6 +421,26 @@ public final class JdbcStore implements Store, CaptureInstallation {
     Map<Key, Row> readRows(Connection c, JdbcTable table, List<Key> keys) throws SQLException {
         Map<Key, Row> out = new HashMap<>();
         List<Column> kc = table.schema().keyColumns();
+        if (dialect instanceof PostgresDialect && kc.size() == 1 && kc.get(0).type() == io.mqdb.spi.ColumnType.INT64
+                && !keys.isEmpty()) {
+            // One statement for every key: the same SQL text each time (PgJDBC prepares it on the server after a few
+            // uses), where IN lists of 200 placeholders cost 25 statements of varying text per 5,000 changes.
+            Long[] ids = new Long[keys.size()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = (Long) table.schema().validate(keys.get(i)).get(0);
+            }
+            try (PreparedStatement ps = c.prepareStatement(selectColumns(table) + " WHERE "
+                    + dialect.quote(kc.get(0).name()) + " = ANY(?)")) {
+                ps.setArray(1, c.createArrayOf("bigint", ids));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Row r = readRow(rs, table);
+                        out.put(table.schema().keyOf(r), r);
+                    }
+                }
+            }
+            return out;
+        }
         int chunk = 200;
         for (int from = 0; from < keys.size(); from += chunk) {
             List<Key> part = keys.subList(from, Math.min(keys.size(), from + chunk));

@@ -38,4 +38,17 @@ class IdleWaitTest {
         w.sleep(3_000_000L); // 3 ms left of the caller's wait although the next sleep would be 10 s
         assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
     }
+
+    @Test
+    void withinASecondOfAPollThatFoundChangesTheSleepStaysShort() throws InterruptedException {
+        IdleWait w = new IdleWait(200);
+        w.busy();
+        for (int i = 0; i < 8; i++) {
+            w.sleep(1_000_000L);
+        }
+        assertThat(w.nextSleepMs()).isEqualTo(200);
+        long t0 = System.nanoTime();
+        w.sleep(1_000_000_000L); // would be 200 ms; capped at BUSY_MAX_MS so soon after a change
+        assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(150);
+    }
 }
