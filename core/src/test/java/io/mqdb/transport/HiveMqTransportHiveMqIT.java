@@ -1,6 +1,7 @@
 package io.mqdb.transport;
 
 import io.mqdb.broker.HiveMqEmbeddedBroker;
+import io.mqdb.config.EmbeddedBrokerConfig;
 import io.mqdb.testing.ServerFixture;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -14,12 +15,14 @@ class HiveMqTransportHiveMqIT extends TransportContract {
     @TempDir
     static Path dir;
     static int port;
+    /** File persistence: the contract's broker restart must keep what the broker acknowledged. */
     static HiveMqEmbeddedBroker broker;
 
     @BeforeAll
     static void startBroker() throws InterruptedException {
         port = ServerFixture.freePort();
-        broker = new HiveMqEmbeddedBroker("127.0.0.1", port, dir, 100_000);
+        broker = new HiveMqEmbeddedBroker(EmbeddedBrokerConfig.of("127.0.0.1", port, dir)
+                .withPersistence(EmbeddedBrokerConfig.Persistence.FILE).withMaxQueuedMessages(100_000));
         broker.start();
     }
 
@@ -41,7 +44,8 @@ class HiveMqTransportHiveMqIT extends TransportContract {
     @Override
     void restartBroker() throws InterruptedException {
         broker.close();
-        broker = new HiveMqEmbeddedBroker("127.0.0.1", port, dir, 100_000);
+        broker = new HiveMqEmbeddedBroker(EmbeddedBrokerConfig.of("127.0.0.1", port, dir)
+                .withPersistence(EmbeddedBrokerConfig.Persistence.FILE).withMaxQueuedMessages(100_000));
         broker.start();
     }
 }

@@ -56,4 +56,9 @@ class HiveMqTransportMosquittoIT extends TransportContract {
         ws.start();
         assertThat(ws.tcpNoDelayForTest()).isTrue();
     }
+
+    @Test
+    void roundTripOverAWebSocket() throws Exception {
+        assertRoundTripOverAWebSocket(mosquitto.webSocketUri());
+    }
 }

@@ -52,4 +52,9 @@ class PahoTransportMosquittoIT extends TransportContract {
         t.start();
         assertThat(t.outgoingTopicAliasMaximumForTest()).isZero();
     }
+
+    @Test
+    void roundTripOverAWebSocket() throws Exception {
+        assertRoundTripOverAWebSocket(mosquitto.webSocketUri());
+    }
 }

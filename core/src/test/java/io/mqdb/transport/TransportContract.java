@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -359,10 +358,12 @@ abstract class TransportContract {
         assertThatThrownBy(t::start).isInstanceOf(IllegalStateException.class);
     }
 
-    @Test
-    void roundTripOverAWebSocket() throws Exception {
-        Assumptions.assumeTrue(webSocketUri().isPresent(), "this broker has no WebSocket listener");
-        Transport a = transport(TransportOptions.of(List.of(webSocketUri().get()), id("ws-a")));
+    /**
+     * A round trip over a WebSocket. Not a test of the contract itself: only the brokers with a WebSocket listener
+     * (Mosquitto here) call it from a test of their own, so no test is ever skipped.
+     */
+    void assertRoundTripOverAWebSocket(String webSocketUri) throws Exception {
+        Transport a = transport(TransportOptions.of(List.of(webSocketUri), id("ws-a")));
         Transport b = transport("ws-b");
         Inbox inbox = new Inbox(true);
         b.subscribe("ws/#", inbox);
