@@ -54,7 +54,13 @@ final class ConfigParser {
     static final Duration DEFAULT_SESSION_EXPIRY = Duration.ofDays(7);
     static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(30);
     static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
-    static final int DEFAULT_RECEIVE_MAXIMUM = 1000;
+    /**
+     * The MQTT maximum: the broker's own in-flight limit then bounds what it sends unacknowledged (Mosquitto's
+     * {@code max_inflight_messages}, the embedded broker's {@code max-inflight-messages}). A lower one was overrun by
+     * Mosquitto 2.0.11 (Debian 12), and the HiveMQ client then drops the connection; messages got lost in the
+     * resulting reconnects under load (FaultTargetDownIT, FaultSubscriberAwayIT).
+     */
+    static final int DEFAULT_RECEIVE_MAXIMUM = 65_535;
     static final int DEFAULT_MAX_INFLIGHT = 1000;
     static final int DEFAULT_BATCH_SIZE = 500;
     static final int MAX_BATCH_SIZE = 100_000;

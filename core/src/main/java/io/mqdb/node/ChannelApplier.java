@@ -68,8 +68,8 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
     private static final long MAX_RESEND_WAIT_NANOS = 60_000_000_000L;
     /** The table, in the channel's schema of the target store, holding one marker row per subscribed channel. */
     static final String MARKER_TABLE = "mqdb_incarnation";
-    private static final long MARKER_FIRST_CHECK_NANOS = 2_000_000_000L;
-    private static final long MARKER_CHECK_EVERY_NANOS = 5_000_000_000L;
+    private static final long MARKER_FIRST_CHECK_NANOS = 0;
+    private static final long MARKER_CHECK_EVERY_NANOS = 2_000_000_000L;
 
     private final ChannelConfig channel;
     private final TableId table;

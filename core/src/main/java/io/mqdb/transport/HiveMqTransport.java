@@ -591,17 +591,26 @@ public final class HiveMqTransport implements Transport {
     private void retire(Connection c) {
         lost(c);
         if (c.retired.compareAndSet(false, true)) {
-            Disposable flow = c.flow;
-            if (flow != null) {
-                flow.dispose();
-            }
+            // The flow goes only once the connection is closed: the HiveMQ client acknowledges by itself every QoS 1
+            // message that arrives while no publish flow is registered ("No publish flow registered"), and such a
+            // message would be lost to the session. Messages delivered meanwhile are dropped by deliver (retired).
             if (c.client != null && c.client.getState().isConnectedOrReconnect()) {
                 c.client.disconnect().whenComplete((v, e) -> {
                     if (e != null) {
                         log.debug("mqtt {}: disconnect: {}", c.uri, e.toString());
                     }
+                    disposeFlow(c);
                 });
+            } else {
+                disposeFlow(c);
             }
+        }
+    }
+
+    private static void disposeFlow(Connection c) {
+        Disposable flow = c.flow;
+        if (flow != null) {
+            flow.dispose();
         }
     }
 
