@@ -98,7 +98,7 @@ class ConfigLoaderTest {
                 Optional.of(new EmbeddedBrokerConfig("127.0.0.1", 1883, DIR.resolve("data/broker"),
                         EmbeddedBrokerConfig.Persistence.IN_MEMORY, 256, 256, 100)),
                 List.of(), Optional.empty(), Optional.empty(), Optional.empty(), "mqdb-mqdb-node-a",
-                Duration.ofDays(7), Duration.ofSeconds(30), Duration.ofSeconds(10), 1000, 1000));
+                Duration.ofDays(7), Duration.ofSeconds(30), Duration.ofSeconds(10), 65_535, 1000));
         assertThat(c.stores().get("local").settings()).isEmpty();
         ChannelConfig ch = c.channels().get(0);
         assertThat(ch.store()).as("the only store is the default").isEqualTo("local");
