@@ -140,9 +140,11 @@ class JdbcNodeSyncIT {
                 """.formatted(port, dir.resolve("b-late.sqlite")));
         a = startA();
         // The table is missing: before the fix the publisher stopped 0.2 s after its start ("relation
-        // public.mqdb_changelog does not exist"). 2 s is several capture polls (poll-interval 50ms).
-        Thread.sleep(2_000);
-        assertThat(a.failure()).as("the publisher is still running").isEmpty();
+        // public.mqdb_changelog does not exist"). 2 s is several capture polls (poll-interval 50ms): it must stay up
+        // all along.
+        MqdbNode publisher = a;
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+                .until(() -> publisher.failure().isEmpty());
         sql(CREATE);
         insert(1, 120);
         LocalTable dst = b.table("shop:items");

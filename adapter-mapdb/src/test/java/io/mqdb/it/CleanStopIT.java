@@ -1,6 +1,7 @@
 package io.mqdb.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -18,6 +19,7 @@ import io.mqdb.spi.TableSchema;
 import io.mqdb.testing.MosquittoServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -80,8 +82,10 @@ class CleanStopIT {
                     }
                 }, "writer-" + round);
                 writer.start();
-                // Let the capture, the outbox and the sender get busy; the stop then lands mid-stream.
-                Thread.sleep(150);
+                // The stop lands mid-stream: once this round's writes are flowing.
+                long before = written.get();
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                        .until(() -> written.get() >= before + 100);
                 node.close();
                 writing.set(false);
                 writer.join(10_000);
