@@ -187,4 +187,61 @@ class NodeSyncIT {
         assertThat(Files.readAllLines(deadFile)).hasSize(3).allMatch(l -> l.contains("\"reason\""));
         System.out.println("injected 3 malformed messages: 3 dead letters, later events applied");
     }
+
+    @Test
+    void retainedMessagesOfChannelsRemovedFromTheConfigAreClearedByTheirOwner() throws Exception {
+        String cYaml = """
+                node: { name: c, data-dir: c-data }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { local: { type: mapdb } }
+                channels: [ { name: %s, store: local, publish: true }, { name: shop:items, store: local, subscribe: true } ]
+                """;
+        String position = "mqdb/mqdb/pos/shop/extra/c";
+        String presence = "mqdb/mqdb/nodes/c/presence/ch/shop/items";
+        MqdbNode c = start("c", cYaml.formatted(port, "shop:extra"));
+        try {
+            LocalTable extra = c.table("shop:extra");
+            extra.ensure(new TableSchema(TableId.parse("shop:extra"), SCHEMA.columns(), List.of("id")));
+            extra.upsert(item(1, "extra", "1.00"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> retained(position).isPresent()
+                    && retained(presence).isPresent());
+        } finally {
+            c.close();
+        }
+        // c no longer publishes shop:extra and no longer subscribes shop:items
+        c = start("c", cYaml.replace(", { name: shop:items, store: local, subscribe: true }", "")
+                .formatted(port, "shop:other"));
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> retained(position).isEmpty()
+                    && retained(presence).isEmpty());
+            assertThat(retained("mqdb/mqdb/nodes/b/presence/ch/shop/items")).as("another node's are kept")
+                    .isPresent();
+            System.out.println("node c restarted without shop:extra (published) and shop:items (subscribed): its "
+                    + "retained position and channel presence of them are gone, node b's presence is kept");
+        } finally {
+            c.close();
+        }
+    }
+
+    /** @return the retained message of a topic, as a fresh MQTT client sees it within 500 ms of subscribing */
+    private Optional<String> retained(String topic) throws Exception {
+        MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, "it-retained-" + System.nanoTime(),
+                new MemoryPersistence());
+        try {
+            java.util.concurrent.BlockingQueue<String> got = new java.util.concurrent.LinkedBlockingQueue<>();
+            client.connect(new MqttConnectionOptions());
+            client.subscribe(new org.eclipse.paho.mqttv5.common.MqttSubscription[] {
+                    new org.eclipse.paho.mqttv5.common.MqttSubscription(topic, 1)},
+                    new org.eclipse.paho.mqttv5.client.IMqttMessageListener[] {(t, m) -> {
+                        if (m.isRetained() && m.getPayload().length > 0) {
+                            got.add(new String(m.getPayload(), StandardCharsets.UTF_8));
+                        }
+                    }});
+            String first = got.poll(500, java.util.concurrent.TimeUnit.MILLISECONDS);
+            client.disconnect();
+            return Optional.ofNullable(first);
+        } finally {
+            client.close();
+        }
+    }
 }

@@ -95,6 +95,62 @@ public final class Topics {
 
     /**
      * @param node a publishing node
+     * @return {@code mqdb/<cluster>/pos/+/+/<node>}, the node's positions on every channel
+     */
+    public String positionsOf(String node) {
+        return prefix + "pos/+/+/" + requireName("node", node);
+    }
+
+    /**
+     * @param node a node
+     * @param t a table it subscribes
+     * @return {@code mqdb/<cluster>/nodes/<node>/presence/ch/<schema>/<table>}, the retained presence of the node's
+     *     MQTT session for that channel (which {@link #presenceFilter()} does not match)
+     */
+    public String channelPresence(String node, TableId t) {
+        return presence(node) + "/ch/" + t.schema() + "/" + t.table();
+    }
+
+    /**
+     * @param node a node
+     * @return {@code mqdb/<cluster>/nodes/<node>/presence/ch/+/+}, the presences of all the node's channel sessions
+     */
+    public String channelPresenceFilter(String node) {
+        return presence(node) + "/ch/+/+";
+    }
+
+    /**
+     * The table of a topic made by {@link #position} or {@link #channelPresence}: the two levels before the last
+     * (a position) or the last two (a channel presence).
+     *
+     * @param topic a topic a message arrived on
+     * @return the table, or empty when the topic is neither kind
+     */
+    public Optional<TableId> parseOwnedTable(String topic) {
+        if (topic == null || !topic.startsWith(prefix)) {
+            return Optional.empty();
+        }
+        String[] levels = topic.substring(prefix.length()).split("/", -1);
+        String schema;
+        String table;
+        if (levels.length == 4 && levels[0].equals("pos")) {
+            schema = levels[1];
+            table = levels[2];
+        } else if (levels.length == 6 && levels[0].equals("nodes") && levels[2].equals("presence")
+                && levels[3].equals("ch")) {
+            schema = levels[4];
+            table = levels[5];
+        } else {
+            return Optional.empty();
+        }
+        if (!TableId.isIdentifier(schema) || !TableId.isIdentifier(table)) {
+            return Optional.empty();
+        }
+        return Optional.of(new TableId(schema, table));
+    }
+
+    /**
+     * @param node a publishing node
      * @return {@code mqdb/<cluster>/ctl/<node>/resend}, where subscribers ask the node to publish again from a
      *     sequence number (or, when it no longer holds it, to publish a fresh snapshot)
      */

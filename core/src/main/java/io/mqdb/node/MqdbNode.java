@@ -160,6 +160,11 @@ public final class MqdbNode implements AutoCloseable {
         if (config.channels().stream().anyMatch(ChannelConfig::publish)) {
             transport.subscribe(topics.resend(name), this::onResend);
         }
+        new RetainedCleanup(name, topics, transport,
+                config.channels().stream().filter(ChannelConfig::publish).map(ChannelConfig::table)
+                        .collect(java.util.stream.Collectors.toSet()),
+                config.channels().stream().filter(ChannelConfig::subscribe).map(ChannelConfig::table)
+                        .collect(java.util.stream.Collectors.toSet())).subscribe();
         transport.start();
         for (Transport t : channelTransports) {
             t.start();
@@ -208,8 +213,7 @@ public final class MqdbNode implements AutoCloseable {
      */
     private TransportOptions channelSession(TransportOptions node, Topics topics, String name, ChannelConfig ch) {
         return node.withClientId(node.clientId() + "-ch-" + ch.table().schema() + "." + ch.table().table())
-                .withPresence(topics.presence(name) + "/ch/" + ch.table().schema() + "/" + ch.table().table(),
-                        presence("online"), presence("offline"));
+                .withPresence(topics.channelPresence(name, ch.table()), presence("online"), presence("offline"));
     }
 
     private static io.mqdb.transport.TlsOptions tls(io.mqdb.config.TlsConfig t) {

@@ -52,4 +52,18 @@ class TopicsTest {
                 .hasMessageContaining("invalid node name");
         assertThat(new Topics("prod.eu-1").channel(orders)).isEqualTo("mqdb/prod.eu-1/ch/shop/orders");
     }
+
+    @Test
+    void aNodesOwnRetainedTopicsNameTheirTable() {
+        assertThat(topics.positionsOf("node-a")).isEqualTo("mqdb/mqdb/pos/+/+/node-a");
+        assertThat(topics.channelPresence("node-a", orders)).isEqualTo("mqdb/mqdb/nodes/node-a/presence/ch/shop/orders");
+        assertThat(topics.channelPresenceFilter("node-a")).isEqualTo("mqdb/mqdb/nodes/node-a/presence/ch/+/+");
+        assertThat(topics.parseOwnedTable(topics.position("node-a", orders))).contains(orders);
+        assertThat(topics.parseOwnedTable(topics.channelPresence("node-a", orders))).contains(orders);
+        assertThat(topics.parseOwnedTable("mqdb/mqdb/pos/shop/orders")).isEmpty();
+        assertThat(topics.parseOwnedTable("mqdb/mqdb/pos/shop/or-ders/node-a")).isEmpty();
+        assertThat(topics.parseOwnedTable("mqdb/other/pos/shop/orders/node-a")).isEmpty();
+        assertThat(topics.parseOwnedTable("mqdb/mqdb/nodes/node-a/presence")).isEmpty();
+        assertThat(topics.parseOwnedTable(topics.channel(orders))).isEmpty();
+    }
 }
