@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -32,8 +33,10 @@ import org.slf4j.LoggerFactory;
  * resend or snapshot recover it, docs/topics.md); the largest packet {@code maxPacketMb}; server receive maximum
  * {@value #RECEIVE_MAXIMUM} (default 10); topic aliases off; persistence in memory (the default: a restart starts
  * empty, publishers resend from their outbox) or in files in {@code <dataDir>/data} (sessions and queued QoS 1
- * messages survive a restart); anonymous usage statistics off; an empty {@code <dataDir>/extensions}. HiveMQ CE
- * without extensions lets every client in: keep the bind address on loopback unless the network is trusted.
+ * messages survive a restart); anonymous usage statistics off; an empty {@code <dataDir>/extensions}. Without
+ * {@code users} in its config HiveMQ CE lets every client in: keep the bind address on loopback unless the network is
+ * trusted. With users, the embedded extension {@link HiveMqAccessExtension} lets in only them, each with the
+ * permissions of its role ({@link BrokerAccess}), and the hosting node connects with {@link #localCredential()}.
  *
  * <p>Bounds outside the XML file are HiveMQ's {@code InternalConfigurations}, static fields read when the broker
  * starts, so they hold for every HiveMQ in the JVM (a node runs one): the outgoing in-flight window
@@ -65,6 +68,8 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
 
     private final EmbeddedBrokerConfig config;
     private final Path dataDir;
+    /** The users' rules when the config has users; null when every client is let in. */
+    private final BrokerAccess access;
     private EmbeddedHiveMQ hivemq; // guarded by this
     private boolean closed; // guarded by this
 
@@ -81,6 +86,12 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
         }
         this.config = config;
         this.dataDir = config.dataDir().toAbsolutePath();
+        this.access = config.authenticates() ? new BrokerAccess(config.cluster(), config.users()) : null;
+    }
+
+    @Override
+    public Optional<BrokerAccess.Credential> localCredential() {
+        return access == null ? Optional.empty() : Optional.of(access.local());
     }
 
     /**
@@ -132,12 +143,18 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
         }
         quietLogging();
         String bounds = applyInternalBounds();
-        EmbeddedHiveMQ broker = EmbeddedHiveMQ.builder()
+        var builder = EmbeddedHiveMQ.builder()
                 .withConfigurationFolder(conf)
                 .withDataFolder(data)
                 .withExtensionsFolder(extensions)
-                .withoutLoggingBootstrap()
-                .build();
+                .withoutLoggingBootstrap();
+        if (access != null) {
+            builder.withEmbeddedExtension(com.hivemq.embedded.EmbeddedExtension.builder()
+                    .withId("mqdb-access").withName("mqdb access control").withVersion("1")
+                    .withPriority(1000).withStartPriority(1000)
+                    .withExtensionMain(new HiveMqAccessExtension(access)).build());
+        }
+        EmbeddedHiveMQ broker = builder.build();
         long t0 = System.nanoTime();
         try {
             broker.start().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);

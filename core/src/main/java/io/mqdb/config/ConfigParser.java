@@ -42,7 +42,8 @@ final class ConfigParser {
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
             "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight", "client");
     static final List<String> EMBEDDED_KEYS = List.of("bind", "allow-remote", "port", "data-dir", "persistence",
-            "max-queued-messages", "max-packet-mb", "max-inflight-messages");
+            "max-queued-messages", "max-packet-mb", "max-inflight-messages", "users");
+    static final List<String> USER_KEYS = List.of("password", "role", "node", "channels");
     static final List<String> TLS_KEYS = List.of("ca-file", "cert-file", "key-file", "key-password",
             "verify-hostname");
     static final List<String> CHANNEL_KEYS = List.of("name", "store", "publish", "subscribe", "batch-size",
@@ -68,6 +69,7 @@ final class ConfigParser {
 
     private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Pattern STORE_NAME = Pattern.compile("[A-Za-z0-9_-]+");
+    private static final Pattern USER_NAME = Pattern.compile("[A-Za-z0-9_.@-]{1,64}");
     private static final Pattern IPV4_LOOPBACK = Pattern.compile("127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}");
     private static final long MAX_SESSION_EXPIRY_SECONDS = 0xFFFF_FFFFL;
 
@@ -261,9 +263,11 @@ final class ConfigParser {
         Optional<Scalar> bind = bindEntry == null ? Optional.empty()
                 : scalar(bindEntry, "an address").filter(s -> nonBlank(s, "an address"));
         boolean allowRemote = bool(e.get("allow-remote")).orElse(false);
-        if (bind.isPresent() && !allowRemote && !isLoopback(bind.get().text())) {
-            problem(bindEntry.location(), bind.get().shown() + " is not a loopback address; the embedded broker "
-                    + "lets every client in, so binding it elsewhere needs allow-remote: true");
+        List<BrokerUser> users = e.containsKey("users") ? users(e.get("users")) : List.of();
+        if (bind.isPresent() && !allowRemote && !isLoopback(bind.get().text()) && !e.containsKey("users")) {
+            problem(bindEntry.location(), bind.get().shown() + " is not a loopback address; without users the "
+                    + "embedded broker lets every client in, so binding it elsewhere needs users (see "
+                    + "docs/security.md), or allow-remote: true to let every client in");
         }
         int port = integer(e.get("port"), 0, 65_535).orElse(EmbeddedBrokerConfig.DEFAULT_PORT);
         Path dataDir = Optional.ofNullable(e.get("data-dir")).flatMap(d -> path(d, node.dataDir()))
@@ -276,7 +280,83 @@ final class ConfigParser {
         int maxInflight = integer(e.get("max-inflight-messages"), 1, EmbeddedBrokerConfig.MAX_INFLIGHT_MESSAGES)
                 .orElse(EmbeddedBrokerConfig.DEFAULT_MAX_INFLIGHT_MESSAGES);
         return new EmbeddedBrokerConfig(bind.map(Scalar::text).orElse(EmbeddedBrokerConfig.DEFAULT_BIND), port,
-                dataDir, persistence, maxQueued, maxPacketMb, maxInflight);
+                dataDir, persistence, maxQueued, maxPacketMb, maxInflight, node.cluster(), users);
+    }
+
+    /** {@code users:}, a mapping of user name to {@code {password, role, node, channels}}; at least one user. */
+    private List<BrokerUser> users(Entry entry) {
+        Map<String, Entry> byName = mapping(entry, null);
+        if (byName.isEmpty()) {
+            problem(entry.location(), "no users; give at least one (name: { password: ..., role: node }), or "
+                    + "remove the key to let every client in");
+            return List.of();
+        }
+        List<BrokerUser> out = new ArrayList<>();
+        for (Entry u : byName.values()) {
+            if (!USER_NAME.matcher(u.key()).matches()) {
+                problem(u.location(), "invalid user name " + Values.quote(u.key()) + ": expected 1 to 64 of "
+                        + "A-Z a-z 0-9 _ . @ -");
+                continue;
+            }
+            Map<String, Entry> e = mapping(u, USER_KEYS);
+            Optional<Secret> password = Optional.empty();
+            if (!e.containsKey("password")) {
+                problem(u.location().child("password"), "required: the user's password, e.g. "
+                        + "${env:MQDB_BROKER_PASSWORD} or ${file:/run/secrets/mqdb}");
+            } else {
+                password = scalar(e.get("password"), "a password").filter(p -> nonBlank(p, "a password"))
+                        .map(p -> new Secret(p.text()));
+            }
+            BrokerUser.Role role = BrokerUser.Role.NODE;
+            Entry roleEntry = e.get("role");
+            if (roleEntry != null) {
+                Optional<Scalar> r = scalar(roleEntry, "node, writer or reader");
+                Optional<BrokerUser.Role> parsed = r.flatMap(x -> java.util.Arrays.stream(BrokerUser.Role.values())
+                        .filter(v -> v.text().equals(x.text().strip())).findFirst());
+                if (r.isPresent() && parsed.isEmpty()) {
+                    problem(roleEntry.location(), "expected node, writer or reader, got " + r.get().shown());
+                }
+                role = parsed.orElse(role);
+            }
+            Optional<String> nodeName = Optional.empty();
+            if (e.containsKey("node")) {
+                if (role != BrokerUser.Role.NODE) {
+                    problem(e.get("node").location(), "only a user of role node has a node name");
+                } else {
+                    nodeName = name(e.get("node"), NODE_NAME, "1 to 64 of A-Z a-z 0-9 _ -");
+                }
+            } else if (role == BrokerUser.Role.NODE && !NODE_NAME.matcher(u.key()).matches()) {
+                problem(u.location(), "user " + Values.quote(u.key()) + " of role node is not a node name (1 to 64 "
+                        + "of A-Z a-z 0-9 _ -): give its node: name");
+            }
+            List<TableId> channels = new ArrayList<>();
+            if (e.containsKey("channels")) {
+                List<Scalar> list = stringList(e.get("channels"), "schema:table");
+                if (list.isEmpty() && !(e.get("channels").value() instanceof ScalarNode)) {
+                    problem(e.get("channels").location(), "an empty list; give the channels, or remove the key for "
+                            + "every channel");
+                }
+                for (Scalar c : list) {
+                    try {
+                        TableId t = TableId.parse(c.text().strip());
+                        if (channels.contains(t)) {
+                            problem(c.location(), t + " is listed twice");
+                        } else {
+                            channels.add(t);
+                        }
+                    } catch (IllegalArgumentException ex) {
+                        problem(c.location(), ex.getMessage());
+                    }
+                }
+            } else if (role == BrokerUser.Role.WRITER) {
+                problem(u.location().child("channels"), "required for a writer: the channels it may write, "
+                        + "[schema:table, ...]");
+            }
+            if (password.isPresent() && (role != BrokerUser.Role.WRITER || !channels.isEmpty())) {
+                out.add(new BrokerUser(u.key(), password.get(), role, nodeName, channels));
+            }
+        }
+        return out;
     }
 
     private EmbeddedBrokerConfig.Persistence persistence(Entry entry) {

@@ -1,13 +1,15 @@
 package io.mqdb.config;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
  * The {@code broker.embedded:} section: the MQTT broker the node runs in its own process. Read by the broker module
- * on the start-up thread; immutable. The embedded broker lets every client in, so it binds to a loopback address
- * unless the config says {@code allow-remote: true}.
+ * on the start-up thread; immutable. Without {@code users} the embedded broker lets every client in, so it binds to a
+ * loopback address unless the config says {@code allow-remote: true}; with {@code users} it lets in only those
+ * clients, each limited to the topics of its role (docs/security.md), and may bind anywhere.
  *
  * <p>The broker's own durability is optional: every publisher keeps a crash-safe outbox with a resend window and
  * every subscriber detects sequence gaps and asks for a resend or a snapshot (docs/topics.md), so a message the broker
@@ -26,9 +28,11 @@ import java.util.Objects;
  *     {@value #DEFAULT_MAX_PACKET_MB}, the MQTT maximum
  * @param maxInflightMessages the most unacknowledged QoS 1 messages the broker sends one client (further capped by
  *     the client's receive maximum); default {@value #DEFAULT_MAX_INFLIGHT_MESSAGES}
+ * @param cluster the cluster whose topics ({@code mqdb/<cluster>/...}) the users' permissions name: the node's
+ * @param users the clients it lets in, with their permissions; empty: every client, with every permission
  */
 public record EmbeddedBrokerConfig(String bindAddress, int port, Path dataDir, Persistence persistence,
-        int maxQueuedMessages, int maxPacketMb, int maxInflightMessages) {
+        int maxQueuedMessages, int maxPacketMb, int maxInflightMessages, String cluster, List<BrokerUser> users) {
     /** The address the embedded broker binds to by default. */
     public static final String DEFAULT_BIND = "127.0.0.1";
     /** The port the embedded broker listens on by default. */
@@ -60,8 +64,13 @@ public record EmbeddedBrokerConfig(String bindAddress, int port, Path dataDir, P
         }
     }
 
-    /** Rejects nulls and values out of range. */
+    /** Rejects nulls, values out of range and two users of one name. */
     public EmbeddedBrokerConfig {
+        Objects.requireNonNull(cluster, "cluster");
+        users = List.copyOf(users);
+        if (users.stream().map(BrokerUser::username).distinct().count() != users.size()) {
+            throw new IllegalArgumentException("embedded broker: two users of one name");
+        }
         Objects.requireNonNull(bindAddress, "bindAddress");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(persistence, "persistence");
@@ -79,25 +88,45 @@ public record EmbeddedBrokerConfig(String bindAddress, int port, Path dataDir, P
         }
     }
 
+    /** Without users (every client let in), for cluster {@code mqdb}. */
+    public EmbeddedBrokerConfig(String bindAddress, int port, Path dataDir, Persistence persistence,
+            int maxQueuedMessages, int maxPacketMb, int maxInflightMessages) {
+        this(bindAddress, port, dataDir, persistence, maxQueuedMessages, maxPacketMb, maxInflightMessages, "mqdb",
+                List.of());
+    }
+
     /** @return the defaults, listening on {@code bindAddress:port} with its folder in {@code dataDir} */
     public static EmbeddedBrokerConfig of(String bindAddress, int port, Path dataDir) {
         return new EmbeddedBrokerConfig(bindAddress, port, dataDir, Persistence.IN_MEMORY,
                 DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_MAX_PACKET_MB, DEFAULT_MAX_INFLIGHT_MESSAGES);
     }
 
+    /** @return whether it lets in only its {@link #users()} */
+    public boolean authenticates() {
+        return !users.isEmpty();
+    }
+
+    /** @return a copy letting in only these users, with the permissions they have in {@code cluster} */
+    public EmbeddedBrokerConfig withUsers(String cluster, List<BrokerUser> users) {
+        return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, maxQueuedMessages, maxPacketMb,
+                maxInflightMessages, cluster, users);
+    }
+
     /** @return a copy with another persistence */
     public EmbeddedBrokerConfig withPersistence(Persistence p) {
         return new EmbeddedBrokerConfig(bindAddress, port, dataDir, p, maxQueuedMessages, maxPacketMb,
-                maxInflightMessages);
+                maxInflightMessages, cluster, users);
     }
 
     /** @return a copy with another per-client queue bound */
     public EmbeddedBrokerConfig withMaxQueuedMessages(int n) {
-        return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, n, maxPacketMb, maxInflightMessages);
+        return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, n, maxPacketMb, maxInflightMessages,
+                cluster, users);
     }
 
     /** @return a copy with another in-flight window */
     public EmbeddedBrokerConfig withMaxInflightMessages(int n) {
-        return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, maxQueuedMessages, maxPacketMb, n);
+        return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, maxQueuedMessages, maxPacketMb, n,
+                cluster, users);
     }
 }

@@ -115,18 +115,28 @@ public final class MqdbNode implements AutoCloseable {
         Topics topics = new Topics(config.node().cluster());
         BrokerConfig b = config.broker();
         List<String> uris = new ArrayList<>(b.uris());
+        io.mqdb.broker.BrokerAccess.Credential localCredential = null;
         if (b.embedded().isPresent()) {
             var e = b.embedded().get();
             EmbeddedBroker broker = new HiveMqEmbeddedBroker(e);
             toClose.add(0, broker);
             broker.start();
-            LOG.info("embedded MQTT broker listening on {}", broker.uri());
+            LOG.info("embedded MQTT broker listening on {}{}", broker.uri(), e.authenticates()
+                    ? " (" + e.users().size() + " user(s) with their topic permissions; no anonymous clients)"
+                    : "");
+            localCredential = broker.localCredential().orElse(null);
             if (uris.isEmpty()) {
                 uris.add(broker.uri());
             }
         }
-        TransportOptions options = new TransportOptions(uris, b.clientId(), b.username(),
-                b.password().map(s -> s.value()), b.tls().map(MqdbNode::tls), b.sessionExpiry(),
+        Optional<String> username = b.username();
+        Optional<String> password = b.password().map(s -> s.value());
+        if (username.isEmpty() && localCredential != null) {
+            username = Optional.of(localCredential.username()); // the node's own broker, which authenticates
+            password = Optional.of(localCredential.password());
+        }
+        TransportOptions options = new TransportOptions(uris, b.clientId(), username,
+                password, b.tls().map(MqdbNode::tls), b.sessionExpiry(),
                 b.keepAlive(), b.connectTimeout(), b.receiveMaximum(), b.maxInflight(), topics.presence(name),
                 presence("online"), presence("offline"), b.client());
         Transport transport = Transports.open(options);

@@ -46,7 +46,7 @@ class ConfigLoaderTest {
         BrokerConfig b = c.broker();
         assertThat(b.embedded()).contains(
                 new EmbeddedBrokerConfig("127.0.0.1", 1884, Path.of("/var/lib/mqdb/mq"),
-                        EmbeddedBrokerConfig.Persistence.FILE, 5000, 16, 200));
+                        EmbeddedBrokerConfig.Persistence.FILE, 5000, 16, 200, "shop", List.of()));
         assertThat(b.uris()).containsExactly("tcp://10.0.0.5:1883", "ssl://mq2.example:8883");
         assertThat(b.username()).contains("replicator");
         assertThat(b.password()).contains(new Secret("mqtt-secret"));
@@ -323,7 +323,8 @@ class ConfigLoaderTest {
                   embedded:
                     bind: 0.0.0.0
                 """)).containsExactly("mqdb.yaml:4: broker.embedded.bind: \"0.0.0.0\" is not a loopback address; "
-                + "the embedded broker lets every client in, so binding it elsewhere needs allow-remote: true");
+                + "without users the embedded broker lets every client in, so binding it elsewhere needs users (see "
+                + "docs/security.md), or allow-remote: true to let every client in");
         NodeConfig c = parse("""
                 node: {name: a}
                 broker:
@@ -338,6 +339,73 @@ class ConfigLoaderTest {
         assertThat(ConfigParser.isLoopback("[::1]")).isTrue();
         assertThat(ConfigParser.isLoopback("10.0.0.1")).isFalse();
         assertThat(ConfigParser.isLoopback("::")).isFalse();
+    }
+
+    @Test
+    void embeddedBrokerUsersTurnAuthenticationOnAndMayBindAnywhere() {
+        NodeConfig c = ConfigLoader.parse("""
+                node: {name: a, cluster: prod}
+                broker:
+                  embedded:
+                    bind: 0.0.0.0
+                    users:
+                      b: { password: "${env:B_PW}" }
+                      edge-1: { password: s3cret, role: node, node: edge_1, channels: [shop:orders] }
+                      sensor@site: { password: x, role: writer, channels: [ "shop:readings" ] }
+                      dash: { password: y, role: reader }
+                """, FILE, Map.of("B_PW", "from-env"));
+        EmbeddedBrokerConfig e = c.broker().embedded().orElseThrow();
+        assertThat(e.authenticates()).isTrue();
+        assertThat(e.cluster()).isEqualTo("prod");
+        assertThat(e.users()).extracting(BrokerUser::username).containsExactly("b", "edge-1", "sensor@site", "dash");
+        assertThat(e.users().get(0).password().value()).isEqualTo("from-env");
+        assertThat(e.users().get(0).nodeName()).contains("b");
+        assertThat(e.users().get(1).nodeName()).contains("edge_1");
+        assertThat(e.users().get(1).channels()).containsExactly(TableId.parse("shop:orders"));
+        assertThat(e.users().get(2).role()).isEqualTo(BrokerUser.Role.WRITER);
+        assertThat(e.users().get(3).channels()).isEmpty();
+        assertThat(e.users().toString()).doesNotContain("from-env").doesNotContain("s3cret");
+        assertThat(parse("node: {name: a}\nbroker: embedded\n").broker().embedded().orElseThrow().authenticates())
+                .isFalse();
+    }
+
+    @Test
+    void embeddedBrokerUsersAreChecked() {
+        assertThat(lines("""
+                node: {name: a}
+                broker:
+                  embedded:
+                    users:
+                      b: { role: node }
+                      "bad name": { password: x }
+                      w: { password: x, role: writer }
+                      r: { password: x, role: reader, node: r, channels: [] }
+                      n: { password: x, role: admin, colour: red }
+                      m: { password: "", channels: [shop:a, shop:a, nope] }
+                """)).containsExactly(
+                "mqdb.yaml:5: broker.embedded.users.b.password: required: the user's password, e.g. "
+                        + "${env:MQDB_BROKER_PASSWORD} or ${file:/run/secrets/mqdb}",
+                "mqdb.yaml:6: broker.embedded.users.bad name: invalid user name \"bad name\": expected 1 to 64 of "
+                        + "A-Z a-z 0-9 _ . @ -",
+                "mqdb.yaml:7: broker.embedded.users.w.channels: required for a writer: the channels it may write, "
+                        + "[schema:table, ...]",
+                "mqdb.yaml:8: broker.embedded.users.r.node: only a user of role node has a node name",
+                "mqdb.yaml:8: broker.embedded.users.r.channels: an empty list; give the channels, or remove the key "
+                        + "for every channel",
+                "mqdb.yaml:9: broker.embedded.users.n.colour: " + Values.unknownKey("colour", ConfigParser.USER_KEYS),
+                "mqdb.yaml:9: broker.embedded.users.n.role: expected node, writer or reader, got \"admin\"",
+                "mqdb.yaml:10: broker.embedded.users.m.password: empty; expected a password",
+                "mqdb.yaml:10: broker.embedded.users.m.channels[1]: shop:a is listed twice",
+                "mqdb.yaml:10: broker.embedded.users.m.channels[2]: " + bad("nope"));
+    }
+
+    private static String bad(String table) {
+        try {
+            TableId.parse(table);
+            return "";
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
     }
 
     @Test

@@ -44,5 +44,13 @@ class ConfigurationDocTest {
         for (String key : ConfigParser.BROKER_KEYS) {
             assertThat(doc).as("docs/configuration.md documents broker." + key).contains("| `broker." + key + "` |");
         }
+        for (String key : ConfigParser.EMBEDDED_KEYS) {
+            assertThat(doc).as("docs/configuration.md documents broker.embedded." + key)
+                    .contains("| `broker.embedded." + key + "` |");
+        }
+        for (String key : ConfigParser.USER_KEYS) {
+            assertThat(doc).as("docs/configuration.md documents broker.embedded.users.<name>." + key)
+                    .contains("| `broker.embedded.users.<name>." + key + "` |");
+        }
     }
 }

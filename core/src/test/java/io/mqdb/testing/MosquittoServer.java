@@ -89,6 +89,57 @@ public final class MosquittoServer extends ServerFixture {
         return server;
     }
 
+    /**
+     * @param aclFile a Mosquitto ACL file
+     * @param users user name → password, written with {@code mosquitto_passwd}
+     * @return a broker of its own that lets in only these users, each limited by the ACL file; stopped by
+     *     {@link #close()}
+     */
+    public static MosquittoServer startWithAccessControl(Path aclFile, java.util.Map<String, String> users) {
+        Optional<Path> bin = findBinary(List.of("mosquitto"), List.of("/usr/sbin"));
+        if (bin.isEmpty()) {
+            throw unavailable("local mosquitto binary (for access control)", "MQDB_TEST_MQTT",
+                    "mosquitto (apt-get install mosquitto)");
+        }
+        int port = freePort();
+        MosquittoServer server = new MosquittoServer("127.0.0.1", port, bin.get());
+        Path dir = server.tempDir("mqdb-mosquitto-acl-");
+        server.dir = dir;
+        Path passwords = dir.resolve("passwords");
+        try {
+            Files.writeString(passwords, "");
+            for (java.util.Map.Entry<String, String> u : users.entrySet()) {
+                Process p = new ProcessBuilder("mosquitto_passwd", "-b", passwords.toString(), u.getKey(),
+                        u.getValue()).redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                if (p.waitFor() != 0) {
+                    throw new IllegalStateException("mosquitto_passwd failed: " + out);
+                }
+            }
+            Files.writeString(dir.resolve("mosquitto.conf"), String.join("\n",
+                    "listener " + port + " 127.0.0.1",
+                    "allow_anonymous false",
+                    "password_file " + passwords,
+                    "acl_file " + aclFile.toAbsolutePath(),
+                    "persistence false",
+                    "max_inflight_messages 500",
+                    "max_queued_messages 0",
+                    "set_tcp_nodelay true",
+                    "log_dest stdout",
+                    "log_type error",
+                    "log_type warning",
+                    "user root",
+                    ""));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing the password file", e);
+        }
+        server.startProcess();
+        return server;
+    }
+
     private static MosquittoServer create() {
         Optional<String> address = env("MQDB_TEST_MQTT");
         if (address.isPresent()) {
