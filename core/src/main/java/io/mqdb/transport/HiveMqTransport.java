@@ -121,6 +121,10 @@ public final class HiveMqTransport implements Transport {
     private volatile String lastBroker;
     private volatile boolean closed; // guarded by lock for writes
     private boolean everConnected; // guarded by lock
+    /** Refused connection attempts before the first connection (credentials, client id, TLS). Guarded by lock. */
+    private int refusals;
+    /** Set when {@link #start()} must give up: refused {@link ConnectFailure#START_ATTEMPTS} rounds. Guarded by lock. */
+    private ConnectFailure startFailure;
     private Thread connector; // guarded by lock
     private int nextUri;
 
@@ -149,8 +153,13 @@ public final class HiveMqTransport implements Transport {
                 connector.setDaemon(true);
                 connector.start();
             }
-            while (!everConnected && !closed) {
+            while (!everConnected && !closed && startFailure == null) {
                 lock.wait();
+            }
+            if (!everConnected && startFailure != null) {
+                throw new io.mqdb.spi.MqdbException("mqtt " + options.clientId() + ": cannot connect to "
+                        + String.join(", ", options.brokerUris()) + " after " + refusals + " attempts: "
+                        + startFailure.description());
             }
             if (!everConnected) {
                 throw new IllegalStateException("mqtt " + options.clientId() + ": closed while starting");
@@ -353,7 +362,25 @@ public final class HiveMqTransport implements Transport {
                 }
                 nextUri = (nextUri + 1) % uris.size();
                 failedInCycle++;
-                if (failedInCycle < uris.size()) {
+                ConnectFailure failure = ConnectFailure.of(e, connAckReasonCode(e));
+                if (failure.fatal()) {
+                    log.error("mqtt {}: cannot connect as {}: {}", uri, options.clientId(), failure.description());
+                    synchronized (lock) {
+                        if (!everConnected && ++refusals >= ConnectFailure.START_ATTEMPTS * uris.size()) {
+                            startFailure = failure;
+                            lock.notifyAll(); // start() gives up
+                        }
+                    }
+                }
+                if (failedInCycle >= uris.size() && failure.fatal()) {
+                    failedInCycle = 0;
+                    if (!pauseUnlessClosed(backoffMs)) {
+                        return;
+                    }
+                    backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+                } else if (failure.fatal()) {
+                    continue; // logged above; the next broker of the list now
+                } else if (failedInCycle < uris.size()) {
                     log.info("mqtt {}: cannot connect ({}); failing over to {}", uri, describe(e),
                             uris.get(nextUri));
                 } else {
@@ -628,6 +655,16 @@ public final class HiveMqTransport implements Transport {
     private static RetriableException connectionLost(Connection c, String topic) {
         return new RetriableException("mqtt " + c.uri + ": connection lost before the PUBACK"
                 + (topic == null ? "" : " of a publish to " + topic));
+    }
+
+    /** @return the CONNACK reason code of a refusal anywhere in the cause chain, else 0 */
+    private static int connAckReasonCode(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException c) {
+                return c.getMqttMessage().getReasonCode().getCode();
+            }
+        }
+        return 0;
     }
 
     private static String describe(Throwable e) {

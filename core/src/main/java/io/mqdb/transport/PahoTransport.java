@@ -87,6 +87,10 @@ public final class PahoTransport implements Transport {
     private volatile String lastBroker;
     private volatile boolean closed; // guarded by lock for writes
     private boolean everConnected; // guarded by lock
+    /** Refused connection attempts before the first connection (credentials, client id, TLS). Guarded by lock. */
+    private int refusals;
+    /** Set when {@link #start()} must give up: refused {@link ConnectFailure#START_ATTEMPTS} rounds. Guarded by lock. */
+    private ConnectFailure startFailure;
     private Thread connector; // guarded by lock
     private int nextUri;
     private static final AtomicBoolean aliasWarningLogged = new AtomicBoolean();
@@ -109,8 +113,13 @@ public final class PahoTransport implements Transport {
                 connector.setDaemon(true);
                 connector.start();
             }
-            while (!everConnected && !closed) {
+            while (!everConnected && !closed && startFailure == null) {
                 lock.wait();
+            }
+            if (!everConnected && startFailure != null) {
+                throw new io.mqdb.spi.MqdbException("mqtt " + options.clientId() + ": cannot connect to "
+                        + String.join(", ", options.brokerUris()) + " after " + refusals + " attempts: "
+                        + startFailure.description());
             }
             if (!everConnected) {
                 throw new IllegalStateException("mqtt " + options.clientId() + ": closed while starting");
@@ -292,7 +301,25 @@ public final class PahoTransport implements Transport {
                 }
                 nextUri = (nextUri + 1) % uris.size();
                 failedInCycle++;
-                if (failedInCycle < uris.size()) {
+                ConnectFailure failure = ConnectFailure.of(e, connAckReasonCode(e));
+                if (failure.fatal()) {
+                    log.error("mqtt {}: cannot connect as {}: {}", uri, options.clientId(), failure.description());
+                    synchronized (lock) {
+                        if (!everConnected && ++refusals >= ConnectFailure.START_ATTEMPTS * uris.size()) {
+                            startFailure = failure;
+                            lock.notifyAll(); // start() gives up
+                        }
+                    }
+                }
+                if (failedInCycle >= uris.size() && failure.fatal()) {
+                    failedInCycle = 0;
+                    if (!pauseUnlessClosed(backoffMs)) {
+                        return;
+                    }
+                    backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+                } else if (failure.fatal()) {
+                    continue; // logged above; the next broker of the list now
+                } else if (failedInCycle < uris.size()) {
                     log.info("mqtt {}: cannot connect ({}); failing over to {}", uri, describe(e),
                             uris.get(nextUri));
                 } else {
@@ -502,6 +529,16 @@ public final class PahoTransport implements Transport {
                         + " broker", e.toString());
             }
         }
+    }
+
+    /** @return the CONNACK reason code of a refusal (Paho reports it as the exception's reason code), else 0 */
+    private static int connAckReasonCode(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof MqttException m && m.getReasonCode() >= 0x80 && m.getReasonCode() <= 0xFF) {
+                return m.getReasonCode();
+            }
+        }
+        return 0;
     }
 
     private static String describe(Throwable e) {

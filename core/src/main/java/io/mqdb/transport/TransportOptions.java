@@ -144,6 +144,17 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
     }
 
     /**
+     * @param user the user name
+     * @param secret the password
+     * @return a copy that logs in with these credentials
+     */
+    public TransportOptions withCredentials(String user, String secret) {
+        return new TransportOptions(brokerUris, clientId, Optional.of(user), Optional.of(secret), tls, sessionExpiry,
+                keepAlive, connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload,
+                client);
+    }
+
+    /**
      * @param library the MQTT client library
      * @return a copy on another client library
      */

@@ -183,4 +183,22 @@ class EmbeddedBrokerAuthIT {
             dash.close();
         }
     }
+
+    @Test
+    void aTransportWhoseCredentialsAreRefusedFailsToStartNamingTheBrokerAndTheCause() {
+        for (io.mqdb.transport.ClientLibrary library : io.mqdb.transport.ClientLibrary.values()) {
+            io.mqdb.transport.TransportOptions options = io.mqdb.transport.TransportOptions.of(List.of(uri),
+                    "mqdb-prod-b").withCredentials("b", "wrong").withClient(library);
+            long t0 = System.nanoTime();
+            try (io.mqdb.transport.Transport t = io.mqdb.transport.Transports.open(options)) {
+                io.mqdb.spi.MqdbException e = catchThrowableOfType(t::start, io.mqdb.spi.MqdbException.class);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertThat(e).as(library + ": start() gives up").isNotNull();
+                assertThat(e.getMessage()).contains(uri).contains("user name or password").doesNotContain("wrong");
+                assertThat(Duration.ofMillis(ms)).isLessThan(Duration.ofSeconds(30));
+                System.out.printf("%s transport, wrong password: start() failed after %d ms: %s%n", library, ms,
+                        e.getMessage());
+            }
+        }
+    }
 }
