@@ -1,14 +1,26 @@
 package io.mqdb.adapter.jdbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mqdb.spi.Column;
+import io.mqdb.spi.ColumnType;
+import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.Store;
 import io.mqdb.spi.TableId;
+import io.mqdb.spi.TableSchema;
 import io.mqdb.testing.MariaDbServer;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class MariaDbStoreIT extends TriggerCaptureITBase {
     static String url(String db) {
@@ -49,6 +61,98 @@ class MariaDbStoreIT extends TriggerCaptureITBase {
                 "SELECT count(*) FROM information_schema.TRIGGERS WHERE ACTION_STATEMENT LIKE '%mqdb_cl_uninstall%'")) {
             rs.next();
             return rs.getInt(1);
+        }
+    }
+
+    /**
+     * MariaDB commits each CREATE TRIGGER by itself, so a table's three triggers are made one at a time: when the
+     * third fails (here: the server refuses it, its table does not exist), the two made before are dropped again,
+     * and a table whose triggers existed before keeps them.
+     */
+    @Test
+    void installingATablesTriggersIsAllOrNothingThoughEachCreateTriggerCommits() throws Exception {
+        JdbcStore store = (JdbcStore) track(openStore(Map.of("changelog-table", "mqdb_cl_atomic")));
+        TableId id = newTable("atomic");
+        store.ensureTable(new TableSchema(id, List.of(new Column("id", ColumnType.INT64, false),
+                Column.of("name", ColumnType.STRING)), List.of("id")));
+        TriggerSupport real = store.dialect().triggers().orElseThrow();
+        TriggerCapture failing = new TriggerCapture(store, new ThirdTriggerFails(real), "mqdb_cl_atomic",
+                Duration.ofMillis(50), Duration.ofSeconds(5));
+        assertThatThrownBy(() -> failing.enable(id)).isInstanceOf(MqdbException.class)
+                .hasMessageContaining("no_such_table");
+        assertThat(triggersOn(id)).as("the two triggers made before the failure were dropped").isEmpty();
+
+        store.capture().orElseThrow().enable(id);
+        List<String> installed = triggersOn(id);
+        assertThat(installed).hasSize(3);
+        assertThatThrownBy(() -> failing.enable(id)).isInstanceOf(MqdbException.class);
+        assertThat(triggersOn(id)).as("triggers of an earlier enable stay").containsExactlyElementsOf(installed);
+    }
+
+    private List<String> triggersOn(TableId id) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = plainConnection(); PreparedStatement ps = c.prepareStatement("SELECT TRIGGER_NAME FROM"
+                + " information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?"
+                + " ORDER BY 1")) {
+            ps.setString(1, id.schema());
+            ps.setString(2, id.table());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The dialect's trigger support, except that its third CREATE TRIGGER names a table that does not exist. */
+    private record ThirdTriggerFails(TriggerSupport real) implements TriggerSupport {
+        @Override
+        public Ordering ordering() {
+            return real.ordering();
+        }
+
+        @Override
+        public String changelog(Connection c, String name) throws SQLException {
+            return real.changelog(c, name);
+        }
+
+        @Override
+        public List<String> createChangelog(String changelog) {
+            return real.createChangelog(changelog);
+        }
+
+        @Override
+        public List<String> createTriggers(JdbcTable table, TableId id, String changelog) {
+            List<String> out = new ArrayList<>(real.createTriggers(table, id, changelog));
+            String third = out.get(2);
+            out.set(2, third.replace(" ON " + table.sqlName() + " ", " ON `" + id.schema() + "`.`no_such_table` "));
+            return out;
+        }
+
+        @Override
+        public boolean transactionalDdl() {
+            return real.transactionalDdl();
+        }
+
+        @Override
+        public List<String> dropTriggers(JdbcTable table, TableId id) {
+            return real.dropTriggers(table, id);
+        }
+
+        @Override
+        public void beginReplicated(Connection c) throws SQLException {
+            real.beginReplicated(c);
+        }
+
+        @Override
+        public void endReplicated(Connection c) throws SQLException {
+            real.endReplicated(c);
+        }
+
+        @Override
+        public List<Installed> installed(Connection c, String changelog) throws SQLException {
+            return real.installed(c, changelog);
         }
     }
 }
