@@ -31,7 +31,7 @@ class MariaDbStoreIT extends TriggerCaptureITBase {
         MariaDbServer m = MariaDbServer.shared();
         Map<String, Object> s = new HashMap<>(Map.of("url", url, "username", m.user(), "password", m.password()));
         s.putAll(extra);
-        return new JdbcStoreProvider().open(TestStoreConfig.of(s), TestStoreConfig.context(Path.of("target")));
+        return new JdbcStoreProvider().open(TestStoreConfig.of(s), TestStoreConfig.context(Path.of("target"), s));
     }
 
     @Override

@@ -32,7 +32,7 @@ class PostgresStoreIT extends TriggerCaptureITBase {
         PostgresServer pg = PostgresServer.shared();
         Map<String, Object> m = new HashMap<>(Map.of("url", url, "username", pg.user(), "password", pg.password()));
         m.putAll(extra);
-        return new JdbcStoreProvider().open(TestStoreConfig.of(m), TestStoreConfig.context(Path.of("target")));
+        return new JdbcStoreProvider().open(TestStoreConfig.of(m), TestStoreConfig.context(Path.of("target"), m));
     }
 
     @Override

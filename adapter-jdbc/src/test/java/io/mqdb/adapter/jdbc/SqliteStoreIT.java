@@ -38,7 +38,7 @@ class SqliteStoreIT extends TriggerCaptureITBase {
     protected Store openStore(Map<String, Object> extra) {
         Map<String, Object> m = new HashMap<>(Map.of("url", url()));
         m.putAll(extra);
-        return new JdbcStoreProvider().open(TestStoreConfig.of(m), TestStoreConfig.context(dir));
+        return new JdbcStoreProvider().open(TestStoreConfig.of(m), TestStoreConfig.context(dir, m));
     }
 
     @Override
