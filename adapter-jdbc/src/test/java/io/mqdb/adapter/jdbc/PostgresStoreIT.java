@@ -1,6 +1,12 @@
 package io.mqdb.adapter.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mqdb.spi.Column;
+import io.mqdb.spi.ColumnType;
+import io.mqdb.spi.InvalidDataException;
+import io.mqdb.spi.TableSchema;
 
 import io.mqdb.spi.CapturePosition;
 import io.mqdb.spi.CapturedChange;
@@ -90,6 +96,41 @@ class PostgresStoreIT extends TriggerCaptureITBase {
         List<CapturedChange> got = new ArrayList<>();
         drain(cap, start, id, got, l -> l.size() >= 2);
         assertThat(got).extracting(c -> c.key().get(0)).containsExactly(1L, 2L);
+    }
+
+    /**
+     * Only a unique index that holds for every row and can arbitrate {@code ON CONFLICT} makes a replica key: not a
+     * partial one, not one on an expression, not a deferrable constraint; an index's INCLUDE columns do not count.
+     */
+    @Test
+    void aReplicaKeyNeedsAPlainImmediateUniqueIndexOnExactlyItsColumns() throws Exception {
+        List<String> key = List.of("a", "b");
+        TableId partial = newTable("rk_partial");
+        TableId expression = newTable("rk_expr");
+        TableId deferrable = newTable("rk_defer");
+        TableId included = newTable("rk_incl");
+        TableId good = newTable("rk_incl_ok");
+        Store store = track(openStore(Map.of(TestStoreConfig.REPLICA_KEYS, Map.of(partial, key, expression, key,
+                deferrable, key, included, key, good, List.of("a")))));
+        store.ensureTable(new TableSchema(newTable("rkx"), List.of(new Column("id", ColumnType.INT64, false)),
+                List.of("id")));
+        String cols = " (a text NOT NULL, b bigint NOT NULL, c text)";
+        sql("CREATE TABLE " + sqlName(partial) + cols,
+                "CREATE UNIQUE INDEX ON " + sqlName(partial) + " (a, b) WHERE c IS NOT NULL",
+                "CREATE TABLE " + sqlName(expression) + cols,
+                "CREATE UNIQUE INDEX ON " + sqlName(expression) + " (lower(a), b)",
+                "CREATE TABLE " + sqlName(deferrable) + " (a text NOT NULL, b bigint NOT NULL, c text,"
+                        + " UNIQUE (a, b) DEFERRABLE INITIALLY IMMEDIATE)",
+                "CREATE TABLE " + sqlName(included) + cols,
+                "CREATE UNIQUE INDEX ON " + sqlName(included) + " (a) INCLUDE (b)",
+                "CREATE TABLE " + sqlName(good) + cols,
+                "CREATE UNIQUE INDEX ON " + sqlName(good) + " (a) INCLUDE (b)");
+        for (TableId refused : List.of(partial, expression, deferrable, included)) {
+            assertThatThrownBy(() -> store.describe(refused)).as(refused.toString())
+                    .isInstanceOf(InvalidDataException.class)
+                    .hasMessageContaining("no unique constraint or unique index has exactly the columns [a, b]");
+        }
+        assertThat(store.describe(good).orElseThrow().primaryKey()).containsExactly("a");
     }
 
     @Override
