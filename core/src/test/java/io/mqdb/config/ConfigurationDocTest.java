@@ -45,4 +45,13 @@ class ConfigurationDocTest {
             assertThat(doc).as("docs/configuration.md documents broker." + key).contains("| `broker." + key + "` |");
         }
     }
+
+    @Test
+    void everyChannelKeyIsInTheTable() throws Exception {
+        String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
+        for (String key : ConfigParser.CHANNEL_KEYS) {
+            assertThat(doc).as("docs/configuration.md documents channels[i]." + key)
+                    .contains("| `channels[i]." + key + "` |");
+        }
+    }
 }
