@@ -47,7 +47,7 @@ public record ChannelConfig(TableId table, String store, boolean publish, boolea
 
     /** Rejects nulls; copies the key. */
     public ChannelConfig {
-        key = List.copyOf(key);
+        key = List.copyOf(Objects.requireNonNull(key, "key"));
         Objects.requireNonNull(onError, "onError");
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(store, "store");

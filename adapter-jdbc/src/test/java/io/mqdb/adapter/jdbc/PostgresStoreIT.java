@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.ColumnType;
 import io.mqdb.spi.InvalidDataException;
+import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.TableSchema;
 
 import io.mqdb.spi.CapturePosition;
@@ -19,6 +20,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -96,6 +98,42 @@ class PostgresStoreIT extends TriggerCaptureITBase {
         List<CapturedChange> got = new ArrayList<>();
         drain(cap, start, id, got, l -> l.size() >= 2);
         assertThat(got).extracting(c -> c.key().get(0)).containsExactly(1L, 2L);
+    }
+
+    /** PostgreSQL's DDL is transactional: a table's function and trigger are installed in one transaction. */
+    @Test
+    void installingATablesTriggersIsAllOrNothing() throws Exception {
+        JdbcStore store = (JdbcStore) track(openStore(Map.of("changelog-table", "mqdb_cl_atomic")));
+        TableId id = newTable("atomic");
+        store.ensureTable(new TableSchema(id, List.of(new Column("id", ColumnType.INT64, false),
+                Column.of("name", ColumnType.STRING)), List.of("id")));
+        TriggerCapture failing = new TriggerCapture(store, new ThirdTriggerFails(store.dialect().triggers()
+                .orElseThrow()), "mqdb_cl_atomic", Duration.ofMillis(50), Duration.ofSeconds(5));
+        assertThatThrownBy(() -> failing.enable(id)).isInstanceOf(MqdbException.class)
+                .hasMessageContaining("no_such_table");
+        assertThat(captureObjects(id)).as("neither function nor trigger").isEmpty();
+        store.capture().orElseThrow().enable(id);
+        List<String> installed = captureObjects(id);
+        assertThat(installed).hasSize(2);
+        assertThatThrownBy(() -> failing.enable(id)).isInstanceOf(MqdbException.class);
+        assertThat(captureObjects(id)).as("what an earlier enable made stays").isEqualTo(installed);
+    }
+
+    /** The capture trigger on the table and the capture function of the table. */
+    private List<String> captureObjects(TableId id) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = plainConnection(); java.sql.PreparedStatement ps = c.prepareStatement(
+                "SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = CAST(? AS regclass)"
+                        + " UNION ALL SELECT 'function ' || proname FROM pg_proc WHERE proname = ? ORDER BY 1")) {
+            ps.setString(1, sqlName(id));
+            ps.setString(2, Dialect.shortName("mqdb_f_", id.schema(), id.table()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
     }
 
     /**
