@@ -2,6 +2,7 @@ package io.mqdb.config;
 
 import io.mqdb.spi.TableId;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -17,9 +18,13 @@ import java.util.Objects;
  * @param location where the channel is written: the line of its entry, key {@code channels[i]}
  * @param onError what a subscriber does with an event it can never apply: dead-letter it and go on (the default), or
  *     stop the channel (strict mode)
+ * @param key the replica key ({@code key:}): the columns that identify the table's rows when the table has no primary
+ *     key of its own, in key order; empty when not given (the table's primary key is used). The store checks them
+ *     when it describes the table (they must exist, be NOT NULL and be the columns of one unique constraint or
+ *     index), and a table with a primary key accepts only that key; see {@link io.mqdb.spi.StoreContext#replicaKeys()}
  */
 public record ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
-                            Duration flushInterval, Location location, OnError onError) {
+                            Duration flushInterval, Location location, OnError onError, List<String> key) {
     /** What to do with an event that can never be applied. */
     public enum OnError {
         /** Write it with its reason to the dead letters and go on (the default). */
@@ -34,8 +39,15 @@ public record ChannelConfig(TableId table, String store, boolean publish, boolea
         this(table, store, publish, subscribe, batchSize, flushInterval, location, OnError.DEAD_LETTER);
     }
 
-    /** Rejects nulls. */
+    /** A channel keyed by its table's primary key. */
+    public ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
+                         Duration flushInterval, Location location, OnError onError) {
+        this(table, store, publish, subscribe, batchSize, flushInterval, location, onError, List.of());
+    }
+
+    /** Rejects nulls; copies the key. */
     public ChannelConfig {
+        key = List.copyOf(Objects.requireNonNull(key, "key"));
         Objects.requireNonNull(onError, "onError");
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(store, "store");

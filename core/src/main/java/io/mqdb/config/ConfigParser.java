@@ -47,7 +47,7 @@ final class ConfigParser {
     static final List<String> TLS_KEYS = List.of("ca-file", "cert-file", "key-file", "key-password",
             "verify-hostname");
     static final List<String> CHANNEL_KEYS = List.of("name", "store", "publish", "subscribe", "batch-size",
-            "flush-interval", "on-error");
+            "flush-interval", "on-error", "key");
     static final Set<String> URI_SCHEMES = Set.of("tcp", "ssl", "mqtt", "mqtts", "ws", "wss");
 
     static final String DEFAULT_CLUSTER = "mqdb";
@@ -592,11 +592,57 @@ final class ConfigParser {
         int batchSize = integer(e.get("batch-size"), 1, MAX_BATCH_SIZE).orElse(DEFAULT_BATCH_SIZE);
         Duration flush = duration(e.get("flush-interval")).orElse(DEFAULT_FLUSH_INTERVAL);
         ChannelConfig.OnError onError = onError(e.get("on-error"));
+        List<String> key = Optional.ofNullable(e.get("key")).map(this::replicaKey).orElse(List.of());
         if (table == null || store == null) {
             return Optional.empty();
         }
         return Optional.of(new ChannelConfig(table, store, publish.orElse(false), subscribe.orElse(false),
-                batchSize, flush, at, onError));
+                batchSize, flush, at, onError, key));
+    }
+
+    /**
+     * {@code key: [col, ...]}: a non-empty list of distinct column names (identifiers). Whether the columns exist and
+     * are unique and not null is the store's to check, when it describes the table.
+     */
+    private List<String> replicaKey(Entry entry) {
+        String what = "a list of column names, like [a, b]";
+        if (isNull(entry.value())) {
+            problem(entry.location(), "no value; expected " + what + ", or remove the key to use the primary key");
+            return List.of();
+        }
+        if (!(entry.value() instanceof SequenceNode seq)) {
+            problem(entry.location(), "expected " + what + ", got " + kind(entry.value()));
+            return List.of();
+        }
+        if (seq.getValue().isEmpty()) {
+            problem(entry.location(), "empty; expected " + what + " (at least one column)");
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        boolean ok = true;
+        for (int i = 0; i < seq.getValue().size(); i++) {
+            Node item = seq.getValue().get(i);
+            Location at = entry.location().child("[" + i + "]").atLine(line(item));
+            Optional<Scalar> s = scalarNode(item, at, "a column name");
+            if (s.isEmpty()) {
+                ok = false;
+                continue;
+            }
+            String name = s.get().text().strip();
+            if (!TableId.isIdentifier(name)) {
+                problem(at, "invalid column name " + s.get().shown() + ": expected a letter or _, then letters, "
+                        + "digits or _, at most 63 characters");
+                ok = false;
+            } else if (seen.putIfAbsent(name, i) != null) {
+                problem(at, "column " + name + " is already named at " + entry.location().key() + "["
+                        + seen.get(name) + "]");
+                ok = false;
+            } else {
+                out.add(name);
+            }
+        }
+        return ok ? List.copyOf(out) : List.of();
     }
 
     private ChannelConfig.OnError onError(Entry entry) {

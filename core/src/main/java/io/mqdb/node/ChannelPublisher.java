@@ -491,6 +491,9 @@ final class ChannelPublisher implements AutoCloseable {
             Optional<TableSchema> schema;
             try {
                 schema = backoff.retry("describe " + table, () -> running, () -> store.describe(table));
+                if (schema.isPresent()) {
+                    StoreSet.checkKey(channels.get(table), schema.get()); // a key: the store did not honour
+                }
                 if (schema.isPresent() && capture != null) {
                     capture.enable(table);
                 }
@@ -520,8 +523,8 @@ final class ChannelPublisher implements AutoCloseable {
     }
 
     /**
-     * Channels of this store that cannot be published (a table without a primary key, a key type the capture cannot
-     * record), with the reason; capture thread only. The other channels of the store go on.
+     * Channels of this store that cannot be published (a table without a primary key, a refused {@code key:}, a key
+     * type the capture cannot record), with the reason; capture thread only. The other channels of the store go on.
      */
     private final Map<TableId, String> failed = new HashMap<>();
 

@@ -1,5 +1,6 @@
 package io.mqdb.node;
 
+import io.mqdb.config.ChannelConfig;
 import io.mqdb.config.ConfigException;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.config.StoreCheck;
@@ -13,6 +14,8 @@ import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.Store;
 import io.mqdb.spi.StoreConfig;
 import io.mqdb.spi.StoreContext;
+import io.mqdb.spi.TableId;
+import io.mqdb.spi.TableSchema;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -109,6 +112,7 @@ public final class StoreSet implements AutoCloseable {
                 LoadedProvider p = providers.get(e.getKey());
                 Path dir = config.node().dataDir().resolve("stores").resolve(e.getKey());
                 createDirectories(dir);
+                Map<TableId, List<String>> keys = replicaKeys(config, e.getKey());
                 StoreContext context = new StoreContext() {
                     @Override
                     public String nodeName() {
@@ -118,6 +122,11 @@ public final class StoreSet implements AutoCloseable {
                     @Override
                     public Path dataDir() {
                         return dir;
+                    }
+
+                    @Override
+                    public Map<TableId, List<String>> replicaKeys() {
+                        return keys;
                     }
                 };
                 Store store = p.call(() -> p.provider().open(e.getValue(), context));
@@ -129,6 +138,33 @@ public final class StoreSet implements AutoCloseable {
             throw e;
         }
         return set;
+    }
+
+    /** The {@code key:} of each channel of a store that names one. */
+    private static Map<TableId, List<String>> replicaKeys(NodeConfig config, String store) {
+        Map<TableId, List<String>> out = new LinkedHashMap<>();
+        for (ChannelConfig ch : config.channels()) {
+            if (ch.store().equals(store) && !ch.key().isEmpty()) {
+                out.put(ch.table(), ch.key());
+            }
+        }
+        return Map.copyOf(out);
+    }
+
+    /**
+     * Checks a described table against its channel's {@code key:}, for stores that do not honour
+     * {@link StoreContext#replicaKeys()} themselves (a store that does has already refused a wrong key).
+     *
+     * @param channel the channel
+     * @param schema the table as the store describes it
+     * @throws MqdbException when the channel names a key other than the table's primary key
+     */
+    static void checkKey(ChannelConfig channel, TableSchema schema) {
+        if (!channel.key().isEmpty() && !channel.key().equals(schema.primaryKey())) {
+            throw new MqdbException(channel.table() + ": key " + channel.key() + " is refused: the table's key is "
+                    + schema.primaryKey() + " (key: can only name the primary key of a table that has one; remove it"
+                    + " or make it " + schema.primaryKey() + ")");
+        }
     }
 
     private static void createDirectories(Path dir) {

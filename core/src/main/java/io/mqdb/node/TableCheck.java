@@ -12,7 +12,7 @@ import java.util.Optional;
 /**
  * Connects to a node's stores and checks each configured channel's table as the node would use it, without starting
  * the node: for {@code mqdb check-config --connect}. A published table the node could not replicate (no primary key,
- * a column type the store cannot read) is a problem; a published table that does not exist yet is only a note (the
+ * a column type the store cannot read, a {@code key:} the store refuses) is a problem; a published table that does not exist yet is only a note (the
  * publisher waits for it); a store that cannot capture its own changes is a note.
  *
  * <p>Runs on the caller's thread, with each adapter's class loader as the context class loader while it is called.
@@ -53,6 +53,9 @@ public final class TableCheck {
                 Thread.currentThread().setContextClassLoader(s.loader());
                 try {
                     Optional<TableSchema> schema = s.store().describe(ch.table());
+                    if (schema.isPresent()) {
+                        StoreSet.checkKey(ch, schema.get());
+                    }
                     if (schema.isEmpty()) {
                         notes.add(where + ": the table does not exist yet; "
                                 + (ch.publish() ? "the publisher waits for it and starts when it appears"

@@ -14,6 +14,9 @@ import java.util.Set;
  * The portable description of a table: its columns in order and its primary key. Publishers send it with their
  * changes; a subscribing store creates the table from it when missing ({@link Store#ensureTable}).
  *
+ * <p>For a table without a primary key of its own, the primary key here is the replica key its channel names
+ * ({@code key: [col, ...]}, see {@link StoreContext#replicaKeys()}): downstream, nothing tells the two apart.
+ *
  * <p>Immutable and validated on construction: column names are unique, the primary key is non-empty, names existing
  * columns, and its columns are not nullable.
  *

@@ -232,6 +232,62 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aReplicaKeyIsAListOfDistinctColumnNames() {
+        NodeConfig c = parse("""
+                node: {name: a}
+                stores: {s: {type: mapdb}}
+                channels:
+                  - name: shop:items
+                    publish: true
+                    key: [sku, warehouse]
+                  - name: shop:orders
+                    publish: true
+                """);
+        assertThat(c.channels().get(0).key()).containsExactly("sku", "warehouse");
+        assertThat(c.channels().get(1).key()).isEmpty();
+    }
+
+    @Test
+    void aMalformedReplicaKeyNamesFileLineAndKey() {
+        assertThat(lines("""
+                node: {name: a}
+                stores: {s: {type: mapdb}}
+                channels:
+                  - name: shop:a
+                    publish: true
+                    key: sku
+                  - name: shop:b
+                    publish: true
+                    key: []
+                  - name: shop:c
+                    publish: true
+                    key:
+                      - sku
+                      - warehouse
+                      - sku
+                  - name: shop:d
+                    publish: true
+                    key: [sku, "bad name", {x: 1}]
+                  - name: shop:e
+                    publish: true
+                    key:
+                  - name: shop:f
+                    publish: true
+                    kee: [sku]
+                """)).containsExactly(
+                "mqdb.yaml:6: channels[0].key: expected a list of column names, like [a, b], got a scalar",
+                "mqdb.yaml:9: channels[1].key: empty; expected a list of column names, like [a, b] (at least one "
+                        + "column)",
+                "mqdb.yaml:15: channels[2].key[2]: column sku is already named at channels[2].key[0]",
+                "mqdb.yaml:18: channels[3].key[1]: invalid column name \"bad name\": expected a letter or _, then "
+                        + "letters, digits or _, at most 63 characters",
+                "mqdb.yaml:18: channels[3].key[2]: expected a column name, got a mapping",
+                "mqdb.yaml:21: channels[4].key: no value; expected a list of column names, like [a, b], or remove "
+                        + "the key to use the primary key",
+                "mqdb.yaml:24: channels[5].kee: unknown key \"kee\"; did you mean \"key\"?");
+    }
+
+    @Test
     void namesAreChecked() {
         assertThat(lines("""
                 node:

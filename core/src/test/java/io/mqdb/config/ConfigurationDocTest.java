@@ -53,4 +53,13 @@ class ConfigurationDocTest {
                     .contains("| `broker.embedded.users.<name>." + key + "` |");
         }
     }
+
+    @Test
+    void everyChannelKeyIsInTheTable() throws Exception {
+        String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
+        for (String key : ConfigParser.CHANNEL_KEYS) {
+            assertThat(doc).as("docs/configuration.md documents channels[i]." + key)
+                    .contains("| `channels[i]." + key + "` |");
+        }
+    }
 }

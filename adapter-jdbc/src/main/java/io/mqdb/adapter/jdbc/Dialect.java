@@ -20,10 +20,13 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -395,9 +398,14 @@ abstract class Dialect {
     /**
      * Reads a table's schema from the JDBC metadata.
      *
+     * @param replicaKey the channel's {@code key:} for this table, or empty; see
+     *     {@link io.mqdb.spi.StoreContext#replicaKeys()}
      * @return the table, or empty when it does not exist
+     * @throws InvalidDataException when the table has no primary key and no acceptable replica key, or the replica
+     *     key is refused (naming the table, the columns and why)
      */
-    Optional<JdbcTable> describe(Connection c, TableId id, String sqlSchema) throws SQLException {
+    Optional<JdbcTable> describe(Connection c, TableId id, String sqlSchema, List<String> replicaKey)
+            throws SQLException {
         DatabaseMetaData md = c.getMetaData();
         String table = metadataTable(sqlSchema, id.table());
         String catalog = metadataCatalog(sqlSchema);
@@ -437,12 +445,95 @@ abstract class Dialect {
                 }
             }
         }
-        if (pk.isEmpty()) {
-            throw new InvalidDataException(id + ": table " + tableName(sqlSchema, id.table())
-                    + " has no primary key; mqdb replicates only tables with one");
+        List<String> key = new ArrayList<>(pk.values());
+        String sqlName = tableName(sqlSchema, id.table());
+        if (!replicaKey.isEmpty()) {
+            checkReplicaKey(c, id, sqlSchema, sqlName, columns, key, replicaKey);
+            key = List.copyOf(replicaKey);
+        } else if (key.isEmpty()) {
+            throw new InvalidDataException(id + ": table " + sqlName + " has no primary key; mqdb replicates only"
+                    + " tables with one, or with a key: [col, ...] on the channel naming NOT NULL columns of one of"
+                    + " its unique indexes");
         }
-        return Optional.of(new JdbcTable(new io.mqdb.spi.TableSchema(id, columns, new ArrayList<>(pk.values())),
-                tableName(sqlSchema, id.table()), sqlTypes));
+        return Optional.of(new JdbcTable(new io.mqdb.spi.TableSchema(id, columns, key), sqlName, sqlTypes));
+    }
+
+    /**
+     * Accepts a replica key only when the table has no primary key (or it is that key) and the columns exist, are
+     * NOT NULL and are exactly the columns of one unique index, so that they identify a row as a primary key would
+     * and {@code ON CONFLICT} / {@code MERGE ... KEY} can use them.
+     */
+    private void checkReplicaKey(Connection c, TableId id, String sqlSchema, String sqlName, List<Column> columns,
+                                 List<String> primaryKey, List<String> replicaKey) throws SQLException {
+        String refused = id + ": key " + replicaKey + " is refused for table " + sqlName + ": ";
+        if (!primaryKey.isEmpty()) {
+            if (!primaryKey.equals(replicaKey)) {
+                throw new InvalidDataException(refused + "the table has the primary key " + primaryKey
+                        + ", which is its replica key (remove key:, or make it " + primaryKey + ")");
+            }
+            return;
+        }
+        Map<String, Column> byName = new HashMap<>();
+        columns.forEach(col -> byName.put(col.name(), col));
+        List<String> missing = new ArrayList<>();
+        List<String> nullable = new ArrayList<>();
+        for (String k : replicaKey) {
+            Column col = byName.get(k);
+            if (col == null) {
+                missing.add(k);
+            } else if (col.nullable()) {
+                nullable.add(k);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new InvalidDataException(refused + "no column " + String.join(", ", missing) + " (columns: "
+                    + String.join(", ", byName.keySet().stream().sorted().toList()) + ")");
+        }
+        if (!nullable.isEmpty()) {
+            throw new InvalidDataException(refused + "column " + String.join(", ", nullable) + " may be NULL (a"
+                    + " replica key needs NOT NULL columns)");
+        }
+        List<Set<String>> unique = uniqueIndexes(c, id, sqlSchema);
+        if (!unique.contains(Set.copyOf(replicaKey))) {
+            throw new InvalidDataException(refused + "no unique constraint or unique index has exactly the columns "
+                    + replicaKey + (unique.isEmpty() ? " (the table has none)" : " (unique column sets: " + unique
+                    .stream().map(u -> u.stream().sorted().toList().toString()).sorted().toList() + ")"));
+        }
+    }
+
+    /**
+     * The column sets of the table's unique constraints and unique indexes that enforce uniqueness on plain columns
+     * for every row: partial and expression indexes are left out. This reads {@link DatabaseMetaData#getIndexInfo};
+     * dialects whose driver reports partial or expression indexes poorly read their catalogs instead.
+     */
+    List<Set<String>> uniqueIndexes(Connection c, TableId id, String sqlSchema) throws SQLException {
+        DatabaseMetaData md = c.getMetaData();
+        String table = metadataTable(sqlSchema, id.table());
+        Map<String, Set<String>> byIndex = new LinkedHashMap<>();
+        Set<String> unusable = new HashSet<>();
+        try (ResultSet rs = md.getIndexInfo(metadataCatalog(sqlSchema), metadataSchema(sqlSchema), table, true,
+                false)) {
+            while (rs.next()) {
+                String index = rs.getString("INDEX_NAME");
+                if (index == null || rs.getShort("TYPE") == DatabaseMetaData.tableIndexStatistic
+                        || rs.getBoolean("NON_UNIQUE") || !table.equals(rs.getString("TABLE_NAME"))) {
+                    continue;
+                }
+                String column = rs.getString("COLUMN_NAME");
+                String filter = rs.getString("FILTER_CONDITION");
+                if (column == null || !TableId.isIdentifier(column) || (filter != null && !filter.isBlank())) {
+                    unusable.add(index);
+                }
+                byIndex.computeIfAbsent(index, x -> new HashSet<>()).add(column);
+            }
+        }
+        List<Set<String>> out = new ArrayList<>();
+        byIndex.forEach((index, cols) -> {
+            if (!unusable.contains(index)) {
+                out.add(Set.copyOf(cols));
+            }
+        });
+        return out;
     }
 
     private static boolean sameSchema(ResultSet rs, String catalog, String schema) throws SQLException {

@@ -46,10 +46,12 @@ public final class JdbcStore implements Store, CaptureInstallation {
     private volatile ChangeCapture capture;
     private final boolean markReplicated;
     private final String changelogName;
+    /** The channels' {@code key:} per table (see {@link io.mqdb.spi.StoreContext#replicaKeys()}). */
+    private final Map<TableId, List<String>> replicaKeys;
     private volatile boolean closed;
 
     JdbcStore(Dialect dialect, HikariDataSource dataSource, Map<String, String> schemaMap, String target,
-              boolean markReplicated, String changelogName) {
+              boolean markReplicated, String changelogName, Map<TableId, List<String>> replicaKeys) {
         this.dialect = dialect;
         this.dataSource = dataSource;
         this.jdbi = Jdbi.create(dataSource);
@@ -57,6 +59,7 @@ public final class JdbcStore implements Store, CaptureInstallation {
         this.target = target;
         this.markReplicated = markReplicated;
         this.changelogName = changelogName;
+        this.replicaKeys = Map.copyOf(replicaKeys);
     }
 
     void setCapture(ChangeCapture capture) {
@@ -129,7 +132,8 @@ public final class JdbcStore implements Store, CaptureInstallation {
     }
 
     Optional<JdbcTable> describeTable(TableId id) {
-        Optional<JdbcTable> t = withConnection("describe " + id, c -> dialect.describe(c, id, sqlSchema(id)));
+        Optional<JdbcTable> t = withConnection("describe " + id, c -> dialect.describe(c, id, sqlSchema(id),
+                replicaKeys.getOrDefault(id, List.of())));
         t.ifPresentOrElse(x -> tables.put(id, x), () -> tables.remove(id));
         return t;
     }

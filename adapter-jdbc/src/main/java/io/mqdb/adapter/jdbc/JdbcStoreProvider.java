@@ -117,7 +117,7 @@ public final class JdbcStoreProvider implements StoreProvider {
         Optional<TriggerSupport> triggers = dialect.triggers();
         JdbcStore store = new JdbcStore(dialect, ds, config.map("schema-map"), target,
                 capture.equals("trigger") && triggers.isPresent(),
-                config.string("changelog-table").orElse("mqdb_changelog"));
+                config.string("changelog-table").orElse("mqdb_changelog"), context.replicaKeys());
         switch (capture) {
             case "trigger" -> {
                 if (triggers.isPresent()) {

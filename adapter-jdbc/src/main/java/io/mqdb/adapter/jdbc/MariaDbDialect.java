@@ -145,7 +145,6 @@ final class MariaDbDialect extends Dialect {
 
         @Override
         public List<String> createTriggers(JdbcTable table, TableId id, String cl) {
-            String schema = table.sqlName().substring(0, table.sqlName().indexOf('.'));
             StringJoiner neu = new StringJoiner(", ");
             StringJoiner old = new StringJoiner(", ");
             StringJoiner same = new StringJoiner(" AND ");
@@ -159,14 +158,32 @@ final class MariaDbDialect extends Dialect {
             String logNew = "INSERT INTO " + cl + " (tbl, op, pk) VALUES (" + tbl + ", 'U', JSON_ARRAY(" + neu + "));";
             String logOld = "INSERT INTO " + cl + " (tbl, op, pk) VALUES (" + tbl + ", 'D', JSON_ARRAY(" + old + "));";
             String on = " ON " + table.sqlName() + " FOR EACH ROW ";
+            List<String> names = triggerNames(table, id);
             return List.of(
-                    "CREATE OR REPLACE TRIGGER " + schema + "." + quote(shortName("mqdb_ti_", id.schema(), id.table()))
-                            + " AFTER INSERT" + on + guard + logNew + " END IF",
-                    "CREATE OR REPLACE TRIGGER " + schema + "." + quote(shortName("mqdb_tu_", id.schema(), id.table()))
-                            + " AFTER UPDATE" + on + guard + logNew + " IF NOT (" + same + ") THEN " + logOld
-                            + " END IF; END IF",
-                    "CREATE OR REPLACE TRIGGER " + schema + "." + quote(shortName("mqdb_td_", id.schema(), id.table()))
-                            + " AFTER DELETE" + on + guard + logOld + " END IF");
+                    "CREATE OR REPLACE TRIGGER " + names.get(0) + " AFTER INSERT" + on + guard + logNew + " END IF",
+                    "CREATE OR REPLACE TRIGGER " + names.get(1) + " AFTER UPDATE" + on + guard + logNew
+                            + " IF NOT (" + same + ") THEN " + logOld + " END IF; END IF",
+                    "CREATE OR REPLACE TRIGGER " + names.get(2) + " AFTER DELETE" + on + guard + logOld + " END IF");
+        }
+
+        /** The qualified names of the insert, update and delete triggers, in the table's database. */
+        private List<String> triggerNames(JdbcTable table, TableId id) {
+            String schema = table.sqlName().substring(0, table.sqlName().indexOf('.'));
+            List<String> out = new ArrayList<>(3);
+            for (String prefix : List.of("mqdb_ti_", "mqdb_tu_", "mqdb_td_")) {
+                out.add(schema + "." + quote(shortName(prefix, id.schema(), id.table())));
+            }
+            return out;
+        }
+
+        @Override
+        public boolean transactionalDdl() {
+            return false; // every CREATE TRIGGER commits by itself
+        }
+
+        @Override
+        public List<String> dropTriggers(JdbcTable table, TableId id) {
+            return triggerNames(table, id).stream().map(n -> "DROP TRIGGER IF EXISTS " + n).toList();
         }
 
         @Override

@@ -8,9 +8,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.StringJoiner;
 import java.util.UUID;
 
@@ -86,6 +89,32 @@ final class PostgresDialect extends Dialect {
         return Optional.of("INSERT INTO " + table.sqlName() + " (" + columnList(columns) + ") VALUES ("
                 + placeholders(table, columns) + ") ON CONFLICT (" + keyList(table) + ") "
                 + (set.length() == 0 ? "DO NOTHING" : "DO UPDATE SET " + set));
+    }
+
+    /**
+     * From {@code pg_index}: unique, valid, immediate (a deferrable constraint cannot be an {@code ON CONFLICT}
+     * arbiter), neither partial nor on expressions; only the key columns, not those of {@code INCLUDE}.
+     */
+    @Override
+    List<Set<String>> uniqueIndexes(Connection c, TableId id, String sqlSchema) throws SQLException {
+        Map<Long, Set<String>> byIndex = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT i.indexrelid::bigint, a.attname FROM pg_index i"
+                + " JOIN pg_class r ON r.oid = i.indrelid JOIN pg_namespace n ON n.oid = r.relnamespace"
+                + " JOIN pg_attribute a ON a.attrelid = r.oid"
+                + " AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])"
+                + " WHERE n.nspname = ? AND r.relname = ? AND i.indisunique AND i.indisvalid AND i.indimmediate"
+                + " AND i.indpred IS NULL AND i.indexprs IS NULL ORDER BY 1")) {
+            ps.setString(1, sqlSchema);
+            ps.setString(2, id.table());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byIndex.computeIfAbsent(rs.getLong(1), x -> new HashSet<>()).add(rs.getString(2));
+                }
+            }
+        }
+        List<Set<String>> out = new ArrayList<>();
+        byIndex.values().forEach(cols -> out.add(Set.copyOf(cols)));
+        return out;
     }
 
     @Override

@@ -13,9 +13,12 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.StringJoiner;
 
 /**
@@ -56,6 +59,36 @@ final class SqliteDialect extends Dialect {
     @Override
     List<String> createSchema(String sqlSchema) {
         return List.of();
+    }
+
+    /**
+     * From {@code pragma_index_list} / {@code pragma_index_info}: unique, not partial; an index on an expression
+     * (a column without a name) is left out.
+     */
+    @Override
+    List<Set<String>> uniqueIndexes(Connection c, TableId id, String sqlSchema) throws SQLException {
+        Map<String, Set<String>> byIndex = new LinkedHashMap<>();
+        Set<String> unusable = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT l.name, i.name FROM pragma_index_list(?) l,"
+                + " pragma_index_info(l.name) i WHERE l.\"unique\" = 1 AND l.partial = 0")) {
+            ps.setString(1, metadataTable(sqlSchema, id.table()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String column = rs.getString(2);
+                    if (column == null) {
+                        unusable.add(rs.getString(1));
+                    }
+                    byIndex.computeIfAbsent(rs.getString(1), x -> new HashSet<>()).add(String.valueOf(column));
+                }
+            }
+        }
+        List<Set<String>> out = new ArrayList<>();
+        byIndex.forEach((index, cols) -> {
+            if (!unusable.contains(index)) {
+                out.add(Set.copyOf(cols));
+            }
+        });
+        return out;
     }
 
     @Override

@@ -16,10 +16,14 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Change capture with database triggers: each enabled table gets row triggers that append (table, op, key) to a
@@ -37,10 +41,16 @@ import java.util.TreeMap;
  *   handled) plus the ids above W already published, {@code g:W:ranges}. A missing id holds the watermark back until
  *   it appears or {@code gap-timeout} has passed since it was first seen, when it is taken for a rolled-back id.</li>
  * </ul>
- * Because the published row is read at poll time, publishing order between transactions does not matter for the
+ * <h2>Installing</h2>
+ * {@link #enable} installs a table's triggers all or not at all: in one transaction where DDL is transactional
+ * (PostgreSQL, SQLite); on MariaDB/MySQL, where each {@code CREATE TRIGGER} commits, one at a time, dropping those it
+ * made when a later one fails.
+ *
+ * <p>Because the published row is read at poll time, publishing order between transactions does not matter for the
  * final state: the last event published for a key always reflects its latest committed state.
  */
 final class TriggerCapture implements ChangeCapture {
+    private static final Logger LOG = LoggerFactory.getLogger(TriggerCapture.class);
     private final JdbcStore store;
     private final TriggerSupport support;
     private final String changelogName;
@@ -85,7 +95,44 @@ final class TriggerCapture implements ChangeCapture {
             }
         }
         installChangelog();
-        store.execute("install capture triggers on " + table, support.createTriggers(t, table, changelog()));
+        List<String> creates = support.createTriggers(t, table, changelog());
+        if (support.transactionalDdl()) {
+            store.execute("install capture triggers on " + table, creates);
+        } else {
+            installOneByOne(table, creates, support.dropTriggers(t, table));
+        }
+    }
+
+    /**
+     * All or nothing without transactional DDL: makes the triggers one at a time; when one fails, drops again those
+     * this call added (a trigger that existed before, from an earlier enable, stays), then rethrows.
+     */
+    private void installOneByOne(TableId table, List<String> creates, List<String> drops) {
+        String what = "install capture triggers on " + table;
+        Set<String> before = new HashSet<>();
+        for (TriggerSupport.Installed i : store.withConnection(what, c -> support.installed(c, changelog()))) {
+            before.add(i.drop());
+        }
+        int made = 0;
+        try {
+            for (String create : creates) {
+                store.execute(what, List.of(create));
+                made++;
+            }
+        } catch (RuntimeException e) {
+            for (int i = made - 1; i >= 0; i--) {
+                if (!before.contains(drops.get(i))) {
+                    try {
+                        store.execute("undo " + what, List.of(drops.get(i)));
+                    } catch (RuntimeException undo) {
+                        e.addSuppressed(undo);
+                    }
+                }
+            }
+            LOG.warn("{}: installing the capture triggers of {} failed after {} of {}; dropped the ones made: {}",
+                    store.describeTarget(), table, made, creates.size(), e.getMessage());
+            throw e;
+        }
     }
 
     @Override

@@ -31,6 +31,27 @@ interface TriggerSupport {
     /** @return statements (re)creating the capture triggers of one table, idempotent */
     List<String> createTriggers(JdbcTable table, TableId id, String changelog);
 
+    /**
+     * Whether DDL takes part in transactions, so that {@link #createTriggers} run in one transaction install a table's
+     * triggers all or not at all (PostgreSQL, SQLite). MariaDB/MySQL commit each {@code CREATE TRIGGER} by itself:
+     * there the capture makes the triggers one at a time and, when one fails, drops those it made
+     * ({@link #dropTriggers}).
+     */
+    default boolean transactionalDdl() {
+        return true;
+    }
+
+    /**
+     * For databases without transactional DDL: the statements dropping what each statement of
+     * {@link #createTriggers} makes, in the same order, each written exactly as the {@link Installed#drop} that
+     * {@link #installed} gives for it (so the capture can tell which triggers existed before).
+     *
+     * @return one idempotent drop per create statement; empty when {@link #transactionalDdl()}
+     */
+    default List<String> dropTriggers(JdbcTable table, TableId id) {
+        return List.of();
+    }
+
     /** Marks the writes of the current transaction as replicated; called after the transaction began. */
     void beginReplicated(Connection c) throws SQLException;
 

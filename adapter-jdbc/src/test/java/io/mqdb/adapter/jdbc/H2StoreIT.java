@@ -50,7 +50,7 @@ class H2StoreIT extends JdbcStoreITBase {
     protected Store openStore(Map<String, Object> extra) {
         Map<String, Object> m = new HashMap<>(Map.of("url", url(), "username", "sa", "password", ""));
         m.putAll(extra);
-        return new JdbcStoreProvider().open(TestStoreConfig.of(m), TestStoreConfig.context(dir));
+        return new JdbcStoreProvider().open(TestStoreConfig.of(m), TestStoreConfig.context(dir, m));
     }
 
     @Override

@@ -258,6 +258,68 @@ abstract class JdbcStoreITBase {
 
     // ---------------------------------------------------------------- capture
 
+    @Test
+    void aTableWithoutPrimaryKeyIsKeyedByItsReplicaKeyOnlyWhenNotNullAndUnique() throws Exception {
+        TableId good = newTable("rk");
+        TableId nullable = newTable("rkn");
+        TableId loose = newTable("rku");
+        TableId keyed = newTable("rkp");
+        TableId bare = newTable("rkb");
+        String sku = quoted("sku");
+        String wh = quoted("wh");
+        List<String> key = List.of("sku", "wh");
+        Store store = track(openStore(Map.of(TestStoreConfig.REPLICA_KEYS, Map.of(good, key, nullable, key,
+                loose, key, keyed, key))));
+        // a table of mqdb's own first, so the schema (database) exists for the plain CREATE TABLEs below
+        store.ensureTable(new TableSchema(newTable("rkx"), List.of(new Column("id", ColumnType.INT64, false)),
+                List.of("id")));
+        String cols = " (" + sku + " varchar(100) NOT NULL, " + wh + " bigint NOT NULL, " + quoted("qty") + " bigint)";
+        sql("CREATE TABLE " + sqlName(good) + cols,
+                "CREATE UNIQUE INDEX " + good.table() + "_k ON " + sqlName(good) + " (" + wh + ", " + sku + ")",
+                "CREATE TABLE " + sqlName(nullable) + " (" + sku + " varchar(100), " + wh + " bigint NOT NULL)",
+                "CREATE UNIQUE INDEX " + nullable.table() + "_k ON " + sqlName(nullable) + " (" + sku + ", " + wh
+                        + ")",
+                "CREATE TABLE " + sqlName(loose) + cols,
+                "CREATE UNIQUE INDEX " + loose.table() + "_k ON " + sqlName(loose) + " (" + sku + ")",
+                "CREATE INDEX " + loose.table() + "_i ON " + sqlName(loose) + " (" + sku + ", " + wh + ")",
+                "CREATE TABLE " + sqlName(keyed) + " (" + sku + " varchar(100) NOT NULL PRIMARY KEY, " + wh
+                        + " bigint NOT NULL)",
+                "CREATE TABLE " + sqlName(bare) + cols);
+
+        TableSchema schema = store.describe(good).orElseThrow();
+        assertThat(schema.primaryKey()).containsExactly("sku", "wh");
+        assertThat(store.ensureTable(schema)).isEqualTo(schema);
+        store.upsert(good, List.of(Row.builder().set("sku", "b").set("wh", 1L).set("qty", 1L).build(),
+                Row.builder().set("sku", "a").set("wh", 2L).set("qty", 2L).build(),
+                Row.builder().set("sku", "a").set("wh", 1L).set("qty", 3L).build()), WriteOrigin.LOCAL);
+        store.upsert(good, List.of(Row.builder().set("sku", "b").set("wh", 1L).set("qty", 10L).build()),
+                WriteOrigin.LOCAL);
+        assertThat(store.get(good, Key.of("b", 1L)).orElseThrow().get("qty")).isEqualTo(10L);
+        ScanPage first = store.scan(good, null, 2);
+        assertThat(first.rows()).extracting(r -> Key.of(r.get("sku"), r.get("wh")))
+                .containsExactly(Key.of("a", 1L), Key.of("a", 2L));
+        assertThat(store.scan(good, first.next().orElseThrow(), 2).rows()).extracting(r -> r.get("qty"))
+                .containsExactly(10L);
+        store.delete(good, List.of(Key.of("a", 2L)), WriteOrigin.LOCAL);
+        assertThat(store.count(good)).isEqualTo(2);
+
+        assertThatThrownBy(() -> store.describe(nullable)).isInstanceOf(InvalidDataException.class)
+                .hasMessageContaining(nullable + ": key [sku, wh] is refused for table ")
+                .hasMessageContaining("column sku may be NULL");
+        assertThatThrownBy(() -> store.describe(loose)).isInstanceOf(InvalidDataException.class)
+                .hasMessageContaining(loose + ": key [sku, wh] is refused")
+                .hasMessageContaining("no unique constraint or unique index has exactly the columns [sku, wh]");
+        assertThatThrownBy(() -> store.describe(keyed)).isInstanceOf(InvalidDataException.class)
+                .hasMessageContaining("the table has the primary key [sku]");
+        assertThatThrownBy(() -> store.describe(bare)).isInstanceOf(InvalidDataException.class)
+                .hasMessageContaining("has no primary key").hasMessageContaining("key: [col, ...]");
+    }
+
+    /** A column name quoted as this database quotes it, so that H2 keeps it lower case. */
+    private String quoted(String column) {
+        return sqlName(newTable("q")).startsWith("`") ? "`" + column + "`" : "\"" + column + "\"";
+    }
+
     protected TableId capturedTable(Store store, String prefix) {
         TableId id = newTable(prefix);
         store.ensureTable(new TableSchema(id, List.of(new Column("id", ColumnType.INT64, false),

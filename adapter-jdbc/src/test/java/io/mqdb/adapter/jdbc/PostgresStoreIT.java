@@ -1,6 +1,13 @@
 package io.mqdb.adapter.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mqdb.spi.Column;
+import io.mqdb.spi.ColumnType;
+import io.mqdb.spi.InvalidDataException;
+import io.mqdb.spi.MqdbException;
+import io.mqdb.spi.TableSchema;
 
 import io.mqdb.spi.CapturePosition;
 import io.mqdb.spi.CapturedChange;
@@ -13,6 +20,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -32,7 +40,7 @@ class PostgresStoreIT extends TriggerCaptureITBase {
         PostgresServer pg = PostgresServer.shared();
         Map<String, Object> m = new HashMap<>(Map.of("url", url, "username", pg.user(), "password", pg.password()));
         m.putAll(extra);
-        return new JdbcStoreProvider().open(TestStoreConfig.of(m), TestStoreConfig.context(Path.of("target")));
+        return new JdbcStoreProvider().open(TestStoreConfig.of(m), TestStoreConfig.context(Path.of("target"), m));
     }
 
     @Override
@@ -90,6 +98,77 @@ class PostgresStoreIT extends TriggerCaptureITBase {
         List<CapturedChange> got = new ArrayList<>();
         drain(cap, start, id, got, l -> l.size() >= 2);
         assertThat(got).extracting(c -> c.key().get(0)).containsExactly(1L, 2L);
+    }
+
+    /** PostgreSQL's DDL is transactional: a table's function and trigger are installed in one transaction. */
+    @Test
+    void installingATablesTriggersIsAllOrNothing() throws Exception {
+        JdbcStore store = (JdbcStore) track(openStore(Map.of("changelog-table", "mqdb_cl_atomic")));
+        TableId id = newTable("atomic");
+        store.ensureTable(new TableSchema(id, List.of(new Column("id", ColumnType.INT64, false),
+                Column.of("name", ColumnType.STRING)), List.of("id")));
+        TriggerCapture failing = new TriggerCapture(store, new ThirdTriggerFails(store.dialect().triggers()
+                .orElseThrow()), "mqdb_cl_atomic", Duration.ofMillis(50), Duration.ofSeconds(5));
+        assertThatThrownBy(() -> failing.enable(id)).isInstanceOf(MqdbException.class)
+                .hasMessageContaining("no_such_table");
+        assertThat(captureObjects(id)).as("neither function nor trigger").isEmpty();
+        store.capture().orElseThrow().enable(id);
+        List<String> installed = captureObjects(id);
+        assertThat(installed).hasSize(2);
+        assertThatThrownBy(() -> failing.enable(id)).isInstanceOf(MqdbException.class);
+        assertThat(captureObjects(id)).as("what an earlier enable made stays").isEqualTo(installed);
+    }
+
+    /** The capture trigger on the table and the capture function of the table. */
+    private List<String> captureObjects(TableId id) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = plainConnection(); java.sql.PreparedStatement ps = c.prepareStatement(
+                "SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = CAST(? AS regclass)"
+                        + " UNION ALL SELECT 'function ' || proname FROM pg_proc WHERE proname = ? ORDER BY 1")) {
+            ps.setString(1, sqlName(id));
+            ps.setString(2, Dialect.shortName("mqdb_f_", id.schema(), id.table()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Only a unique index that holds for every row and can arbitrate {@code ON CONFLICT} makes a replica key: not a
+     * partial one, not one on an expression, not a deferrable constraint; an index's INCLUDE columns do not count.
+     */
+    @Test
+    void aReplicaKeyNeedsAPlainImmediateUniqueIndexOnExactlyItsColumns() throws Exception {
+        List<String> key = List.of("a", "b");
+        TableId partial = newTable("rk_partial");
+        TableId expression = newTable("rk_expr");
+        TableId deferrable = newTable("rk_defer");
+        TableId included = newTable("rk_incl");
+        TableId good = newTable("rk_incl_ok");
+        Store store = track(openStore(Map.of(TestStoreConfig.REPLICA_KEYS, Map.of(partial, key, expression, key,
+                deferrable, key, included, key, good, List.of("a")))));
+        store.ensureTable(new TableSchema(newTable("rkx"), List.of(new Column("id", ColumnType.INT64, false)),
+                List.of("id")));
+        String cols = " (a text NOT NULL, b bigint NOT NULL, c text)";
+        sql("CREATE TABLE " + sqlName(partial) + cols,
+                "CREATE UNIQUE INDEX ON " + sqlName(partial) + " (a, b) WHERE c IS NOT NULL",
+                "CREATE TABLE " + sqlName(expression) + cols,
+                "CREATE UNIQUE INDEX ON " + sqlName(expression) + " (lower(a), b)",
+                "CREATE TABLE " + sqlName(deferrable) + " (a text NOT NULL, b bigint NOT NULL, c text,"
+                        + " UNIQUE (a, b) DEFERRABLE INITIALLY IMMEDIATE)",
+                "CREATE TABLE " + sqlName(included) + cols,
+                "CREATE UNIQUE INDEX ON " + sqlName(included) + " (a) INCLUDE (b)",
+                "CREATE TABLE " + sqlName(good) + cols,
+                "CREATE UNIQUE INDEX ON " + sqlName(good) + " (a) INCLUDE (b)");
+        for (TableId refused : List.of(partial, expression, deferrable, included)) {
+            assertThatThrownBy(() -> store.describe(refused)).as(refused.toString())
+                    .isInstanceOf(InvalidDataException.class)
+                    .hasMessageContaining("no unique constraint or unique index has exactly the columns [a, b]");
+        }
+        assertThat(store.describe(good).orElseThrow().primaryKey()).containsExactly("a");
     }
 
     @Override

@@ -3,8 +3,10 @@ package io.mqdb.adapter.jdbc;
 import io.mqdb.spi.Setting;
 import io.mqdb.spi.StoreConfig;
 import io.mqdb.spi.StoreContext;
+import io.mqdb.spi.TableId;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -13,7 +15,15 @@ final class TestStoreConfig implements StoreConfig {
     private final Map<String, Object> values;
     private final Map<String, Object> given;
 
+    /**
+     * A pseudo-setting for tests: a {@code Map<TableId, List<String>>} of replica keys, handed to the store through
+     * {@link #context(Path, Map)} as the runtime would from the channels' {@code key:}; never a store setting.
+     */
+    static final String REPLICA_KEYS = "test.replica-keys";
+
     private TestStoreConfig(Map<String, Object> given) {
+        given = new HashMap<>(given);
+        given.remove(REPLICA_KEYS);
         this.given = given;
         this.values = new HashMap<>();
         for (Setting s : new JdbcStoreProvider().settings()) {
@@ -26,6 +36,28 @@ final class TestStoreConfig implements StoreConfig {
 
     static TestStoreConfig of(Map<String, Object> values) {
         return new TestStoreConfig(values);
+    }
+
+    /** A context with the replica keys of {@code settings}' {@link #REPLICA_KEYS}, if any. */
+    @SuppressWarnings("unchecked")
+    static StoreContext context(Path dir, Map<String, Object> settings) {
+        Map<TableId, List<String>> keys = (Map<TableId, List<String>>) settings.getOrDefault(REPLICA_KEYS, Map.of());
+        return new StoreContext() {
+            @Override
+            public String nodeName() {
+                return "test-node";
+            }
+
+            @Override
+            public Path dataDir() {
+                return dir;
+            }
+
+            @Override
+            public Map<TableId, List<String>> replicaKeys() {
+                return keys;
+            }
+        };
     }
 
     static StoreContext context(Path dir) {
