@@ -189,6 +189,36 @@ class NodeSyncIT {
     }
 
     @Test
+    void aVersionFarInTheFutureIsDeadLetteredAndNeitherFreezesTheRowNorMovesTheClock() throws Exception {
+        LocalTable items = a.table("shop:items");
+        items.ensure(SCHEMA);
+        items.upsert(item(1, "before", "1.00"));
+        awaitSame();
+        MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, "it-future", new MemoryPersistence());
+        try {
+            client.connect(new MqttConnectionOptions());
+            String frozen = "{\"v\":1,\"origin\":\"mallory\",\"events\":[{\"op\":\"upsert\",\"row\":{\"id\":1,"
+                    + "\"name\":\"frozen\",\"price\":\"9.99\",\"at\":\"2024-05-01T10:00:00Z\"},"
+                    + "\"hlc\":9223372036854775807}]}";
+            MqttMessage m = new MqttMessage(frozen.getBytes(StandardCharsets.UTF_8));
+            m.setQos(1);
+            client.publish("mqdb/mqdb/ch/shop/items", m);
+            client.disconnect();
+        } finally {
+            client.close();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> b.metrics().clockSkewRefused.sum() == 1);
+        items.upsert(item(1, "after", "2.00"));
+        awaitSame();
+        assertThat(b.table("shop:items").get(Key.of(1L)).map(r -> r.get("name"))).contains("after");
+        assertThat(b.metrics().deadLetters.sum()).isEqualTo(1);
+        Path deadFile = b.config().node().dataDir().resolve("dead-letters").resolve("shop.items.jsonl");
+        assertThat(Files.readString(deadFile)).contains("further ahead of this node's clock");
+        System.out.println("injected an upsert with hlc 2^63-1: dead-lettered (clock skew), the row's next real "
+                + "update applied");
+    }
+
+    @Test
     void retainedMessagesOfChannelsRemovedFromTheConfigAreClearedByTheirOwner() throws Exception {
         String cYaml = """
                 node: { name: c, data-dir: c-data }

@@ -2,6 +2,7 @@ package io.mqdb.clock;
 
 import io.mqdb.spi.Version;
 import java.time.Clock;
+import java.time.Duration;
 
 /**
  * A hybrid logical clock (Kulkarni et al.): readings that follow wall-clock time but never go backwards on this
@@ -13,17 +14,52 @@ import java.time.Clock;
  */
 public final class HybridClock {
     private static final int MAX_LOGICAL = 0xFFFF;
+    /** The default bound on how far ahead of the wall clock an observed reading may be. */
+    public static final Duration DEFAULT_MAX_SKEW = Duration.ofMinutes(1);
+
     private final Clock wall;
+    private final long maxSkewMillis;
     private long last;
 
-    /** @param wall the wall clock; {@link Clock#systemUTC()} in production */
+    /** @param wall the wall clock; {@link Clock#systemUTC()} in production; skew bound {@link #DEFAULT_MAX_SKEW} */
     public HybridClock(Clock wall) {
-        this.wall = wall;
+        this(wall, DEFAULT_MAX_SKEW);
     }
 
-    /** @return a clock on the system's UTC wall clock */
+    /**
+     * @param wall the wall clock
+     * @param maxSkew how far ahead of the wall clock a reading from another node may be and still be observed
+     */
+    public HybridClock(Clock wall, Duration maxSkew) {
+        if (maxSkew.isNegative() || maxSkew.isZero()) {
+            throw new IllegalArgumentException("maxSkew must be positive, got " + maxSkew);
+        }
+        this.wall = wall;
+        this.maxSkewMillis = maxSkew.toMillis();
+    }
+
+    /** @return a clock on the system's UTC wall clock, skew bound {@link #DEFAULT_MAX_SKEW} */
     public static HybridClock system() {
         return new HybridClock(Clock.systemUTC());
+    }
+
+    /**
+     * @param maxSkew the skew bound
+     * @return a clock on the system's UTC wall clock with that bound
+     */
+    public static HybridClock system(Duration maxSkew) {
+        return new HybridClock(Clock.systemUTC(), maxSkew);
+    }
+
+    /**
+     * @param remote a reading received from another node
+     * @return how many milliseconds it is ahead of this node's wall clock beyond the skew bound (it must not be
+     *     observed nor applied), or 0 when it is within the bound
+     */
+    public long beyondSkewMillis(long remote) {
+        long remoteMillis = remote >>> Version.LOGICAL_BITS; // a negative reading is far beyond any bound
+        long ahead = remoteMillis - wall.millis();
+        return remote < 0 ? Long.MAX_VALUE : Math.max(0, ahead - maxSkewMillis);
     }
 
     /** @return a reading greater than every earlier reading and every observed one */
@@ -34,14 +70,21 @@ public final class HybridClock {
     }
 
     /**
-     * Moves the clock past a reading received from another node.
+     * Moves the clock past a reading received from another node, unless it lies beyond the skew bound (then the clock
+     * stays: adopting it would stamp every later local change with that far-future time, and a reading near the
+     * largest value would overflow).
      *
      * @param remote the remote reading
+     * @return whether it was within the bound
      */
-    public synchronized void observe(long remote) {
+    public synchronized boolean observe(long remote) {
+        if (beyondSkewMillis(remote) > 0) {
+            return false;
+        }
         if (remote > last) {
             last = remote;
         }
+        return true;
     }
 
     private static long increment(long reading) {

@@ -38,7 +38,7 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 final class ConfigParser {
     static final List<String> ROOT_KEYS = List.of("node", "broker", "stores", "channels");
     static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir", "tombstone-retention",
-            "outbox-max-mb", "resend-window-mb");
+            "outbox-max-mb", "resend-window-mb", "max-clock-skew");
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
             "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight", "client");
     static final List<String> EMBEDDED_KEYS = List.of("bind", "allow-remote", "port", "data-dir", "persistence",
@@ -186,7 +186,8 @@ final class ConfigParser {
         Duration retention = duration(e.get("tombstone-retention")).orElse(NodeSection.DEFAULT_TOMBSTONE_RETENTION);
         int outboxMb = integer(e.get("outbox-max-mb"), 1, 1_048_576).orElse(NodeSection.DEFAULT_OUTBOX_MAX_MB);
         int resendMb = integer(e.get("resend-window-mb"), 0, 1_048_576).orElse(NodeSection.DEFAULT_RESEND_WINDOW_MB);
-        return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb);
+        Duration skew = seconds(e.get("max-clock-skew"), 1, 86_400).orElse(NodeSection.DEFAULT_MAX_CLOCK_SKEW);
+        return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew);
     }
 
     private BrokerConfig broker(Entry section, NodeSection node) {

@@ -15,9 +15,14 @@ import java.util.Objects;
  *     arriving late cannot bring it back; default 7 days
  * @param outboxMaxMb the most megabytes of changes the outbox holds before capture waits (back-pressure); default 1024
  * @param resendWindowMb how many megabytes of published changes the outbox keeps for resends; default 256
+ * @param maxClockSkew how far ahead of this node's wall clock a received version may be; a change further ahead is
+ *     dead-lettered and never moves this node's clock (a forged or broken far-future version would otherwise freeze
+ *     the row and the clock); default 1 minute
  */
 public record NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
-                          int resendWindowMb) {
+                          int resendWindowMb, Duration maxClockSkew) {
+    /** The default {@link #maxClockSkew()}. */
+    public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
     /** The default tombstone retention. */
     public static final Duration DEFAULT_TOMBSTONE_RETENTION = Duration.ofDays(7);
     /** The default outbox bound. */
@@ -30,9 +35,16 @@ public record NodeSection(String name, String cluster, Path dataDir, Duration to
         this(name, cluster, dataDir, DEFAULT_TOMBSTONE_RETENTION, DEFAULT_OUTBOX_MAX_MB, DEFAULT_RESEND_WINDOW_MB);
     }
 
+    /** A node section with the default clock skew bound. */
+    public NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
+            int resendWindowMb) {
+        this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, DEFAULT_MAX_CLOCK_SKEW);
+    }
+
     /** Rejects nulls. */
     public NodeSection {
         Objects.requireNonNull(tombstoneRetention, "tombstoneRetention");
+        Objects.requireNonNull(maxClockSkew, "maxClockSkew");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(dataDir, "dataDir");

@@ -212,7 +212,17 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                 }
                 try {
                     TableSchema s = resolveSchema(batch.schema(), we);
-                    events.add(ctx.codec().toEvent(we, s, receiveMillis));
+                    ChangeEvent event = ctx.codec().toEvent(we, s, receiveMillis);
+                    long ahead = ctx.clock().beyondSkewMillis(event.version().hlc());
+                    if (ahead > 0) {
+                        ctx.metrics().clockSkewRefused.increment();
+                        deadLetter(m.topic(), m.payload(), "event " + we.index() + ": its version "
+                                + event.version().hlc() + " is " + (ahead == Long.MAX_VALUE ? "invalid (negative)"
+                                : ahead + " ms further ahead of this node's clock than node.max-clock-skew ("
+                                + ctx.config().maxClockSkew() + ") allows") + "; not applied");
+                        continue;
+                    }
+                    events.add(event);
                 } catch (InvalidDataException e) {
                     deadLetter(m.topic(), m.payload(), "event " + we.index() + ": " + e.getMessage());
                 }

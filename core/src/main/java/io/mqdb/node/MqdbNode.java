@@ -56,13 +56,14 @@ public final class MqdbNode implements AutoCloseable {
     private final Map<String, ChannelPublisher> publishers = new ConcurrentHashMap<>();
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicReference<Exception> failure = new AtomicReference<>();
-    private final HybridClock clock = HybridClock.system();
+    private final HybridClock clock;
     private volatile boolean closing;
     private NodeContext ctx;
 
     private MqdbNode(NodeConfig config, StoreSet stores) {
         this.config = config;
         this.stores = stores;
+        this.clock = HybridClock.system(config.node().maxClockSkew());
     }
 
     /**

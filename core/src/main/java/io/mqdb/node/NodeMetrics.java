@@ -34,6 +34,9 @@ public final class NodeMetrics {
     /** Rows removed by snapshot merges: rows an origin no longer has. */
     public final LongAdder mergeDeletes = new LongAdder();
 
+    /** Events dead-lettered because their version was further ahead of this node's clock than the skew bound. */
+    public final LongAdder clockSkewRefused = new LongAdder();
+
     /** Per store, the number of changes in its outbox not yet acknowledged by the broker. */
     public final Map<String, LongSupplier> outboxDepth = new ConcurrentHashMap<>();
 
@@ -51,7 +54,8 @@ public final class NodeMetrics {
         return "published=" + published.sum() + " (initial load " + snapshotRows.sum() + ", resent " + resent.sum()
                 + "), outbox=" + outboxDepth() + ", applied=" + applied.sum() + " (older skipped "
                 + skippedOlder.sum() + ", merge deletes " + mergeDeletes.sum() + "), resend requests="
-                + resendRequests.sum() + ", dead letters=" + deadLetters.sum() + ", retries=" + retries.sum()
+                + resendRequests.sum() + ", dead letters=" + deadLetters.sum() + " (clock skew " + clockSkewRefused.sum()
+                + "), retries=" + retries.sum()
                 + ", channel errors=" + channelErrors.sum() + ", target losses=" + targetLosses.sum();
     }
 }

@@ -66,4 +66,19 @@ class HybridClockTest {
         assertThat(new Version(5, "b")).isGreaterThan(new Version(5, "a")).isLessThan(new Version(6, "a"));
         assertThat(new Version(5, "a").isNewerThan(null)).isTrue();
     }
+
+    @Test
+    void aReadingBeyondTheSkewBoundIsNeverAdopted() {
+        long before = clock.now();
+        long farFuture = Version.pack(wallMillis.get() + 60_001, 0);
+        assertThat(clock.beyondSkewMillis(farFuture)).isEqualTo(1);
+        assertThat(clock.observe(farFuture)).isFalse();
+        assertThat(clock.observe(Long.MAX_VALUE)).isFalse();
+        assertThat(clock.beyondSkewMillis(Long.MAX_VALUE)).isPositive();
+        assertThat(clock.beyondSkewMillis(-1)).isEqualTo(Long.MAX_VALUE);
+        long after = clock.now();
+        assertThat(after).isGreaterThan(before).isPositive();
+        assertThat(new Version(after, "n").millis()).isEqualTo(wallMillis.get());
+        assertThat(clock.beyondSkewMillis(Version.pack(wallMillis.get() - 1_000_000, 0))).as("the past").isZero();
+    }
 }
