@@ -79,6 +79,11 @@ public final class InMemoryData {
         NAMED.remove(name);
     }
 
+    /** @return a new store on this data: to write to it as another client of the database would */
+    public InMemoryStore open() {
+        return new InMemoryStore(this);
+    }
+
     /** @return the name */
     public String name() {
         return name;
