@@ -1,0 +1,124 @@
+package io.mqdb.node;
+
+import static io.mqdb.testkit.Items.item;
+import static io.mqdb.testkit.Items.names;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mqdb.spi.Key;
+import io.mqdb.spi.WriteOrigin;
+import io.mqdb.testkit.InMemoryData;
+import io.mqdb.testkit.Items;
+import io.mqdb.testkit.ScriptedOrigin;
+import io.mqdb.testkit.TestCluster;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Snapshot merge: once a subscriber applied the whole of a complete snapshot of an origin (announced in the origin's
+ * retained position), it removes the rows whose newest version is that origin's and older than the snapshot's start:
+ * the rows the origin no longer has. A merge, not a wipe: rows another origin wrote stay, and an incomplete snapshot
+ * removes nothing. Two real nodes a and b, or hand-scripted origins publishing to b.
+ */
+class SnapshotMergeTest {
+    /** Catch-up waits for a gap to stand still for a second before it asks; a snapshot follows. */
+    private static final Duration CATCH_UP = Duration.ofSeconds(10);
+    private static final String PUBLISH = "[ { name: shop:items, store: local, publish: true } ]";
+    private static final String SUBSCRIBE = "[ { name: shop:items, store: local, subscribe: true } ]";
+
+    @TempDir
+    Path dir;
+    private TestCluster cluster;
+    private InMemoryData bData;
+
+    @BeforeEach
+    void start() throws Exception {
+        cluster = new TestCluster(dir);
+        cluster.store("a").open().ensureTable(Items.SCHEMA);
+    }
+
+    @AfterEach
+    void stop() {
+        cluster.close();
+    }
+
+    private MqdbNode startB() throws InterruptedException {
+        MqdbNode b = cluster.start("b", SUBSCRIBE);
+        bData = cluster.store("b");
+        return b;
+    }
+
+    @Test
+    void aCompleteSnapshotRemovesRowsTheOriginNoLongerHas() throws Exception {
+        // No resend window: a resend request is answered with a snapshot.
+        MqdbNode a = cluster.start("a", "resend-window-mb: 0", PUBLISH);
+        MqdbNode b = startB();
+        a.table(Items.CHANNEL).upsert(List.of(item(1, "one"), item(2, "two"), item(3, "three")));
+        await().atMost(CATCH_UP).until(() -> names(bData).size() == 3);
+
+        cluster.broker().dropNext(Items.TOPIC, 1);
+        a.table(Items.CHANNEL).delete(Key.of(2L)); // lost: b only learns of it from a's snapshot
+
+        await().atMost(CATCH_UP).until(() -> names(bData).equals(Map.of(1L, "one", 3L, "three")));
+        assertThat(b.metrics().mergeDeletes.sum()).as("removed by the merge").isEqualTo(1);
+    }
+
+    @Test
+    void aSnapshotKeepsRowsAnotherOriginWroteSince() throws Exception {
+        startB();
+        try (ScriptedOrigin x = new ScriptedOrigin(cluster.broker(), "x", Items.SCHEMA);
+             ScriptedOrigin y = new ScriptedOrigin(cluster.broker(), "y", Items.SCHEMA)) {
+            x.send(x.upsert(item(1, "one"), 100, 1), x.upsert(item(2, "two"), 101, 2),
+                    x.upsert(item(3, "three"), 102, 3));
+            y.send(y.upsert(item(2, "two from y"), 150, 1));
+
+            x.position(4, 200, 4, 4, true);
+            x.send(x.upsert(item(1, "one again"), 201, 4)); // the whole snapshot: x has row 1 alone
+
+            await().atMost(CATCH_UP).until(() -> !names(bData).containsKey(3L));
+            assertThat(names(bData)).isEqualTo(Map.of(1L, "one again", 2L, "two from y"));
+        }
+    }
+
+    @Test
+    void anIncompleteSnapshotRemovesNothingUntilItIsDone() throws Exception {
+        startB();
+        try (ScriptedOrigin x = new ScriptedOrigin(cluster.broker(), "x", Items.SCHEMA)) {
+            x.send(x.upsert(item(1, "one"), 100, 1), x.upsert(item(2, "two"), 101, 2));
+            x.position(3, 200, 3, 3, false);
+            x.send(x.upsert(item(1, "one again"), 201, 3));
+            x.send(x.upsert(item(5, "after"), 202, 4));
+            // The apply thread handles positions and merges between batches: row 5 applied means they were seen.
+            await().atMost(CATCH_UP).until(() -> names(bData).containsKey(5L));
+            assertThat(names(bData)).containsKey(2L);
+
+            x.position(4, 200, 3, 3, true);
+
+            await().atMost(CATCH_UP).until(() -> !names(bData).containsKey(2L));
+            assertThat(names(bData)).isEqualTo(Map.of(1L, "one again", 5L, "after"));
+        }
+    }
+
+    @Test
+    void aNewPublisherEpochIsSkippedToWithoutResurrectingDeletedRows() throws Exception {
+        MqdbNode a = cluster.start("a", PUBLISH);
+        startB();
+        a.table(Items.CHANNEL).upsert(List.of(item(1, "one"), item(2, "two"), item(3, "three")));
+        a.table(Items.CHANNEL).delete(Key.of(2L));
+        await().atMost(CATCH_UP).until(() -> names(bData).equals(Map.of(1L, "one", 3L, "three")));
+
+        cluster.stop("a");
+        cluster.wipeDataDir("a"); // a forgets its numbering; its store keeps its rows
+        cluster.store("a").open().delete(Items.TABLE, List.of(Key.of(3L)), WriteOrigin.LOCAL); // while a is away
+        a = cluster.start("a", PUBLISH);
+        a.table(Items.CHANNEL).upsert(item(4, "four")); // numbered after a's new initial load
+
+        await().atMost(CATCH_UP).until(() -> names(bData).equals(Map.of(1L, "one", 4L, "four")));
+    }
+}
