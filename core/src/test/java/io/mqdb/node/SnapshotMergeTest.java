@@ -89,19 +89,24 @@ class SnapshotMergeTest {
     @Test
     void anIncompleteSnapshotRemovesNothingUntilItIsDone() throws Exception {
         startB();
-        try (ScriptedOrigin x = new ScriptedOrigin(cluster.broker(), "x", Items.SCHEMA)) {
+        try (ScriptedOrigin x = new ScriptedOrigin(cluster.broker(), "x", Items.SCHEMA);
+             ScriptedOrigin z = new ScriptedOrigin(cluster.broker(), "z", Items.SCHEMA)) {
             x.send(x.upsert(item(1, "one"), 100, 1), x.upsert(item(2, "two"), 101, 2));
             x.position(3, 200, 3, 3, false);
             x.send(x.upsert(item(1, "one again"), 201, 3));
-            x.send(x.upsert(item(5, "after"), 202, 4));
-            // The apply thread handles positions and merges between batches: row 5 applied means they were seen.
-            await().atMost(CATCH_UP).until(() -> names(bData).containsKey(5L));
+            // A witness: z's complete snapshot, announced and applied after x's, removes z's row 7. The apply
+            // thread merges every origin's pending snapshot in one pass, so once row 7 is gone x's snapshot would
+            // have been merged too, had it counted.
+            z.send(z.upsert(item(7, "seven"), 100, 1));
+            z.position(2, 200, 2, 2, true);
+            z.send(z.upsert(item(8, "eight"), 201, 2));
+            await().atMost(CATCH_UP).until(() -> !names(bData).containsKey(7L));
             assertThat(names(bData)).containsKey(2L);
 
-            x.position(4, 200, 3, 3, true);
+            x.position(3, 200, 3, 3, true);
 
             await().atMost(CATCH_UP).until(() -> !names(bData).containsKey(2L));
-            assertThat(names(bData)).isEqualTo(Map.of(1L, "one again", 5L, "after"));
+            assertThat(names(bData)).isEqualTo(Map.of(1L, "one again", 8L, "eight"));
         }
     }
 
