@@ -37,6 +37,12 @@ class TwoWayTest {
         cluster.store("b").open().ensureTable(Items.SCHEMA);
         a = cluster.start("a", BOTH_WAYS);
         b = cluster.start("b", BOTH_WAYS);
+        // Both initial loads done first: a load publishes whatever the table holds then, replicated rows included.
+        for (String node : new String[] {"a", "b"}) {
+            await().atMost(WAIT).until(() -> cluster.broker().retained("mqdb/mqdb/pos/shop/items/" + node)
+                    .map(p -> new String(p, java.nio.charset.StandardCharsets.UTF_8).contains("\"done\":true"))
+                    .orElse(false));
+        }
     }
 
     @AfterEach
