@@ -493,6 +493,8 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                         store.describeTarget(), markerTable, found == null ? "missing" : "another one (" + found
                         + ")");
                 resyncPending = true;
+                schema = null; // the table may be gone with the data: describe it again, re-create it if need be
+                coveredSent = null;
             }
             long incarnation = 0;
             while (incarnation == 0) {

@@ -31,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,10 +101,29 @@ public final class MqdbNode implements AutoCloseable {
      * @throws InterruptedException when interrupted while starting
      */
     public static MqdbNode start(NodeConfig config, PluginRegistry plugins) throws InterruptedException {
+        return start(config, plugins, Transports::open);
+    }
+
+    /**
+     * Starts a node whose MQTT connections come from {@code transports} instead of {@link Transports#open}: for
+     * tests (an in-memory broker) and for embedders that bring their own transport. The factory is called on the
+     * caller's thread, once for the node's control session and once per subscribed channel (each with its own client
+     * id). Configure {@code broker.uris} (which the factory may ignore), not an embedded broker: an embedded broker
+     * would still be started.
+     *
+     * @param config the parsed config
+     * @param plugins the adapters available
+     * @param transports makes a new, not yet started transport from the options the node derived from its config
+     * @return the running node
+     * @throws io.mqdb.config.ConfigException when a store's type or settings are wrong
+     * @throws InterruptedException when interrupted while starting
+     */
+    public static MqdbNode start(NodeConfig config, PluginRegistry plugins,
+            Function<TransportOptions, Transport> transports) throws InterruptedException {
         StoreSet stores = StoreSet.open(config, plugins);
         MqdbNode node = new MqdbNode(config, stores);
         try {
-            node.startRest();
+            node.startRest(transports);
             return node;
         } catch (InterruptedException | RuntimeException e) {
             node.close();
@@ -111,7 +131,7 @@ public final class MqdbNode implements AutoCloseable {
         }
     }
 
-    private void startRest() throws InterruptedException {
+    private void startRest(Function<TransportOptions, Transport> transports) throws InterruptedException {
         String name = config.node().name();
         Topics topics = new Topics(config.node().cluster());
         BrokerConfig b = config.broker();
@@ -140,7 +160,7 @@ public final class MqdbNode implements AutoCloseable {
                 password, b.tls().map(MqdbNode::tls), b.sessionExpiry(),
                 b.keepAlive(), b.connectTimeout(), b.receiveMaximum(), b.maxInflight(), topics.presence(name),
                 presence("online"), presence("offline"), b.client());
-        Transport transport = Transports.open(options);
+        Transport transport = transports.apply(options);
         toClose.add(0, transport);
         NodeState state = NodeState.load(config.node().dataDir().resolve("state.json"));
         DeadLetters dead = new DeadLetters(config.node().dataDir().resolve("dead-letters"), name, topics, transport,
@@ -161,7 +181,7 @@ public final class MqdbNode implements AutoCloseable {
                 // window, queue) is per connection, and a channel whose apply queue is full blocks its connection's
                 // receive thread. So a big initial load or a store being retried on one channel never holds up
                 // another channel of this node.
-                Transport own = Transports.open(channelSession(options, topics, name, ch));
+                Transport own = transports.apply(channelSession(options, topics, name, ch));
                 toClose.add(0, own);
                 own.subscribe(topics.channel(ch.table()), applier);
                 own.subscribe(topics.positionFilter(ch.table()), applier.positionHandler());
