@@ -562,7 +562,8 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                 }
                 ctx.metrics().mergeDeletes.add(deletes.size());
             }
-            versions.counter(mergedCounter(origin), s.startHlc());
+            // The newest start merged: what the origin's targeted-snapshot requests report as confirmed.
+            versions.counter(mergedCounter(origin), Math.max(s.startHlc(), versions.counter(mergedCounter(origin))));
             versions.commit();
             LOG.info("channel {}: merged the snapshot of {} (events {} to {}): removed {} rows it no longer has",
                     table, origin, s.firstSeq(), s.endSeq(), schema == null ? 0 : deletes.size());

@@ -53,7 +53,10 @@ import org.slf4j.LoggerFactory;
  * the {@link NodeState}, and a snapshot interrupted by a stop or a crash resumes after it. Live changes are captured
  * between pages, so they are not held up by a long load, and any change of a row made while the snapshot runs is
  * published after it with a newer version. A subscriber that misses numbers the outbox no longer holds gets a fresh
- * snapshot of the channel (see {@link OutboxSender}).
+ * snapshot of the channel made for it alone (see {@link OutboxSender}): numbered in a stream of its own, not the
+ * channel's, published on its direct topic from a second outbox ({@code outbox/targeted/<store>.db}) that keeps
+ * nothing once delivered, so it never takes room from the resend window; its progress is saved per node in the
+ * {@link NodeState} and resumes after a restart like an initial load's.
  *
  * <p>Two-way tables (published and subscribed by this node): captured changes are versioned under the store's lock,
  * which the {@link ChannelApplier} holds while it applies replicated changes; a captured change of a key whose newest
