@@ -12,6 +12,8 @@ import java.util.regex.Pattern;
  * mqdb/&lt;cluster&gt;/schema/&lt;schema&gt;/&lt;table&gt;         the table's schema, retained
  * mqdb/&lt;cluster&gt;/nodes/&lt;node&gt;/presence           online/offline, retained, last will
  * mqdb/&lt;cluster&gt;/dead/&lt;node&gt;/&lt;schema&gt;/&lt;table&gt;   events a node could not apply
+ * mqdb/&lt;cluster&gt;/to/&lt;node&gt;/ch/&lt;schema&gt;/&lt;table&gt;    resends for one node, QoS 1
+ * mqdb/&lt;cluster&gt;/to/&lt;node&gt;/snap/&lt;schema&gt;/&lt;table&gt;  a snapshot made for one node, QoS 1
  * </pre>
  *
  * <p>Schema and table names are {@link TableId} identifiers and therefore always valid topic levels. Cluster and node
@@ -156,6 +158,26 @@ public final class Topics {
      */
     public String resend(String node) {
         return prefix + "ctl/" + requireName("node", node) + "/resend";
+    }
+
+    /**
+     * @param node the node that asked for a resend
+     * @param t the channel
+     * @return {@code mqdb/<cluster>/to/<node>/ch/<schema>/<table>}, where a publisher publishes again, for that node
+     *     alone, the channel's events it asked for (same payloads and sequence numbers as on the channel topic)
+     */
+    public String direct(String node, TableId t) {
+        return prefix + "to/" + requireName("node", node) + "/ch/" + t.schema() + "/" + t.table();
+    }
+
+    /**
+     * @param node the node a snapshot is made for
+     * @param t the channel
+     * @return {@code mqdb/<cluster>/to/<node>/snap/<schema>/<table>}, where a publisher publishes a snapshot of the
+     *     channel made for that node alone; its events are numbered in a stream of their own, not the channel's
+     */
+    public String directSnapshot(String node, TableId t) {
+        return prefix + "to/" + requireName("node", node) + "/snap/" + t.schema() + "/" + t.table();
     }
 
     /** @return {@code mqdb/<cluster>/ch/+/+}, the filter matching every channel */

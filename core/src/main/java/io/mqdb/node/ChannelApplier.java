@@ -48,6 +48,14 @@ import org.slf4j.LoggerFactory;
  * snapshot, which the applier merges: once it applied the whole snapshot it removes the rows of that origin the
  * snapshot did not confirm.
  *
+ * <p>Targeted catch-up: resends come on this node's direct topic of the channel
+ * ({@code mqdb/<cluster>/to/<node>/ch/<schema>/<table>}), numbered as on the channel; a snapshot made for this node
+ * comes on {@code .../to/<node>/snap/<schema>/<table>}, numbered in a stream of its own that is tracked per origin
+ * apart from the channel's numbering. The origin's position announces it ({@link Control.Targeted}); once the whole
+ * stream is applied the applier merges it (as above) and moves the origin's channel number to the snapshot's
+ * {@code base}: what came later on the channel waits in the numbers handled ahead, or is asked for again. Events keep
+ * their origin's versions, so last-writer-wins is the same whichever topic they came on.
+ *
  * <p>Messages are gathered into one store batch until the channel's {@code batch-size} events or its
  * {@code flush-interval} is reached. The table is created from the schema the publisher sends when it is missing,
  * and grows when the publisher's schema grows. Events this node made itself are skipped. A malformed message, or an
@@ -90,6 +98,17 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
     private final Map<String, Long> resendWaitNanos = new HashMap<>();
     /** Per origin: a complete snapshot to merge once everything up to its end is applied. */
     private final Map<String, Control.Snapshot> pendingMerges = new HashMap<>();
+    /** Per origin: the newest snapshot made for this node that it announced and this node has not merged yet. */
+    private final Map<String, Control.Targeted> targetedInFlight = new HashMap<>();
+    /** Per origin: the stream number of its targeted snapshot at the last gap check, to see whether it moves. */
+    private final Map<String, Long> lastCheckedStream = new HashMap<>();
+    /**
+     * Per origin, after this node's store lost its data: a clock reading; the origin's targeted snapshots that started
+     * at or before it do not count (what they sent is lost). Cleared once a newer one is announced.
+     */
+    private final Map<String, Long> resetHlc = new HashMap<>();
+    /** This node's direct topic for snapshots of the channel made for it. */
+    private final String snapshotTopic;
     /** Per origin: sequence numbers handled beyond a gap, waiting for it to close (in memory only). */
     private final Map<String, TreeSet<Long>> ahead = new HashMap<>();
     private static final int MAX_AHEAD = 1_000_000;
@@ -112,6 +131,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         this.backoff = new Backoff(Duration.ofSeconds(1), LOG, ctx.metrics());
         this.versions = ctx.versions();
         this.markerTable = new TableId(table.schema(), MARKER_TABLE);
+        this.snapshotTopic = ctx.topics().directSnapshot(ctx.nodeName(), table);
         this.nextMarkerCheckNanos = System.nanoTime() + MARKER_FIRST_CHECK_NANOS;
     }
 
@@ -201,6 +221,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                 ctx.metrics().skippedOwn.add(batch.events().size());
                 continue;
             }
+            boolean stream = snapshotTopic.equals(m.topic());
             for (WireEvent we : batch.events()) {
                 if (we.origin().map(ctx.nodeName()::equals).orElse(false)) {
                     ctx.metrics().skippedOwn.increment();
@@ -208,7 +229,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                 }
                 String origin = we.origin().orElse(batch.origin());
                 if (origin != null && we.seq() > 0) {
-                    marks.add(new SeqMark(origin, we.seq()));
+                    marks.add(new SeqMark(origin, we.seq(), stream));
                 }
                 try {
                     TableSchema s = resolveSchema(batch.schema(), we);
@@ -269,7 +290,11 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                 ctx.foreignWrites().mark(table, keys);
             }
             for (SeqMark m : marks) {
-                trackSequence(m.origin(), m.seq());
+                if (m.stream()) {
+                    advance(streamKey(m.origin()), m.seq());
+                } else {
+                    trackSequence(m.origin(), m.seq());
+                }
             }
             versions.commit();
         } finally {
@@ -294,8 +319,23 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         versions.counter(sequenceCounter(origin), seq);
     }
 
-    /** An origin's sequence number seen in a batch (applied, skipped as older, or dead-lettered: handled). */
-    private record SeqMark(String origin, long seq) {
+    /**
+     * An origin's sequence number seen in a batch (applied, skipped as older, or dead-lettered: handled); with
+     * {@code stream}, a number of the origin's targeted snapshot for this node.
+     */
+    private record SeqMark(String origin, long seq, boolean stream) {
+    }
+
+    /**
+     * The key under which the numbers of an origin's targeted snapshots for this node are tracked, apart from its
+     * channel numbering. Contains a character no node name has, so it is never taken for an origin.
+     */
+    static String streamKey(String origin) {
+        return origin + "\u0000snapshot";
+    }
+
+    private static boolean isStreamKey(String key) {
+        return key.indexOf('\u0000') >= 0;
     }
 
     /**
@@ -304,19 +344,24 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
      */
     private void trackSequence(String origin, long seq) {
         announced.merge(origin, seq, Math::max);
-        long have = contiguous(origin);
+        advance(origin, seq);
+    }
+
+    /** As {@link #trackSequence} without announcing: for channel numbers and targeted-snapshot streams alike. */
+    private void advance(String key, long seq) {
+        long have = contiguous(key);
         if (seq <= have) {
             return;
         }
-        TreeSet<Long> waiting = ahead.computeIfAbsent(origin, o -> new TreeSet<>());
+        TreeSet<Long> waiting = ahead.computeIfAbsent(key, o -> new TreeSet<>());
         if (seq != have + 1) {
             if (waiting.size() < MAX_AHEAD) {
                 waiting.add(seq); // beyond that, the resend request fills the gap again
             }
             return;
         }
-        contiguous(origin, seq);
-        drainWaiting(origin);
+        contiguous(key, seq);
+        drainWaiting(key);
     }
 
     /** Moves the origin's contiguous number over the numbers handled ahead of it that now follow on. */
@@ -356,8 +401,16 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             String origin = e.getKey();
             long have = contiguous(origin);
             Long before = lastChecked.put(origin, have);
-            if (e.getValue() <= have || before == null || before != have) {
-                if (before == null || before != have) {
+            // A targeted snapshot for this node that is still arriving is progress too: no request meanwhile.
+            long streamHave = contiguous(streamKey(origin));
+            Long streamBefore = lastCheckedStream.put(origin, streamHave);
+            boolean streamMoving = targetedInFlight.containsKey(origin) && streamBefore != null
+                    && streamBefore != streamHave;
+            if (before != null && before != have) {
+                resetHlc.remove(origin); // the origin's window served it: nothing to restart
+            }
+            if (e.getValue() <= have || before == null || before != have || streamMoving) {
+                if (before == null || before != have || streamMoving) {
                     resendWaitNanos.remove(origin); // moving again: the next request, if any, waits the least
                     lastRequestNanos.remove(origin);
                 }
@@ -377,8 +430,17 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             LOG.info("channel {}: applied the changes of {} up to number {} but it published up to {}; asking it to "
                     + "publish again from {}{}", table, origin, have, e.getValue(), have + 1,
                     to == 0 ? "" : " to " + to);
-            ctx.transport().publish(ctx.topics().resend(origin),
-                    new Control.Resend(table, have + 1, to, ctx.nodeName()).toJson(), false).exceptionally(t -> null);
+            ctx.transport().publish(ctx.topics().resend(origin), new Control.Resend(table, have + 1, to,
+                    ctx.nodeName(), true, versions.counter(mergedCounter(origin)), streamHave,
+                    resetHlc.getOrDefault(origin, 0L)).toJson(), false).exceptionally(t -> null);
+        }
+        for (var it = targetedInFlight.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Control.Targeted> e = it.next();
+            Control.Targeted t = e.getValue();
+            if (t.done() && contiguous(streamKey(e.getKey())) >= t.endSeq()) {
+                mergeTargeted(e.getKey(), t);
+                it.remove();
+            }
         }
         for (var it = pendingMerges.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, Control.Snapshot> e = it.next();
@@ -405,6 +467,11 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             drainWaiting(p.node());
             versions.commit();
         }
+        for (Control.Targeted t : p.targeted()) {
+            if (t.to().equals(ctx.nodeName())) {
+                onTargeted(p.node(), t);
+            }
+        }
         if (p.snapshot().isEmpty()) {
             return;
         }
@@ -424,6 +491,59 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         if (s.done()) {
             pendingMerges.put(p.node(), s);
         }
+    }
+
+    /**
+     * Takes note of a snapshot an origin makes for this node: skips the stream's numbering to its first number, and
+     * remembers it, to merge once its whole stream is applied. Ignores one already merged, and, after this node's store
+     * lost its data, one that started before the loss.
+     */
+    private void onTargeted(String origin, Control.Targeted t) {
+        if (t.startHlc() <= versions.counter(mergedCounter(origin))
+                || t.startHlc() <= resetHlc.getOrDefault(origin, 0L)) {
+            return;
+        }
+        resetHlc.remove(origin);
+        Control.Targeted known = targetedInFlight.get(origin);
+        if (known != null && known.startHlc() > t.startHlc()) {
+            return; // an older announcement arriving late
+        }
+        if (known == null || known.startHlc() != t.startHlc()) {
+            LOG.info("channel {}: origin {} publishes a snapshot for this node alone (stream numbers from {}, covering "
+                    + "its numbers up to {})", table, origin, t.firstSeq(), t.base());
+        }
+        targetedInFlight.put(origin, t);
+        String key = streamKey(origin);
+        if (contiguous(key) < t.firstSeq() - 1) {
+            contiguous(key, t.firstSeq() - 1);
+            TreeSet<Long> waiting = ahead.get(key);
+            if (waiting != null) {
+                waiting.headSet(t.firstSeq()).clear(); // numbers of an earlier stream
+            }
+            drainWaiting(key);
+            versions.commit();
+        }
+    }
+
+    /**
+     * Merges a targeted snapshot whose whole stream was applied, then moves the origin's channel number to the
+     * snapshot's base: the snapshot covers every channel event up to it.
+     */
+    private void mergeTargeted(String origin, Control.Targeted t) throws InterruptedException {
+        merge(origin, new Control.Snapshot(t.startHlc(), t.firstSeq(), t.endSeq(), true));
+        if (contiguous(origin) < t.base()) {
+            LOG.info("channel {}: the snapshot of {} covers its numbers up to {}; applied up to {}, skipping to it",
+                    table, origin, t.base(), contiguous(origin));
+            contiguous(origin, t.base());
+            TreeSet<Long> waiting = ahead.get(origin);
+            if (waiting != null) {
+                waiting.headSet(t.base() + 1).clear();
+            }
+        }
+        drainWaiting(origin);
+        lastRequestNanos.remove(origin);
+        resendWaitNanos.remove(origin);
+        versions.commit();
     }
 
     /**
@@ -452,7 +572,8 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                 }
                 ctx.metrics().mergeDeletes.add(deletes.size());
             }
-            versions.counter(mergedCounter(origin), s.startHlc());
+            // The newest start merged: what the origin's targeted-snapshot requests report as confirmed.
+            versions.counter(mergedCounter(origin), Math.max(s.startHlc(), versions.counter(mergedCounter(origin))));
             versions.commit();
             LOG.info("channel {}: merged the snapshot of {} (events {} to {}): removed {} rows it no longer has",
                     table, origin, s.firstSeq(), s.endSeq(), schema == null ? 0 : deletes.size());
@@ -522,7 +643,16 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
     private void resetOrigins() {
         java.util.Set<String> origins = new java.util.HashSet<>(announced.keySet());
         origins.addAll(contiguous.keySet());
+        origins.removeIf(ChannelApplier::isStreamKey);
         for (String origin : origins) {
+            // What the origin's snapshots sent before now is lost too: ask for one that starts after this reading.
+            long lost = ctx.clock().now();
+            Control.Targeted t = targetedInFlight.remove(origin);
+            if (t != null) {
+                lost = Math.max(lost, t.startHlc());
+            }
+            resetHlc.put(origin, lost);
+            pendingMerges.remove(origin);
             contiguous(origin, 0);
             ahead.remove(origin);
             lastChecked.remove(origin);

@@ -53,7 +53,10 @@ import org.slf4j.LoggerFactory;
  * the {@link NodeState}, and a snapshot interrupted by a stop or a crash resumes after it. Live changes are captured
  * between pages, so they are not held up by a long load, and any change of a row made while the snapshot runs is
  * published after it with a newer version. A subscriber that misses numbers the outbox no longer holds gets a fresh
- * snapshot of the channel (see {@link OutboxSender}).
+ * snapshot of the channel made for it alone (see {@link OutboxSender}): numbered in a stream of its own, not the
+ * channel's, published on its direct topic from a second outbox ({@code outbox/targeted/<store>.db}) that keeps
+ * nothing once delivered, so it never takes room from the resend window; its progress is saved per node in the
+ * {@link NodeState} and resumes after a restart like an initial load's.
  *
  * <p>Two-way tables (published and subscribed by this node): captured changes are versioned under the store's lock,
  * which the {@link ChannelApplier} holds while it applies replicated changes; a captured change of a key whose newest
@@ -80,12 +83,17 @@ final class ChannelPublisher implements AutoCloseable {
     private final Map<TableId, TableSchema> enabled = new ConcurrentHashMap<>();
     private final Map<TableId, CompletableFuture<Void>> enableRequests = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<TableId> pending = new ConcurrentLinkedQueue<>();
-    private final ConcurrentLinkedQueue<TableId> snapshotRequests = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<SnapshotRequest> snapshotRequests = new ConcurrentLinkedQueue<>();
     private final BlockingQueue<LocalWrites> direct = new ArrayBlockingQueue<>(64);
     private final int maxPoll;
     /** Per channel, the last sequence number used; touched only by the capture thread. */
     private final Map<TableId, Long> sequences = new HashMap<>();
     private DurableQueue outbox;
+    /**
+     * The outbox of snapshots made for single nodes: same ordering and durability as {@link #outbox}, but it keeps
+     * nothing once delivered, so such a snapshot never pushes out of the resend window what resends need.
+     */
+    private DurableQueue targetedOutbox;
     private OutboxSender sender;
     private volatile boolean running = true;
     private Thread thread;
@@ -134,7 +142,9 @@ final class ChannelPublisher implements AutoCloseable {
     void start() {
         outbox = DurableQueue.open(ctx.config().dataDir().resolve("outbox").resolve(storeName + ".db"),
                 ctx.config().outboxMaxMb() * MB, ctx.config().resendWindowMb() * MB);
-        ctx.metrics().outboxDepth.put(storeName, outbox::undeliveredCount);
+        targetedOutbox = DurableQueue.open(ctx.config().dataDir().resolve("outbox").resolve("targeted")
+                .resolve(storeName + ".db"), ctx.config().outboxMaxMb() * MB, 0);
+        ctx.metrics().outboxDepth.put(storeName, () -> outbox.undeliveredCount() + targetedOutbox.undeliveredCount());
         for (TableId t : channels.keySet()) {
             long seq = outbox.counter(sequenceCounter(t));
             if (seq == 0) {
@@ -152,7 +162,7 @@ final class ChannelPublisher implements AutoCloseable {
             LOG.info("store {}: {} messages wait in the outbox from before, publishing them first", storeName,
                     outbox.undeliveredCount());
         }
-        sender = new OutboxSender(storeName, outbox, ctx, channels.keySet(), snapshotRequests::add);
+        sender = new OutboxSender(storeName, outbox, targetedOutbox, ctx, channels.keySet(), snapshotRequests::add);
         sender.start();
         thread = new Thread(this::run, "capture-" + storeName);
         thread.setContextClassLoader(storeLoader);
@@ -338,18 +348,27 @@ final class ChannelPublisher implements AutoCloseable {
      * counter, in one commit.
      */
     private void append(TableId table, List<Mutation> writes, boolean captured) throws InterruptedException {
+        append(table, writes, captured, null);
+    }
+
+    /**
+     * As {@link #append(TableId, List, boolean)}; with a stream, the events are numbered in that stream (a snapshot
+     * made for one node) instead of the channel's numbering, and go to that node's direct topic.
+     */
+    private void append(TableId table, List<Mutation> writes, boolean captured, Stream stream)
+            throws InterruptedException {
         TableSchema schema = refreshSchema(table, writes);
         List<ChangeEvent> events = new ArrayList<>(writes.size());
         ChannelConfig ch = channels.get(table);
         if (ch.subscribe() && capture != null) {
-            versionTwoWay(table, schema, writes, captured, events);
+            versionTwoWay(table, schema, writes, captured, events, stream);
         } else {
             for (Mutation m : writes) {
                 Version v = m.version() != null ? m.version() : new Version(ctx.clock().now(), ctx.nodeName());
-                events.add(event(table, m, v));
+                events.add(event(table, m, v, stream));
             }
         }
-        appendEvents(schema, events);
+        appendEvents(schema, events, stream);
     }
 
     /**
@@ -363,7 +382,7 @@ final class ChannelPublisher implements AutoCloseable {
      * newer write wins everywhere.
      */
     private void versionTwoWay(TableId table, TableSchema schema, List<Mutation> writes, boolean captured,
-                               List<ChangeEvent> events) throws InterruptedException {
+                               List<ChangeEvent> events, Stream stream) throws InterruptedException {
         ReentrantLock lock = ctx.storeLock(storeName);
         lock.lockInterruptibly();
         try {
@@ -381,7 +400,7 @@ final class ChannelPublisher implements AutoCloseable {
                 }
                 Version v = new Version(ctx.clock().now(), ctx.nodeName());
                 versions.record(table, key, v, write instanceof Mutation.Delete);
-                events.add(event(table, write, v));
+                events.add(event(table, write, v, stream));
             }
             versions.commit();
         } finally {
@@ -389,8 +408,8 @@ final class ChannelPublisher implements AutoCloseable {
         }
     }
 
-    private ChangeEvent event(TableId table, Mutation m, Version v) {
-        long seq = sequences.merge(table, 1L, Long::sum);
+    private ChangeEvent event(TableId table, Mutation m, Version v, Stream stream) {
+        long seq = stream == null ? sequences.merge(table, 1L, Long::sum) : ++stream.last;
         if (m instanceof Mutation.Upsert u) {
             return new ChangeEvent(table, Op.UPSERT, enabled.get(table).keyOf(u.row()), u.row(), v, seq);
         }
@@ -398,13 +417,14 @@ final class ChannelPublisher implements AutoCloseable {
     }
 
     /** Encodes events into messages of the channel's batch size and appends them, with the sequence counter. */
-    private void appendEvents(TableSchema schema, List<ChangeEvent> events) throws InterruptedException {
+    private void appendEvents(TableSchema schema, List<ChangeEvent> events, Stream stream)
+            throws InterruptedException {
         if (events.isEmpty()) {
             return;
         }
         TableId table = schema.table();
         int batchSize = channels.get(table).batchSize();
-        String topic = ctx.topics().channel(table);
+        String topic = stream == null ? ctx.topics().channel(table) : ctx.topics().directSnapshot(stream.to, table);
         List<byte[]> entries = new ArrayList<>();
         for (int from = 0; from < events.size(); from += batchSize) {
             List<ChangeEvent> chunk = events.subList(from, Math.min(events.size(), from + batchSize));
@@ -412,7 +432,37 @@ final class ChannelPublisher implements AutoCloseable {
             entries.add(new OutboxEntry(topic, false, table.toString(), chunk.get(0).sequence(),
                     chunk.get(chunk.size() - 1).sequence(), payload).encode());
         }
-        outbox.append(entries, Map.of(sequenceCounter(table), sequences.get(table)));
+        if (stream != null) {
+            targetedOutbox.append(entries, Map.of()); // its numbers are saved with the snapshot's progress
+        } else {
+            outbox.append(entries, Map.of(sequenceCounter(table), sequences.get(table)));
+        }
+    }
+
+    /** The numbering of a snapshot made for one node; capture thread only. */
+    private static final class Stream {
+        final String to;
+        long last;
+
+        Stream(String to, long last) {
+            this.to = to;
+            this.last = last;
+        }
+    }
+
+    /**
+     * A request for a fresh snapshot of a channel, from the send thread.
+     *
+     * @param table the channel
+     * @param to the node it is for, or null for one published to every subscriber (a request from an older node)
+     * @param restart whether to start it again from the first row when one for that node is running (the node's
+     *     store lost what it was sent)
+     */
+    record SnapshotRequest(TableId table, String to, boolean restart) {
+    }
+
+    /** A snapshot to run: of a table, for one node or (to = null) for every subscriber. */
+    private record Job(TableId table, String to) {
     }
 
     /** How often the captured position is saved and acknowledged while changes flow. */
@@ -513,7 +563,12 @@ final class ChannelPublisher implements AutoCloseable {
             appendSchema(schema.get());
             NodeState.SnapshotState snap = ctx.state().snapshot(table.toString());
             if (!ctx.state().snapshotDone(table.toString()) || (snap != null && !snap.done)) {
-                snapshotQueue.add(table);
+                snapshotQueue.add(new Job(table, null));
+            }
+            for (Map.Entry<String, NodeState.SnapshotState> t : ctx.state().targeted(table.toString()).entrySet()) {
+                if (!t.getValue().done) {
+                    snapshotQueue.add(new Job(table, t.getKey())); // resumes after its last page
+                }
             }
             CompletableFuture<Void> f = enableRequests.remove(table);
             if (f != null) {
@@ -571,18 +626,47 @@ final class ChannelPublisher implements AutoCloseable {
      * Tables whose snapshot is to run. They take turns a page at a time (the first one publishes a page and goes to
      * the end), so a small table's load is not held up behind a big one's. Capture thread only.
      */
-    private final List<TableId> snapshotQueue = new ArrayList<>();
-    private final Map<TableId, Progress> progress = new HashMap<>();
+    private final List<Job> snapshotQueue = new ArrayList<>();
+    private final Map<Job, Progress> progress = new HashMap<>();
+    /** The numbering of each running snapshot made for one node. */
+    private final Map<Job, Stream> streams = new HashMap<>();
 
+    /**
+     * Queues the snapshots the send thread asked for. A snapshot for a node that is already queued or running is not
+     * started again (unless the node's store lost what it was sent): one at a time per node and channel.
+     */
     private void takeSnapshotRequests() {
-        for (TableId t; (t = snapshotRequests.poll()) != null; ) {
-            if (!enabled.containsKey(t) || snapshotQueue.contains(t)) {
+        for (SnapshotRequest r; (r = snapshotRequests.poll()) != null; ) {
+            TableId t = r.table();
+            Job job = new Job(t, r.to());
+            if (!enabled.containsKey(t)) {
                 continue;
             }
-            NodeState.SnapshotState s = new NodeState.SnapshotState();
-            s.firstSeq = 0; // a fresh one: started by the next chunk
-            ctx.state().snapshot(t.toString(), s);
-            snapshotQueue.add(t);
+            if (snapshotQueue.contains(job)) {
+                if (r.to() == null || !r.restart()) {
+                    LOG.debug("channel {}: a snapshot for {} is already running", t, r.to() == null ? "all" : r.to());
+                    continue;
+                }
+                LOG.info("channel {}: {} lost what its running snapshot sent it: starting it again", t, r.to());
+                snapshotQueue.remove(job);
+                Progress p = progress.remove(job);
+                if (p != null) {
+                    p.done();
+                }
+                streams.remove(job);
+            }
+            NodeState.SnapshotState s = r.to() == null ? new NodeState.SnapshotState()
+                    : Optional.ofNullable(ctx.state().targeted(t.toString(), r.to()))
+                            .orElseGet(NodeState.SnapshotState::new);
+            s.firstSeq = 0; // a fresh one: started by the next chunk (a targeted one keeps its endSeq, to number above)
+            s.done = false;
+            if (r.to() == null) {
+                ctx.state().snapshot(t.toString(), s);
+            } else {
+                s.to = r.to();
+                ctx.state().targeted(t.toString(), r.to(), s);
+            }
+            snapshotQueue.add(job);
         }
     }
 
@@ -595,22 +679,45 @@ final class ChannelPublisher implements AutoCloseable {
         if (snapshotQueue.isEmpty()) {
             return false;
         }
-        TableId table = snapshotQueue.get(0);
+        Job job = snapshotQueue.get(0);
+        TableId table = job.table();
         TableSchema schema = enabled.get(table);
         String channel = table.toString();
-        NodeState.SnapshotState s = ctx.state().snapshot(channel);
+        String what = job.to() == null ? "snapshot" : "snapshot for " + job.to();
+        NodeState.SnapshotState s = job.to() == null ? ctx.state().snapshot(channel)
+                : ctx.state().targeted(channel, job.to());
         if (s == null || s.firstSeq == 0 || s.done) {
+            long previousEnd = s == null ? 0 : s.endSeq;
             s = new NodeState.SnapshotState();
             s.startHlc = ctx.clock().now();
-            s.firstSeq = sequences.get(table) + 1;
+            if (job.to() == null) {
+                s.firstSeq = sequences.get(table) + 1;
+            } else {
+                // A stream of its own, above every earlier one for this node: the channel's numbering has no hole.
+                s.to = job.to();
+                s.base = sequences.get(table);
+                s.firstSeq = Math.max(epochStart(System.currentTimeMillis()), previousEnd) + 1;
+                s.endSeq = s.firstSeq - 1;
+                ctx.metrics().targetedSnapshots.increment();
+            }
             s.total = backoff.retry("count " + table, () -> running, () -> store.count(table));
-            ctx.state().snapshot(channel, s);
+            saveSnapshot(job, s);
             ctx.state().save();
-            progress.put(table, new Progress("channel " + table + ": snapshot", s.total, 0, LOG));
-            LOG.info("channel {}: snapshot of {} rows, from event number {}", table, s.total, s.firstSeq);
-        } else if (!progress.containsKey(table)) {
-            progress.put(table, new Progress("channel " + table + ": snapshot", s.total, s.rows, LOG));
-            LOG.info("channel {}: resuming the snapshot after {} of {} rows", table, s.rows, s.total);
+            progress.put(job, new Progress("channel " + table + ": " + what, s.total, 0, LOG));
+            if (job.to() == null) {
+                LOG.info("channel {}: snapshot of {} rows, from event number {}", table, s.total, s.firstSeq);
+            } else {
+                LOG.info("channel {}: snapshot of {} rows for {} alone, on its direct topic (stream numbers from {}, "
+                        + "covering the channel up to {})", table, s.total, job.to(), s.firstSeq, s.base);
+            }
+        } else if (!progress.containsKey(job)) {
+            progress.put(job, new Progress("channel " + table + ": " + what, s.total, s.rows, LOG));
+            LOG.info("channel {}: resuming the {} after {} of {} rows", table, what, s.rows, s.total);
+        }
+        Stream stream = null;
+        if (job.to() != null) {
+            long last = s.endSeq;
+            stream = streams.computeIfAbsent(job, j -> new Stream(j.to(), last));
         }
         Key cursor = s.cursor == null ? null : VersionIndex.decodeKey(s.cursor);
         int pageSize = snapshotPageRows(channels.get(table).batchSize());
@@ -620,29 +727,45 @@ final class ChannelPublisher implements AutoCloseable {
             for (Row r : page.rows()) {
                 rows.add(Mutation.Upsert.of(r));
             }
-            append(table, rows, false);
-            ctx.metrics().snapshotRows.add(rows.size());
-            progress.get(table).advance(rows.size());
+            append(table, rows, false, stream);
+            (stream == null ? ctx.metrics().snapshotRows : ctx.metrics().targetedSnapshotRows).add(rows.size());
+            progress.get(job).advance(rows.size());
             s.rows += rows.size();
             s.cursor = VersionIndex.encodeKey(schema.keyOf(page.rows().get(page.rows().size() - 1)));
         }
+        if (stream != null) {
+            s.endSeq = stream.last;
+        }
         if (page.next().isEmpty()) {
-            s.endSeq = sequences.get(table);
+            if (stream == null) {
+                s.endSeq = sequences.get(table);
+                ctx.state().snapshotDone(channel, true);
+            } else {
+                s.activeAtMillis = System.currentTimeMillis();
+                streams.remove(job);
+            }
             s.done = true;
             s.cursor = null;
-            ctx.state().snapshot(channel, s);
-            ctx.state().snapshotDone(channel, true);
+            saveSnapshot(job, s);
             ctx.state().save();
-            progress.remove(table).done();
+            progress.remove(job).done();
             snapshotQueue.remove(0);
             return !snapshotQueue.isEmpty();
         }
-        ctx.state().snapshot(channel, s);
+        saveSnapshot(job, s);
         ctx.state().save();
         if (snapshotQueue.size() > 1) {
             snapshotQueue.add(snapshotQueue.remove(0)); // the next table's turn
         }
         return true;
+    }
+
+    private void saveSnapshot(Job job, NodeState.SnapshotState s) {
+        if (job.to() == null) {
+            ctx.state().snapshot(job.table().toString(), s);
+        } else {
+            ctx.state().targeted(job.table().toString(), job.to(), s);
+        }
     }
 
     /**
@@ -665,6 +788,9 @@ final class ChannelPublisher implements AutoCloseable {
         if (outbox != null) {
             ctx.metrics().outboxDepth.remove(storeName);
             outbox.close();
+        }
+        if (targetedOutbox != null) {
+            targetedOutbox.close();
         }
         for (CompletableFuture<Void> f : enableRequests.values()) {
             f.completeExceptionally(new MqdbException("node stopped"));

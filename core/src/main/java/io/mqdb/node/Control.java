@@ -1,10 +1,13 @@
 package io.mqdb.node;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.mqdb.spi.InvalidDataException;
 import io.mqdb.spi.TableId;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -12,7 +15,41 @@ import java.util.Optional;
  * again. Documented in {@code docs/topics.md}.
  */
 final class Control {
+    /** The most targeted snapshots a position lists (and a parser reads): one per requesting node. */
+    static final int MAX_TARGETED = 64;
+
     private Control() {
+    }
+
+    /**
+     * A snapshot a publisher makes of a channel for one node (the one that asked), published on that node's
+     * {@code mqdb/<cluster>/to/<node>/snap/<schema>/<table>} topic. Its events are numbered in a stream of their own
+     * ({@code firstSeq..endSeq}), not in the channel's numbering, so other subscribers see no hole in the channel.
+     *
+     * @param to the node it is made for
+     * @param startHlc the clock reading when it started; every row it publishes has a newer version
+     * @param firstSeq the stream number of its first event
+     * @param endSeq the stream number of its last event (the one before its first when the table was empty)
+     * @param base the channel's last sequence number when it started: every channel event up to it is covered
+     * @param done whether all its rows are in the publisher's outbox
+     */
+    record Targeted(String to, long startHlc, long firstSeq, long endSeq, long base, boolean done) {
+        JsonObject toJsonObject() {
+            JsonObject j = new JsonObject();
+            j.addProperty("to", to);
+            j.addProperty("startHlc", startHlc);
+            j.addProperty("firstSeq", firstSeq);
+            j.addProperty("endSeq", endSeq);
+            j.addProperty("base", base);
+            j.addProperty("done", done);
+            return j;
+        }
+
+        static Targeted parse(JsonObject j) {
+            return new Targeted(j.get("to").getAsString(), j.get("startHlc").getAsLong(),
+                    j.get("firstSeq").getAsLong(), j.get("endSeq").getAsLong(), j.get("base").getAsLong(),
+                    j.get("done").getAsBoolean());
+        }
     }
 
     /**
@@ -37,8 +74,19 @@ final class Control {
      * @param snapshot its last snapshot of the channel, if any
      * @param epoch the number before the first this publisher's data dir gave on the channel (numbers up to it do not
      *     exist from it, see {@code ChannelPublisher#epochStart}), or 0 when unknown (a node older than epochs)
+     * @param targeted the snapshots running or done for single nodes (at most {@link #MAX_TARGETED}; empty from a
+     *     node older than targeted catch-up)
      */
-    record Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot, long epoch) {
+    record Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot, long epoch,
+                    List<Targeted> targeted) {
+        Position {
+            targeted = List.copyOf(targeted.size() > MAX_TARGETED ? targeted.subList(0, MAX_TARGETED) : targeted);
+        }
+
+        Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot, long epoch) {
+            this(node, channel, seq, snapshot, epoch, List.of());
+        }
+
         byte[] toJson() {
             JsonObject o = new JsonObject();
             o.addProperty("node", node);
@@ -55,6 +103,13 @@ final class Control {
                 j.addProperty("done", s.done());
                 o.add("snapshot", j);
             });
+            if (!targeted.isEmpty()) {
+                JsonArray a = new JsonArray();
+                for (Targeted t : targeted) {
+                    a.add(t.toJsonObject());
+                }
+                o.add("targeted", a);
+            }
             return o.toString().getBytes(StandardCharsets.UTF_8);
         }
 
@@ -67,8 +122,15 @@ final class Control {
                     snap = Optional.of(new Snapshot(j.get("startHlc").getAsLong(), j.get("firstSeq").getAsLong(),
                             j.get("endSeq").getAsLong(), j.get("done").getAsBoolean()));
                 }
+                List<Targeted> targeted = new ArrayList<>();
+                if (o.has("targeted")) {
+                    JsonArray a = o.getAsJsonArray("targeted");
+                    for (int i = 0; i < a.size() && i < MAX_TARGETED; i++) {
+                        targeted.add(Targeted.parse(a.get(i).getAsJsonObject()));
+                    }
+                }
                 return new Position(o.get("node").getAsString(), TableId.parse(o.get("channel").getAsString()),
-                        o.get("seq").getAsLong(), snap, o.has("epoch") ? o.get("epoch").getAsLong() : 0);
+                        o.get("seq").getAsLong(), snap, o.has("epoch") ? o.get("epoch").getAsLong() : 0, targeted);
             } catch (RuntimeException e) {
                 throw new InvalidDataException("not a position message: " + e.getMessage(), e);
             }
@@ -82,23 +144,49 @@ final class Control {
      * @param channel the channel
      * @param fromSeq the first sequence number it misses
      * @param toSeq the last one it misses (it has what follows), or 0 when it misses everything from {@code fromSeq}
-     * @param requester the subscribing node, for the log
+     * @param requester the subscribing node: resends and snapshots go to its direct topics
+     * @param targeted whether the requester takes resends and snapshots on its direct topics (false from a node older
+     *     than targeted catch-up: it gets them on the channel topic, as before)
+     * @param merged the start ({@code startHlc}) of the last snapshot of this origin the requester merged, 0 if none:
+     *     a targeted snapshot that started later is not yet confirmed
+     * @param streamSeq how far the requester applied the stream of the origin's targeted snapshot for it (0 if none),
+     *     so the origin can tell a snapshot still being applied from a lost one
+     * @param resetHlc 0, or, when the requester's store lost its data, a clock reading at or after the loss:
+     *     a snapshot for it that started at or before it does not count (what it sent is lost), and the origin's next
+     *     one starts after it
      */
-    record Resend(TableId channel, long fromSeq, long toSeq, String requester) {
+    record Resend(TableId channel, long fromSeq, long toSeq, String requester, boolean targeted, long merged,
+                  long streamSeq, long resetHlc) {
+        /** A request in the format of nodes older than targeted catch-up. */
+        Resend(TableId channel, long fromSeq, long toSeq, String requester) {
+            this(channel, fromSeq, toSeq, requester, false, 0, 0, 0);
+        }
+
         byte[] toJson() {
             JsonObject o = new JsonObject();
             o.addProperty("channel", channel.toString());
             o.addProperty("from", fromSeq);
             o.addProperty("to", toSeq);
             o.addProperty("requester", requester);
+            if (targeted) {
+                o.addProperty("merged", merged);
+                o.addProperty("streamSeq", streamSeq);
+                if (resetHlc > 0) {
+                    o.addProperty("resetHlc", resetHlc);
+                }
+            }
             return o.toString().getBytes(StandardCharsets.UTF_8);
         }
 
         static Resend parse(byte[] payload) {
             try {
                 JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
+                boolean targeted = o.has("merged");
                 return new Resend(TableId.parse(o.get("channel").getAsString()), o.get("from").getAsLong(),
-                        o.has("to") ? o.get("to").getAsLong() : 0, o.get("requester").getAsString());
+                        o.has("to") ? o.get("to").getAsLong() : 0, o.get("requester").getAsString(), targeted,
+                        targeted ? o.get("merged").getAsLong() : 0,
+                        o.has("streamSeq") ? o.get("streamSeq").getAsLong() : 0,
+                        o.has("resetHlc") ? o.get("resetHlc").getAsLong() : 0);
             } catch (RuntimeException e) {
                 throw new InvalidDataException("not a resend request: " + e.getMessage(), e);
             }

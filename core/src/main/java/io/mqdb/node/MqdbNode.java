@@ -184,6 +184,9 @@ public final class MqdbNode implements AutoCloseable {
                 Transport own = transports.apply(channelSession(options, topics, name, ch));
                 toClose.add(0, own);
                 own.subscribe(topics.channel(ch.table()), applier);
+                // Resends and snapshots made for this node alone (targeted catch-up), on the same session.
+                own.subscribe(topics.direct(name, ch.table()), applier);
+                own.subscribe(topics.directSnapshot(name, ch.table()), applier);
                 own.subscribe(topics.positionFilter(ch.table()), applier.positionHandler());
                 channelTransports.add(own);
             }

@@ -31,6 +31,14 @@ public final class NodeMetrics {
     public final LongAdder targetLosses = new LongAdder();
     /** Channels that could not be started (a published table without a primary key, say); the others go on. */
     public final LongAdder channelErrors = new LongAdder();
+    /** Snapshots this node started for a single node that asked for numbers its resend window no longer held. */
+    public final LongAdder targetedSnapshots = new LongAdder();
+    /** Rows this node published in snapshots made for a single node (on its direct topic). */
+    public final LongAdder targetedSnapshotRows = new LongAdder();
+    /** Resend requests merged into one already queued for the same node and channel. */
+    public final LongAdder requestsCoalesced = new LongAdder();
+    /** Resend requests not served because a snapshot for that node, running or not yet confirmed, covers them. */
+    public final LongAdder requestsCovered = new LongAdder();
     /** Rows removed by snapshot merges: rows an origin no longer has. */
     public final LongAdder mergeDeletes = new LongAdder();
 
@@ -52,6 +60,8 @@ public final class NodeMetrics {
     @Override
     public String toString() {
         return "published=" + published.sum() + " (initial load " + snapshotRows.sum() + ", resent " + resent.sum()
+                + "), targeted snapshots=" + targetedSnapshots.sum() + " (rows " + targetedSnapshotRows.sum()
+                + ", requests coalesced " + requestsCoalesced.sum() + ", covered " + requestsCovered.sum()
                 + "), outbox=" + outboxDepth() + ", applied=" + applied.sum() + " (older skipped "
                 + skippedOlder.sum() + ", merge deletes " + mergeDeletes.sum() + "), resend requests="
                 + resendRequests.sum() + ", dead letters=" + deadLetters.sum() + " (clock skew " + clockSkewRefused.sum()

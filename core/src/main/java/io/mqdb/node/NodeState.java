@@ -42,6 +42,8 @@ public final class NodeState {
         Map<String, Boolean> snapshotDone = new TreeMap<>();
         Map<String, SnapshotState> snapshots = new TreeMap<>();
         Map<String, Long> epochs = new TreeMap<>();
+        /** Per channel, per requesting node: the snapshot made for that node alone (running or done). */
+        Map<String, Map<String, SnapshotState>> targeted = new TreeMap<>();
     }
 
     /**
@@ -63,6 +65,17 @@ public final class NodeState {
         public long rows;
         /** Rows counted when it started. */
         public long total;
+        /** For a snapshot made for one node: the node, else null. */
+        public String to;
+        /** For a snapshot made for one node: the channel's last sequence number when it started. */
+        public long base;
+        /**
+         * For a snapshot made for one node: when it was done, or when the node last reported progress through it
+         * (epoch milliseconds), to tell one still being applied from a lost one.
+         */
+        public long activeAtMillis;
+        /** For a snapshot made for one node: the stream number up to which the node last reported applying it. */
+        public long progress;
     }
 
     /**
@@ -94,6 +107,9 @@ public final class NodeState {
             }
             if (d.epochs == null) {
                 d.epochs = new TreeMap<>();
+            }
+            if (d.targeted == null) {
+                d.targeted = new TreeMap<>();
             }
             return new NodeState(file, d);
         } catch (IOException | RuntimeException e) {
@@ -150,6 +166,53 @@ public final class NodeState {
     /** Sets the channel's last or running snapshot (saved on the next {@link #save()}). */
     public synchronized void snapshot(String channel, SnapshotState snapshot) {
         data.snapshots.put(channel, GSON.fromJson(GSON.toJson(snapshot), SnapshotState.class));
+    }
+
+    /** @return a copy of the snapshot of a channel made for one node, or null */
+    public synchronized SnapshotState targeted(String channel, String to) {
+        SnapshotState s = data.targeted.getOrDefault(channel, Map.of()).get(to);
+        return s == null ? null : GSON.fromJson(GSON.toJson(s), SnapshotState.class);
+    }
+
+    /** @return copies of the snapshots of a channel made for single nodes, by node */
+    public synchronized Map<String, SnapshotState> targeted(String channel) {
+        Map<String, SnapshotState> out = new TreeMap<>();
+        for (Map.Entry<String, SnapshotState> e : data.targeted.getOrDefault(channel, Map.of()).entrySet()) {
+            out.put(e.getKey(), GSON.fromJson(GSON.toJson(e.getValue()), SnapshotState.class));
+        }
+        return out;
+    }
+
+    /** Sets (or, with null, removes) the snapshot of a channel made for one node (saved on the next {@link #save()}). */
+    public synchronized void targeted(String channel, String to, SnapshotState snapshot) {
+        if (snapshot == null) {
+            Map<String, SnapshotState> m = data.targeted.get(channel);
+            if (m != null) {
+                m.remove(to);
+                if (m.isEmpty()) {
+                    data.targeted.remove(channel);
+                }
+            }
+            return;
+        }
+        data.targeted.computeIfAbsent(channel, c -> new TreeMap<>())
+                .put(to, GSON.fromJson(GSON.toJson(snapshot), SnapshotState.class));
+    }
+
+    /**
+     * Removes the snapshot of a channel made for one node if it is still the one that started at {@code startHlc}
+     * (not replaced meanwhile by a newer one).
+     *
+     * @return whether it was removed
+     */
+    public synchronized boolean removeTargeted(String channel, String to, long startHlc) {
+        Map<String, SnapshotState> m = data.targeted.get(channel);
+        SnapshotState s = m == null ? null : m.get(to);
+        if (s == null || s.startHlc != startHlc || !s.done && s.firstSeq == 0) {
+            return false;
+        }
+        targeted(channel, to, null);
+        return true;
     }
 
     /** Writes the state durably and atomically. */

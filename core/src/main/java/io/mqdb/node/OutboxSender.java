@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -28,6 +27,14 @@ import org.slf4j.LoggerFactory;
  * number delivered and the channel's last snapshot), and serves subscribers' resend requests from the outbox's
  * resend window; a request for numbers the window no longer holds starts a fresh snapshot of the channel instead.
  *
+ * <p>Targeted catch-up: a requester that says so ({@link Control.Resend#targeted()}) gets the resend on its direct
+ * topic ({@code mqdb/<cluster>/to/<node>/ch/<schema>/<table>}), and a snapshot made for it alone, published from the
+ * store's targeted outbox (which keeps nothing once delivered) on {@code .../to/<node>/snap/<schema>/<table>}. Queued
+ * requests are coalesced per requester and channel ({@link ResendQueue}); a request that a snapshot for that node
+ * still covers (running, or done but not yet confirmed merged and still being applied) is not served
+ * ({@link #coverage}). A done snapshot the requester shows no progress through for {@link #LOST_AFTER_MILLIS} is
+ * taken as lost (a broker restarted in memory) and served again.
+ *
  * <h2>Threads</h2>
  * One thread, {@code send-<store>}, started by {@link #start()} and stopped by {@link #close()}.
  * {@link #requestResend} may be called from any thread.
@@ -37,14 +44,23 @@ final class OutboxSender implements AutoCloseable {
     private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_MESSAGES = 256;
     private static final long POSITION_EVERY_NANOS = 1_000_000_000L;
+    /** How long a done targeted snapshot may go unconfirmed, without progress, before it is taken as lost. */
+    static final long LOST_AFTER_MILLIS = Long.getLong("mqdb.targeted.lost-after.ms", 60_000L);
+    /** How long a done targeted snapshot is still announced when its node neither confirms it nor asks again. */
+    static final long FORGET_AFTER_MILLIS = 3_600_000L;
 
     private final String storeName;
     private final DurableQueue outbox;
+    private final DurableQueue targetedOutbox;
     private final NodeContext ctx;
     private final Set<TableId> channels;
-    private final Consumer<TableId> snapshotStarter;
+    private final Consumer<ChannelPublisher.SnapshotRequest> snapshotStarter;
     private final Backoff backoff;
-    private final ConcurrentLinkedQueue<Control.Resend> resends = new ConcurrentLinkedQueue<>();
+    private final ResendQueue resends = new ResendQueue();
+    /** Per (requester, channel): the progress it last reported through its targeted snapshot, and when. */
+    private final Map<String, long[]> streamProgress = new HashMap<>();
+    /** Per (requester, channel): the start of the snapshot already logged as covering its requests. */
+    private final Map<String, Long> coveredLogged = new HashMap<>();
     /** Per channel, the last sequence number the broker acknowledged. */
     private final Map<TableId, Long> delivered = new HashMap<>();
     private final Map<TableId, Long> positionSentSeq = new HashMap<>();
@@ -56,14 +72,16 @@ final class OutboxSender implements AutoCloseable {
     /**
      * @param storeName the store, for thread names and logs
      * @param outbox the store's outbox
+     * @param targetedOutbox the store's outbox of snapshots made for single nodes
      * @param ctx the node's shared parts
      * @param channels the channels the store publishes
      * @param snapshotStarter asks the capture thread for a fresh snapshot of a channel
      */
-    OutboxSender(String storeName, DurableQueue outbox, NodeContext ctx, Set<TableId> channels,
-                 Consumer<TableId> snapshotStarter) {
+    OutboxSender(String storeName, DurableQueue outbox, DurableQueue targetedOutbox, NodeContext ctx,
+                 Set<TableId> channels, Consumer<ChannelPublisher.SnapshotRequest> snapshotStarter) {
         this.storeName = storeName;
         this.outbox = outbox;
+        this.targetedOutbox = targetedOutbox;
         this.ctx = ctx;
         this.channels = Set.copyOf(channels);
         this.snapshotStarter = snapshotStarter;
@@ -76,9 +94,17 @@ final class OutboxSender implements AutoCloseable {
         thread.start();
     }
 
-    /** Queues a subscriber's request to publish a channel again; any thread. */
+    /**
+     * Queues a subscriber's request to publish a channel again, merged into one already waiting for the same
+     * requester and channel; any thread.
+     */
     void requestResend(Control.Resend r) {
-        resends.add(r);
+        switch (resends.offer(r)) {
+            case COALESCED -> ctx.metrics().requestsCoalesced.increment();
+            case REFUSED -> LOG.warn("store {}: too many resend requests waiting; ignoring {}'s for {} (it asks again)",
+                    storeName, r.requester(), r.channel());
+            default -> { }
+        }
     }
 
     private void run() {
@@ -92,7 +118,9 @@ final class OutboxSender implements AutoCloseable {
                 for (Control.Resend r; (r = resends.poll()) != null; ) {
                     resend(r);
                 }
-                List<DurableQueue.Entry> entries = outbox.peek(MAX_MESSAGES, Duration.ofMillis(100));
+                boolean targeted = sendTargeted();
+                List<DurableQueue.Entry> entries = outbox.peek(MAX_MESSAGES,
+                        targeted ? Duration.ZERO : Duration.ofMillis(100));
                 if (!entries.isEmpty()) {
                     List<OutboxEntry> messages = new ArrayList<>(entries.size());
                     for (DurableQueue.Entry e : entries) {
@@ -121,6 +149,26 @@ final class OutboxSender implements AutoCloseable {
     }
 
     /**
+     * Publishes the oldest messages of the targeted outbox (snapshots made for single nodes), at most
+     * {@link #MAX_MESSAGES} so the channels' own messages take turns with them.
+     *
+     * @return whether there were any
+     */
+    private boolean sendTargeted() throws InterruptedException {
+        List<DurableQueue.Entry> entries = targetedOutbox.peek(MAX_MESSAGES, Duration.ZERO);
+        if (entries.isEmpty()) {
+            return false;
+        }
+        List<OutboxEntry> messages = new ArrayList<>(entries.size());
+        for (DurableQueue.Entry e : entries) {
+            messages.add(OutboxEntry.decode(e.payload()));
+        }
+        publishAndWait(messages);
+        targetedOutbox.markDelivered(entries.get(entries.size() - 1).index());
+        return true;
+    }
+
+    /**
      * Publishes each channel's position, retained, when it moved: at most once a second while changes flow, at once
      * when the outbox is drained. A position the broker did not take is simply published again later.
      */
@@ -142,7 +190,8 @@ final class OutboxSender implements AutoCloseable {
             TableId t = e.getKey();
             NodeState.SnapshotState snap = ctx.state().snapshot(t.toString());
             long snapKey = snap == null ? 0 : snap.endSeq * 31 + snap.firstSeq + (snap.done ? 7 : 0);
-            long key = e.getValue() * 1_000_003L + snapKey;
+            List<Control.Targeted> targeted = targeted(t);
+            long key = e.getValue() * 1_000_003L + snapKey + 17L * targeted.hashCode();
             if (!periodic && Long.valueOf(key).equals(positionSentSeq.get(t))) {
                 continue;
             }
@@ -150,23 +199,161 @@ final class OutboxSender implements AutoCloseable {
             Optional<Control.Snapshot> s = snap == null ? Optional.empty()
                     : Optional.of(new Control.Snapshot(snap.startHlc, snap.firstSeq, snap.endSeq, snap.done));
             byte[] json = new Control.Position(ctx.nodeName(), t, e.getValue(), s,
-                    ctx.state().epoch(t.toString())).toJson();
+                    ctx.state().epoch(t.toString()), targeted).toJson();
             ctx.transport().publish(ctx.topics().position(ctx.nodeName(), t), json, true).exceptionally(x -> null);
         }
     }
 
     /**
+     * The snapshots of a channel made for single nodes, as announced in its position (at most
+     * {@link Control#MAX_TARGETED}); forgets done ones nobody asked about for {@link #FORGET_AFTER_MILLIS}.
+     */
+    private List<Control.Targeted> targeted(TableId t) {
+        List<Control.Targeted> out = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (Map.Entry<String, NodeState.SnapshotState> e : ctx.state().targeted(t.toString()).entrySet()) {
+            NodeState.SnapshotState s = e.getValue();
+            if (s.done && now - activeAt(t, e.getKey(), s) > FORGET_AFTER_MILLIS) {
+                if (ctx.state().removeTargeted(t.toString(), e.getKey(), s.startHlc)) {
+                    ctx.state().save();
+                }
+                continue;
+            }
+            if (s.firstSeq > 0 && out.size() < Control.MAX_TARGETED) {
+                out.add(new Control.Targeted(e.getKey(), s.startHlc, s.firstSeq, s.endSeq, s.base, s.done));
+            }
+        }
+        return out;
+    }
+
+    /** What a request means given the snapshot made earlier for its requester. */
+    enum Coverage {
+        /** There is none: serve the request. */
+        NONE,
+        /** The requester merged it: forget it and serve the request (a new need). */
+        CONFIRMED,
+        /** It is running, or done and still being applied: the request is not served. */
+        COVERED,
+        /** It is done but the requester neither merged it nor made progress through it for too long: serve again. */
+        LOST
+    }
+
+    /**
+     * Decides whether the snapshot made for a requester covers its request. Pure; the rule of "no snapshot while one
+     * for the same node is in flight".
+     *
+     * @param t the snapshot made for the requester on that channel, or null
+     * @param r the request
+     * @param activeAtMillis when the snapshot was done or the requester last reported progress through it
+     * @param nowMillis the wall clock
+     * @param lostAfterMillis how long without progress a done snapshot is taken as lost
+     */
+    static Coverage coverage(NodeState.SnapshotState t, Control.Resend r, long activeAtMillis, long nowMillis,
+                             long lostAfterMillis) {
+        if (t == null) {
+            return Coverage.NONE;
+        }
+        if (t.firstSeq > 0 && t.startHlc <= r.merged()) {
+            return Coverage.CONFIRMED;
+        }
+        if (r.resetHlc() > 0 && t.startHlc <= r.resetHlc()) {
+            return Coverage.NONE; // what it sent is lost with the requester's store: it is started again
+        }
+        if (!t.done) {
+            return Coverage.COVERED;
+        }
+        return nowMillis - activeAtMillis < lostAfterMillis ? Coverage.COVERED : Coverage.LOST;
+    }
+
+    private static String pair(String requester, TableId channel) {
+        return requester + "\u0000" + channel;
+    }
+
+    /** When a targeted snapshot was done or its node last reported progress through it (epoch ms). */
+    private long activeAt(TableId channel, String requester, NodeState.SnapshotState t) {
+        long[] p = streamProgress.get(pair(requester, channel));
+        return Math.max(t.activeAtMillis, p == null ? 0 : p[1]);
+    }
+
+    /**
+     * Applies the coverage rule to a request from a node that takes targeted catch-up.
+     *
+     * @return whether the request is to be served
+     */
+    private boolean needed(Control.Resend r) {
+        String key = pair(r.requester(), r.channel());
+        NodeState.SnapshotState t = ctx.state().targeted(r.channel().toString(), r.requester());
+        long now = System.currentTimeMillis();
+        if (t != null) {
+            long[] p = streamProgress.computeIfAbsent(key, k -> new long[2]);
+            if (r.streamSeq() > p[0]) {
+                p[0] = r.streamSeq();
+                p[1] = now; // still applying it
+            }
+        }
+        Coverage c = coverage(t, r, t == null ? 0 : activeAt(r.channel(), r.requester(), t), now, LOST_AFTER_MILLIS);
+        switch (c) {
+            case CONFIRMED -> {
+                if (ctx.state().removeTargeted(r.channel().toString(), r.requester(), t.startHlc)) {
+                    ctx.state().save();
+                }
+                streamProgress.remove(key);
+                coveredLogged.remove(key);
+                return true;
+            }
+            case COVERED -> {
+                ctx.metrics().requestsCovered.increment();
+                boolean first = !Long.valueOf(t.startHlc).equals(coveredLogged.put(key, t.startHlc));
+                String msg = "store {}: {} asked for {} from {}; the snapshot made for it ({}, {} of {} rows) covers "
+                        + "it: not starting another";
+                Object[] args = {storeName, r.requester(), r.channel(), r.fromSeq(),
+                        t.done ? "done, not yet merged" : "running", t.rows, t.total};
+                if (first) {
+                    LOG.info(msg, args);
+                } else {
+                    LOG.debug(msg, args);
+                }
+                return false;
+            }
+            case LOST -> {
+                LOG.info("store {}: {} asked for {} from {} and shows no progress through the snapshot made for it "
+                        + "for {} s after it was done: taking it as lost, serving the request again", storeName,
+                        r.requester(), r.channel(), r.fromSeq(), LOST_AFTER_MILLIS / 1000);
+                streamProgress.remove(key);
+                coveredLogged.remove(key);
+                return true;
+            }
+            default -> {
+                return true;
+            }
+        }
+    }
+
+    /**
      * Publishes a channel again from a sequence number, from the messages the outbox still holds; starts a fresh
-     * snapshot of the channel when it no longer holds that number.
+     * snapshot of the channel when it no longer holds that number. For a requester that takes targeted catch-up,
+     * both go to it alone.
      */
     private void resend(Control.Resend r) throws InterruptedException {
         if (!channels.contains(r.channel())) {
             return;
         }
+        String direct = null;
+        if (r.targeted()) {
+            try {
+                direct = ctx.topics().direct(r.requester(), r.channel());
+            } catch (IllegalArgumentException e) {
+                LOG.warn("store {}: ignoring a resend request for {}: {}", storeName, r.channel(), e.getMessage());
+                return;
+            }
+        }
         NodeState.SnapshotState snap = ctx.state().snapshot(r.channel().toString());
-        if (snap != null && !snap.done) {
+        if (snap != null && !snap.done && r.resetHlc() == 0) {
             LOG.info("store {}: {} asked for {} from {}; a snapshot of it is running, which covers it", storeName,
                     r.requester(), r.channel(), r.fromSeq());
+            return;
+        }
+        if (r.targeted() && !needed(r)) {
             return;
         }
         String channel = r.channel().toString();
@@ -204,7 +391,8 @@ final class OutboxSender implements AutoCloseable {
                     break;
                 }
                 if (m.lastSeq() >= r.fromSeq()) {
-                    batch.add(m);
+                    batch.add(direct == null ? m : new OutboxEntry(direct, false, m.channel(), m.firstSeq(),
+                            m.lastSeq(), m.payload()));
                 }
             }
             if (page.get().isEmpty()) {
@@ -220,14 +408,20 @@ final class OutboxSender implements AutoCloseable {
             return;
         }
         ctx.metrics().resent.add(sent);
-        LOG.info("store {}: published {} from {}{} again for {} ({} messages)", storeName, r.channel(), r.fromSeq(),
-                r.toSeq() == 0 ? "" : " to " + r.toSeq(), r.requester(), sent);
+        LOG.info("store {}: published {} from {}{} again for {} ({} messages{})", storeName, r.channel(),
+                r.fromSeq(), r.toSeq() == 0 ? "" : " to " + r.toSeq(), r.requester(), sent,
+                direct == null ? ", on the channel topic: it is older than targeted catch-up" : ", to it alone");
     }
 
     private void startSnapshot(Control.Resend r, String why) {
-        LOG.info("store {}: {} asked for {} from {}, but {}: publishing a fresh snapshot of the channel", storeName,
-                r.requester(), r.channel(), r.fromSeq(), why);
-        snapshotStarter.accept(r.channel());
+        LOG.info("store {}: {} asked for {} from {}, but {}: publishing a fresh snapshot of the channel {}", storeName,
+                r.requester(), r.channel(), r.fromSeq(), why, r.targeted() ? "to it alone"
+                        : "to every subscriber (the requester is older than targeted catch-up)");
+        if (r.resetHlc() > 0) {
+            ctx.clock().observe(r.resetHlc()); // the snapshot for it starts after what it no longer counts
+        }
+        snapshotStarter.accept(new ChannelPublisher.SnapshotRequest(r.channel(), r.targeted() ? r.requester() : null,
+                r.resetHlc() > 0));
     }
 
     /**

@@ -22,6 +22,15 @@ class TopicsTest {
     }
 
     @Test
+    void directTopicsNameOneNodeAndAreValidatedLikeTheOthers() {
+        assertThat(topics.direct("node-b", orders)).isEqualTo("mqdb/mqdb/to/node-b/ch/shop/orders");
+        assertThat(topics.directSnapshot("node-b", orders)).isEqualTo("mqdb/mqdb/to/node-b/snap/shop/orders");
+        assertThat(topics.parseChannel(topics.direct("node-b", orders))).isEmpty(); // not a channel topic
+        assertThatThrownBy(() -> topics.direct("node/b", orders)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> topics.directSnapshot("#", orders)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void parseChannelInvertsChannel() {
         TableId t = new TableId("Sales_2024", "_line_items");
         assertThat(topics.parseChannel(topics.channel(t))).contains(t);
