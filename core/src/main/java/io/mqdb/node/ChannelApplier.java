@@ -68,7 +68,7 @@ import org.slf4j.LoggerFactory;
  * started by {@link #start()} and stopped by {@link #close()}. Position messages ({@link #positionHandler()}) are
  * queued by the callback thread too and handled by the apply thread.
  */
-final class ChannelApplier implements MessageHandler, AutoCloseable {
+final class ChannelApplier extends Worker implements MessageHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelApplier.class);
     private static final int QUEUE_MESSAGES = 256;
     private static final long GAP_CHECK_NANOS = 1_000_000_000L;
@@ -118,11 +118,15 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
     private long nextMarkerCheckNanos;
     /** Set when the store lost its data: every origin's numbering is reset on the next catch-up. */
     private boolean resyncPending;
-    private volatile boolean running = true;
     private TableSchema schema;
-    private Thread thread;
+    /** Keys applied as live at different times, read back by {@link #probeRows()}. Apply thread only. */
+    private final java.util.ArrayDeque<Key> probeSamples = new java.util.ArrayDeque<>();
+    private long lastSampleNanos;
+    private static final int PROBE_SAMPLES = 8;
+    private static final long SAMPLE_EVERY_NANOS = 30_000_000_000L;
 
     ChannelApplier(ChannelConfig channel, Store store, ClassLoader storeLoader, NodeContext ctx) {
+        super("apply-" + channel.table(), "channel " + channel.table() + ": apply", storeLoader, LOG, ctx::fail);
         this.channel = channel;
         this.table = channel.table();
         this.store = store;
@@ -154,9 +158,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
 
     /** Starts the apply thread. Called once by the node on its start-up thread, before subscribing. */
     void start() {
-        thread = new Thread(this::run, "apply-" + table);
-        thread.setContextClassLoader(storeLoader);
-        thread.start();
+        startThread();
     }
 
     @Override
@@ -166,41 +168,35 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             return;
         }
         while (!queue.offer(message, 1, TimeUnit.SECONDS)) {
-            if (!running) {
+            if (!running()) {
                 return; // not acknowledged: the broker delivers it again after restart
             }
         }
     }
 
-    private void run() {
+    @Override
+    protected void work() throws InterruptedException {
         List<InboundMessage> messages = new ArrayList<>();
-        try {
-            while (running) {
-                catchUp();
-                InboundMessage first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                messages.clear();
-                messages.add(first);
-                long deadline = System.nanoTime() + channel.flushInterval().toNanos();
-                int approxEvents = 1;
-                while (approxEvents < channel.batchSize()) {
-                    long left = deadline - System.nanoTime();
-                    InboundMessage next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
-                    if (next == null) {
-                        break;
-                    }
-                    messages.add(next);
-                    approxEvents += Math.max(1, next.payload().length / 100);
-                }
-                process(messages);
+        while (running()) {
+            catchUp();
+            InboundMessage first = queue.poll(200, TimeUnit.MILLISECONDS);
+            if (first == null) {
+                continue;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.error("channel {}: apply failed and stopped: {}", table, e.getMessage(), e);
-            ctx.fail(new MqdbException("channel " + table + ": apply failed: " + e.getMessage(), e));
+            messages.clear();
+            messages.add(first);
+            long deadline = System.nanoTime() + channel.flushInterval().toNanos();
+            int approxEvents = 1;
+            while (approxEvents < channel.batchSize()) {
+                long left = deadline - System.nanoTime();
+                InboundMessage next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+                if (next == null) {
+                    break;
+                }
+                messages.add(next);
+                approxEvents += Math.max(1, next.payload().length / 100);
+            }
+            process(messages);
         }
     }
 
@@ -285,6 +281,9 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             for (ChangeEvent e : applied) {
                 versions.record(table, e.key(), e.version(), e.op() == Op.DELETE);
                 keys.add(e.key());
+                if (e.op() != Op.DELETE) {
+                    sample(e.key());
+                }
             }
             if (channel.publish() && !keys.isEmpty()) {
                 ctx.foreignWrites().mark(table, keys);
@@ -562,15 +561,33 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                 deletes.add(new Mutation.Delete(k, tombstone));
             }
             if (!deletes.isEmpty() && schema != null) {
-                backoff.retry("remove " + deletes.size() + " rows of " + table + " gone from " + origin,
-                        () -> running, () -> {
-                            store.apply(table, deletes, WriteOrigin.REPLICATED);
-                            return null;
-                        });
+                int removed = 0;
+                try {
+                    backoff.retry("remove " + deletes.size() + " rows of " + table + " gone from " + origin,
+                            this::running, () -> {
+                                store.apply(table, deletes, WriteOrigin.REPLICATED);
+                                return null;
+                            });
+                    removed = deletes.size();
+                } catch (InvalidDataException e) {
+                    // The store refuses the batch: one by one, so a single bad row does not keep the others.
+                    for (Mutation d : deletes) {
+                        try {
+                            backoff.retry("remove 1 row of " + table + " gone from " + origin, this::running, () -> {
+                                store.apply(table, List.of(d), WriteOrigin.REPLICATED);
+                                return null;
+                            });
+                            removed++;
+                        } catch (InvalidDataException bad) {
+                            LOG.warn("channel {}: merging the snapshot of {}: store {} refused to remove {}: {}; the "
+                                    + "row stays", table, origin, channel.store(), ((Mutation.Delete) d).key(), bad.getMessage());
+                        }
+                    }
+                }
                 for (Key k : stale) {
                     versions.record(table, k, tombstone, true);
                 }
-                ctx.metrics().mergeDeletes.add(deletes.size());
+                ctx.metrics().mergeDeletes.add(removed);
             }
             // The newest start merged: what the origin's targeted-snapshot requests report as confirmed.
             versions.counter(mergedCounter(origin), Math.max(s.startHlc(), versions.counter(mergedCounter(origin))));
@@ -605,6 +622,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                     : store.get(markerTable, Key.of(table.toString(), ctx.nodeName()));
             String found = row.map(r -> (String) r.get("incarnation")).orElse(null);
             if (expected != 0 && Long.toString(expected).equals(found)) {
+                probeRows();
                 return;
             }
             if (expected != 0) {
@@ -616,6 +634,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                 resyncPending = true;
                 schema = null; // the table may be gone with the data: describe it again, re-create it if need be
                 coveredSent = null;
+                probeSamples.clear(); // they are being refilled: not evidence of another loss
             }
             long incarnation = 0;
             while (incarnation == 0) {
@@ -633,6 +652,61 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             LOG.warn("channel {}: cannot keep a marker in store {} (loss of the store's data will not be noticed): "
                     + "{}", table, channel.store(), e.getMessage());
             nextMarkerCheckNanos = System.nanoTime() + 600_000_000_000L;
+        }
+    }
+
+    /**
+     * Catches what the marker cannot: the channel's own table emptied or dropped while the marker table stayed (a
+     * {@code TRUNCATE}, a {@code DELETE} without {@code WHERE}, a restore of that table alone). Up to
+     * {@value #PROBE_SAMPLES} keys this node applied at different times (the first ones applied, then one
+     * replaced every 30 s), and still holds as live in its index, must be in the store; when one is
+     * not, the table lost rows, and the channel is synced again as after a target loss. At most that many reads per
+     * check. Skipped on a channel this node also
+     * publishes (a local delete there may not be captured yet), and on a store that removes rows by itself (a Redis
+     * with a {@code ttl}). Apply thread, from {@link #checkMarker()}.
+     */
+    /** Keeps a key just applied as live among the samples: the first ones at once, then one every 30 s. */
+    private void sample(Key k) {
+        long now = System.nanoTime();
+        if (probeSamples.size() < PROBE_SAMPLES) {
+            if (!probeSamples.contains(k)) {
+                probeSamples.addLast(k);
+                lastSampleNanos = now;
+            }
+        } else if (now - lastSampleNanos >= SAMPLE_EVERY_NANOS) {
+            probeSamples.removeFirst(); // the oldest goes: the samples span minutes of applies
+            probeSamples.addLast(k);
+            lastSampleNanos = now;
+        }
+    }
+
+    private void probeRows() {
+        if (channel.publish() || store.removesRowsByItself()) {
+            return;
+        }
+        if (probeSamples.isEmpty() || schema == null) {
+            return;
+        }
+        boolean gone = store.describe(table).isEmpty();
+        for (var it = probeSamples.iterator(); it.hasNext(); ) {
+            Key k = it.next();
+            Optional<VersionIndex.Entry> held = versions.get(table, k);
+            if (held.isEmpty() || held.get().deleted()) {
+                it.remove(); // deleted since: no longer a sample
+                continue;
+            }
+            if (!gone && store.get(table, k).isPresent()) {
+                continue;
+            }
+            ctx.metrics().targetLosses.increment();
+            LOG.warn("channel {}: store {} ({}) lost rows of {}: {}, applied at version {}, is missing; asking every "
+                    + "origin to publish the channel again", table, channel.store(), store.describeTarget(), table,
+                    gone ? "the table is gone, and row " + k : "row " + k, held.get().version());
+            resyncPending = true;
+            schema = null;
+            coveredSent = null;
+            probeSamples.clear();
+            return;
         }
     }
 
@@ -670,7 +744,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
      */
     private TableSchema resolveSchema(Optional<TableSchema> sent, WireEvent event) throws InterruptedException {
         if (schema == null) {
-            schema = backoff.retry("describe " + table, () -> running, () -> store.describe(table)).orElse(null);
+            schema = backoff.retry("describe " + table, this::running, () -> store.describe(table)).orElse(null);
         }
         TableSchema wanted = sent.orElse(null);
         if (wanted != null && !wanted.table().equals(table)) {
@@ -686,7 +760,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         if (wanted != null && (schema == null || !schema.missingColumns(wanted).isEmpty())) {
             TableSchema target = wanted;
             boolean created = schema == null;
-            schema = backoff.retry("ensure table " + table, () -> running, () -> store.ensureTable(target));
+            schema = backoff.retry("ensure table " + table, this::running, () -> store.ensureTable(target));
             LOG.info("channel {}: {} table in store {}", table, created ? "created" : "added columns to",
                     store.describeTarget());
         }
@@ -716,7 +790,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         List<ChangeEvent> applied = events;
         try {
             backoff.retry("apply " + batch.size() + " events to " + table + " in store " + channel.store(),
-                    () -> running, () -> {
+                    this::running, () -> {
                         store.apply(table, batch, WriteOrigin.REPLICATED);
                         return null;
                     }, () -> batch.size() + " events of this batch unacknowledged, " + queue.size()
@@ -726,7 +800,7 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             applied = new ArrayList<>(events.size());
             for (ChangeEvent ev : events) {
                 try {
-                    backoff.retry("apply 1 event to " + table, () -> running, () -> {
+                    backoff.retry("apply 1 event to " + table, this::running, () -> {
                         store.apply(table, List.of(ev.toMutation()), WriteOrigin.REPLICATED);
                         return null;
                     });
@@ -749,12 +823,5 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
                     + ": " + reason + "; it stays unacknowledged");
         }
         ctx.deadLetters().record(table, topic, payload, reason);
-    }
-
-    /** Stops the apply thread; queued messages stay unacknowledged and are delivered again. Idempotent. */
-    @Override
-    public void close() {
-        running = false;
-        Workers.stop(thread);
     }
 }

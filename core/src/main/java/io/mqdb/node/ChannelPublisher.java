@@ -68,7 +68,7 @@ import org.slf4j.LoggerFactory;
  * the adapter's class loader as its context class loader. {@link #requestEnable}, {@link #requestResend} and
  * {@link #submitLocal} may be called from any thread.
  */
-final class ChannelPublisher implements AutoCloseable {
+final class ChannelPublisher extends Worker {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelPublisher.class);
     private static final Duration POLL_WAIT = Duration.ofMillis(100);
     private static final long MB = 1024L * 1024L;
@@ -95,11 +95,10 @@ final class ChannelPublisher implements AutoCloseable {
      */
     private DurableQueue targetedOutbox;
     private OutboxSender sender;
-    private volatile boolean running = true;
-    private Thread thread;
 
     ChannelPublisher(String storeName, Store store, ClassLoader storeLoader, ChangeCapture capture,
                      List<ChannelConfig> channels, NodeContext ctx) {
+        super("capture-" + storeName, "capture of store " + storeName, storeLoader, LOG, ctx::fail);
         this.storeName = storeName;
         this.store = store;
         this.storeLoader = storeLoader;
@@ -164,9 +163,7 @@ final class ChannelPublisher implements AutoCloseable {
         }
         sender = new OutboxSender(storeName, outbox, targetedOutbox, ctx, channels.keySet(), snapshotRequests::add);
         sender.start();
-        thread = new Thread(this::run, "capture-" + storeName);
-        thread.setContextClassLoader(storeLoader);
-        thread.start();
+        startThread();
     }
 
     /** @return whether the table's capture is enabled (it exists and the publisher has started capturing it) */
@@ -256,38 +253,36 @@ final class ChannelPublisher implements AutoCloseable {
     private record LocalWrites(TableId table, List<Mutation> batch) {
     }
 
-    private void run() {
-        try {
-            enablePending(true);
-            if (capture != null) {
-                currentPosition = Optional.ofNullable(ctx.state().capturePosition(storeName))
-                        .map(CapturePosition::new).orElseGet(capture::start);
-                LOG.info("store {}: capturing {} from position {}", storeName, enabled.keySet(), currentPosition);
-            } else {
-                LOG.info("store {}: no change capture; publishing {} from mqdb's own writes only", storeName,
-                        channels.keySet());
-            }
-            while (running) {
-                if (!pending.isEmpty()) {
-                    enablePending(false);
-                }
-                takeSnapshotRequests();
-                boolean loading = snapshotChunk();
-                if (capture != null) {
-                    captureOnce(loading ? Duration.ZERO : POLL_WAIT);
-                } else {
-                    takeLocalWrites(loading ? Duration.ZERO : POLL_WAIT);
-                }
-            }
-            checkpoint(true);
-        } catch (InterruptedException | Workers.StopSignal e) {
-            finalCheckpoint();
-            Thread.currentThread().interrupt();
-            LOG.debug("capture of store {} stopped", storeName);
-        } catch (RuntimeException e) {
-            LOG.error("capture of store {} failed and stopped: {}", storeName, e.getMessage(), e);
-            ctx.fail(new MqdbException("capture of store " + storeName + " failed: " + e.getMessage(), e));
+    @Override
+    protected void work() throws InterruptedException {
+        enablePending(true);
+        if (capture != null) {
+            currentPosition = Optional.ofNullable(ctx.state().capturePosition(storeName))
+                    .map(CapturePosition::new).orElseGet(capture::start);
+            LOG.info("store {}: capturing {} from position {}", storeName, enabled.keySet(), currentPosition);
+        } else {
+            LOG.info("store {}: no change capture; publishing {} from mqdb's own writes only", storeName,
+                    channels.keySet());
         }
+        while (running()) {
+            if (!pending.isEmpty()) {
+                enablePending(false);
+            }
+            takeSnapshotRequests();
+            boolean loading = snapshotChunk();
+            if (capture != null) {
+                captureOnce(loading ? Duration.ZERO : POLL_WAIT);
+            } else {
+                takeLocalWrites(loading ? Duration.ZERO : POLL_WAIT);
+            }
+        }
+        checkpoint(true);
+    }
+
+    /** A stop during a wait or a retry: the last checkpoint still goes to the node state. */
+    @Override
+    protected void stopped() {
+        finalCheckpoint();
     }
 
     /** The position after the last change in the outbox; touched only by the capture thread. */
@@ -296,7 +291,7 @@ final class ChannelPublisher implements AutoCloseable {
     /** Polls the store's capture once and puts what it reports in the outbox. */
     private void captureOnce(Duration wait) throws InterruptedException {
         long generationBefore = ctx.foreignWrites().generation();
-        List<CapturedChange> changes = backoff.retry("poll changes of store " + storeName, () -> running, () -> {
+        List<CapturedChange> changes = backoff.retry("poll changes of store " + storeName, this::running, () -> {
             try {
                 return capture.poll(currentPosition, maxPoll, wait);
             } catch (InterruptedException e) {
@@ -394,7 +389,7 @@ final class ChannelPublisher implements AutoCloseable {
                 boolean foreign = ctx.foreignWrites().isMarked(table, key)
                         || held.isPresent() && !held.get().version().origin().equals(ctx.nodeName());
                 if (captured && foreign) {
-                    Optional<Row> now = backoff.retry("read " + table + " " + key, () -> running,
+                    Optional<Row> now = backoff.retry("read " + table + " " + key, this::running,
                             () -> store.get(table, key));
                     write = now.<Mutation>map(Mutation.Upsert::of).orElseGet(() -> Mutation.Delete.of(key));
                 }
@@ -540,7 +535,7 @@ final class ChannelPublisher implements AutoCloseable {
             }
             Optional<TableSchema> schema;
             try {
-                schema = backoff.retry("describe " + table, () -> running, () -> store.describe(table));
+                schema = backoff.retry("describe " + table, this::running, () -> store.describe(table));
                 if (schema.isPresent()) {
                     StoreSet.checkKey(channels.get(table), schema.get()); // a key: the store did not honour
                 }
@@ -700,7 +695,7 @@ final class ChannelPublisher implements AutoCloseable {
                 s.endSeq = s.firstSeq - 1;
                 ctx.metrics().targetedSnapshots.increment();
             }
-            s.total = backoff.retry("count " + table, () -> running, () -> store.count(table));
+            s.total = backoff.retry("count " + table, this::running, () -> store.count(table));
             saveSnapshot(job, s);
             ctx.state().save();
             progress.put(job, new Progress("channel " + table + ": " + what, s.total, 0, LOG));
@@ -721,7 +716,7 @@ final class ChannelPublisher implements AutoCloseable {
         }
         Key cursor = s.cursor == null ? null : VersionIndex.decodeKey(s.cursor);
         int pageSize = snapshotPageRows(channels.get(table).batchSize());
-        ScanPage page = backoff.retry("scan " + table, () -> running, () -> store.scan(table, cursor, pageSize));
+        ScanPage page = backoff.retry("scan " + table, this::running, () -> store.scan(table, cursor, pageSize));
         if (!page.rows().isEmpty()) {
             List<Mutation> rows = new ArrayList<>(page.rows().size());
             for (Row r : page.rows()) {
@@ -777,11 +772,9 @@ final class ChannelPublisher implements AutoCloseable {
         return (int) Math.min(50_000, Math.max(5_000, 10L * batchSize));
     }
 
-    /** Stops the capture and send threads, waits for them and closes the outbox. Idempotent. */
+    /** After the capture thread ended ({@link #close()}): stops the send thread and closes the outboxes. */
     @Override
-    public void close() {
-        running = false;
-        Workers.stop(thread);
+    protected void closed() {
         if (sender != null) {
             sender.close();
         }

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * One thread, {@code send-<store>}, started by {@link #start()} and stopped by {@link #close()}.
  * {@link #requestResend} may be called from any thread.
  */
-final class OutboxSender implements AutoCloseable {
+final class OutboxSender extends Worker {
     private static final Logger LOG = LoggerFactory.getLogger(OutboxSender.class);
     private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_MESSAGES = 256;
@@ -66,8 +66,6 @@ final class OutboxSender implements AutoCloseable {
     private final Map<TableId, Long> positionSentSeq = new HashMap<>();
     private long lastPositionsNanos;
     private long lastPeriodicNanos;
-    private volatile boolean running = true;
-    private Thread thread;
 
     /**
      * @param storeName the store, for thread names and logs
@@ -79,6 +77,7 @@ final class OutboxSender implements AutoCloseable {
      */
     OutboxSender(String storeName, DurableQueue outbox, DurableQueue targetedOutbox, NodeContext ctx,
                  Set<TableId> channels, Consumer<ChannelPublisher.SnapshotRequest> snapshotStarter) {
+        super("send-" + storeName, "sending of store " + storeName, null, LOG, ctx::fail);
         this.storeName = storeName;
         this.outbox = outbox;
         this.targetedOutbox = targetedOutbox;
@@ -90,8 +89,7 @@ final class OutboxSender implements AutoCloseable {
 
     /** Starts the send thread. Called once by the publisher. */
     void start() {
-        thread = new Thread(this::run, "send-" + storeName);
-        thread.start();
+        startThread();
     }
 
     /**
@@ -107,44 +105,37 @@ final class OutboxSender implements AutoCloseable {
         }
     }
 
-    private void run() {
-        try {
-            if (outbox.undeliveredCount() == 0) {
-                for (TableId t : channels) {
-                    delivered.put(t, outbox.counter(ChannelPublisher.sequenceCounter(t)));
-                }
+    @Override
+    protected void work() throws InterruptedException {
+        if (outbox.undeliveredCount() == 0) {
+            for (TableId t : channels) {
+                delivered.put(t, outbox.counter(ChannelPublisher.sequenceCounter(t)));
             }
-            while (running) {
-                for (Control.Resend r; (r = resends.poll()) != null; ) {
-                    resend(r);
-                }
-                boolean targeted = sendTargeted();
-                List<DurableQueue.Entry> entries = outbox.peek(MAX_MESSAGES,
-                        targeted ? Duration.ZERO : Duration.ofMillis(100));
-                if (!entries.isEmpty()) {
-                    List<OutboxEntry> messages = new ArrayList<>(entries.size());
-                    for (DurableQueue.Entry e : entries) {
-                        messages.add(OutboxEntry.decode(e.payload()));
-                    }
-                    publishAndWait(messages);
-                    outbox.markDelivered(entries.get(entries.size() - 1).index());
-                    long events = 0;
-                    for (OutboxEntry m : messages) {
-                        events += m.events();
-                        if (m.lastSeq() > 0) {
-                            delivered.merge(TableId.parse(m.channel()), m.lastSeq(), Math::max);
-                        }
-                    }
-                    ctx.metrics().published.add(events);
-                }
-                publishPositions(entries.isEmpty());
+        }
+        while (running()) {
+            for (Control.Resend r; (r = resends.poll()) != null; ) {
+                resend(r);
             }
-        } catch (InterruptedException | Workers.StopSignal e) {
-            Thread.currentThread().interrupt();
-            LOG.debug("sending of store {} stopped", storeName);
-        } catch (RuntimeException e) {
-            LOG.error("sending of store {} failed and stopped: {}", storeName, e.getMessage(), e);
-            ctx.fail(new io.mqdb.spi.MqdbException("sending of store " + storeName + " failed: " + e.getMessage(), e));
+            boolean targeted = sendTargeted();
+            List<DurableQueue.Entry> entries = outbox.peek(MAX_MESSAGES,
+                    targeted ? Duration.ZERO : Duration.ofMillis(100));
+            if (!entries.isEmpty()) {
+                List<OutboxEntry> messages = new ArrayList<>(entries.size());
+                for (DurableQueue.Entry e : entries) {
+                    messages.add(OutboxEntry.decode(e.payload()));
+                }
+                publishAndWait(messages);
+                outbox.markDelivered(entries.get(entries.size() - 1).index());
+                long events = 0;
+                for (OutboxEntry m : messages) {
+                    events += m.events();
+                    if (m.lastSeq() > 0) {
+                        delivered.merge(TableId.parse(m.channel()), m.lastSeq(), Math::max);
+                    }
+                }
+                ctx.metrics().published.add(events);
+            }
+            publishPositions(entries.isEmpty());
         }
     }
 
@@ -362,7 +353,7 @@ final class OutboxSender implements AutoCloseable {
         boolean first = true;
         boolean done = false;
         long sent = 0;
-        while (index < head && running && !done) {
+        while (index < head && running() && !done) {
             Optional<List<DurableQueue.Entry>> page = outbox.read(index, MAX_MESSAGES);
             if (page.isEmpty()) {
                 index = outbox.firstRetained(); // pruned meanwhile: start again from the oldest held
@@ -434,7 +425,7 @@ final class OutboxSender implements AutoCloseable {
             return;
         }
         int[] acknowledged = {0};
-        backoff.retry("publish " + messages.size() + " messages for store " + storeName, () -> running, () -> {
+        backoff.retry("publish " + messages.size() + " messages for store " + storeName, this::running, () -> {
             sendFrom(messages, acknowledged);
             return null;
         });
@@ -447,7 +438,7 @@ final class OutboxSender implements AutoCloseable {
      * @throws RetriableException at the first message the broker did not acknowledge
      */
     private void sendFrom(List<OutboxEntry> messages, int[] acknowledged) {
-        if (!running) {
+        if (!running()) {
             throw new Workers.StopSignal();
         }
         List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size() - acknowledged[0]);
@@ -468,12 +459,5 @@ final class OutboxSender implements AutoCloseable {
                         + cause.getMessage(), cause);
             }
         }
-    }
-
-    /** Stops the send thread and waits for it. Idempotent. */
-    @Override
-    public void close() {
-        running = false;
-        Workers.stop(thread);
     }
 }

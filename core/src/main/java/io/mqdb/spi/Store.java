@@ -31,6 +31,16 @@ public interface Store extends TableAccess, AutoCloseable {
      */
     Optional<ChangeCapture> capture();
 
+    /**
+     * Whether the store removes rows by itself (a time to live, an eviction policy). The runtime then does not take a
+     * missing row for a loss of the store's data. Called by the runtime's apply threads; constant for a store.
+     *
+     * @return true when rows may disappear without a delete; false by default
+     */
+    default boolean removesRowsByItself() {
+        return false;
+    }
+
     /** Releases everything the store holds. Idempotent; called on the runtime's shutdown thread. */
     @Override
     void close();

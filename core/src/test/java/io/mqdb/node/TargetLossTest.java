@@ -72,6 +72,17 @@ class TargetLossTest {
     }
 
     @Test
+    void aTableEmptiedWhileItsMarkerStayedIsRefilled() {
+        bData.truncate(Items.TABLE);
+        a.table(Items.CHANNEL).upsert(List.of(item(4, "four"))); // writes go on meanwhile
+
+        await().atMost(REFILL).until(() -> names(bData).equals(Map.of(1L, "one", 3L, "three", 4L, "four")));
+        assertThat(b.metrics().targetLosses.sum()).isEqualTo(1);
+        assertThat(bData.rows(MARKERS)).as("the marker was never lost").hasSize(1);
+        assertThat(b.metrics().deadLetters.sum()).isZero();
+    }
+
+    @Test
     void aStoreRestoredFromABackupOfAnEarlierIncarnationIsBroughtUpToDate() {
         // The backup: b's rows as they are now, with the marker of an earlier incarnation of the channel. (A backup
         // holding the current marker is not noticed: the marker does not change while the store keeps it.)

@@ -113,6 +113,23 @@ public final class InMemoryData {
     }
 
     /**
+     * Empties one table, keeping its schema and every other table (a {@code TRUNCATE} by hand, say); captures nothing.
+     *
+     * @param table the table
+     */
+    public void truncate(TableId table) {
+        lock.lock();
+        try {
+            Table t = tables.get(table);
+            if (t != null) {
+                t.rows.clear();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * @param table a table
      * @return its rows in key order, each with every column; empty when the table does not exist
      */

@@ -93,6 +93,11 @@ final class RedisStore implements Store {
     }
 
     @Override
+    public boolean removesRowsByItself() {
+        return settings.ttl() != null; // rows expire: a missing one is no sign of a lost store
+    }
+
+    @Override
     public String describeTarget() {
         return target;
     }
