@@ -102,8 +102,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class HiveMqTransport implements Transport {
     private static final Logger log = LoggerFactory.getLogger(HiveMqTransport.class);
-    private static final long MIN_BACKOFF_MS = 100;
-    private static final long MAX_BACKOFF_MS = 5_000;
     private static final MqttQos QOS = MqttQos.AT_LEAST_ONCE;
 
     private final TransportOptions options;
@@ -121,7 +119,7 @@ public final class HiveMqTransport implements Transport {
     private volatile String lastBroker;
     private volatile boolean closed; // guarded by lock for writes
     private boolean everConnected; // guarded by lock
-    /** Refused connection attempts before the first connection (credentials, client id, TLS). Guarded by lock. */
+    /** Refused connection attempts when {@link #start()} gave up (credentials, client id, TLS). Guarded by lock. */
     private int refusals;
     /** Set when {@link #start()} must give up: refused {@link ConnectFailure#START_ATTEMPTS} rounds. Guarded by lock. */
     private ConnectFailure startFailure;
@@ -324,8 +322,7 @@ public final class HiveMqTransport implements Transport {
     // ---- connector thread
 
     private void runConnector() {
-        long backoffMs = MIN_BACKOFF_MS;
-        int failedInCycle = 0;
+        ConnectAttempts attempts = new ConnectAttempts(log, options.clientId(), options.brokerUris());
         List<String> uris = options.brokerUris();
         while (!closed) {
             Connection live = current;
@@ -352,8 +349,7 @@ public final class HiveMqTransport implements Transport {
             lastBroker = uri;
             try {
                 connect(uri);
-                backoffMs = MIN_BACKOFF_MS;
-                failedInCycle = 0;
+                attempts.connected();
             } catch (InterruptedException e) {
                 return; // close() interrupts
             } catch (ExecutionException | TimeoutException | RuntimeException e) {
@@ -361,36 +357,19 @@ public final class HiveMqTransport implements Transport {
                     return;
                 }
                 nextUri = (nextUri + 1) % uris.size();
-                failedInCycle++;
                 ConnectFailure failure = ConnectFailure.of(e, connAckReasonCode(e));
+                long pause = attempts.failed(uri, uris.get(nextUri), failure);
                 if (failure.fatal()) {
-                    log.error("mqtt {}: cannot connect as {}: {}", uri, options.clientId(), failure.description());
                     synchronized (lock) {
-                        if (!everConnected && ++refusals >= ConnectFailure.START_ATTEMPTS * uris.size()) {
+                        if (!everConnected && attempts.refusedEnough()) {
+                            refusals = attempts.refusals();
                             startFailure = failure;
                             lock.notifyAll(); // start() gives up
                         }
                     }
                 }
-                if (failedInCycle >= uris.size() && failure.fatal()) {
-                    failedInCycle = 0;
-                    if (!pauseUnlessClosed(backoffMs)) {
-                        return;
-                    }
-                    backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
-                } else if (failure.fatal()) {
-                    continue; // logged above; the next broker of the list now
-                } else if (failedInCycle < uris.size()) {
-                    log.info("mqtt {}: cannot connect ({}); failing over to {}", uri, describe(e),
-                            uris.get(nextUri));
-                } else {
-                    log.info("mqtt {}: cannot connect ({}); next attempt on {} in {} ms", uri, describe(e),
-                            uris.get(nextUri), backoffMs);
-                    failedInCycle = 0;
-                    if (!pauseUnlessClosed(backoffMs)) {
-                        return;
-                    }
-                    backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+                if (pause > 0 && !pauseUnlessClosed(pause)) {
+                    return;
                 }
             }
         }
@@ -665,11 +644,6 @@ public final class HiveMqTransport implements Transport {
             }
         }
         return 0;
-    }
-
-    private static String describe(Throwable e) {
-        Throwable cause = e.getCause();
-        return cause == null || cause == e ? e.toString() : e + ", " + cause;
     }
 
     // ---- delivery, on the callback thread
