@@ -74,13 +74,17 @@ class SignedSyncIT {
             Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
         }
         port = ServerFixture.freePort();
-        a = start("a", """
-                node: { name: a, data-dir: a-data, signing: { key: "${file:a.key}", trust: %s } }
-                broker: { embedded: { port: %d, max-queued-messages: 5 } }
+        a = startA(256);
+        b = startB();
+    }
+
+    private MqdbNode startA(int resendWindowMb) throws Exception {
+        return start("a", """
+                node: { name: a, data-dir: a-data, resend-window-mb: %d, signing: { key: "${file:a.key}", trust: %s } }
+                broker: { embedded: { port: %d } }
                 stores: { local: { type: mapdb } }
                 channels: [ { name: shop:items, store: local, publish: true, batch-size: 100 } ]
-                """.formatted(trust(), port));
-        b = startB();
+                """.formatted(resendWindowMb, trust(), port));
     }
 
     private MqdbNode startB() throws Exception {
@@ -171,24 +175,55 @@ class SignedSyncIT {
 
         b.close();
         b = null;
+        a.close();
+        a = startA(256); // its broker starts empty: b's session, and what it would have queued for b, are gone
+        items = a.table("shop:items");
         List<Row> more = new ArrayList<>();
         for (long i = 501; i <= 3000; i++) {
             more.add(Row.of(Map.of("id", i, "name", "while away " + i)));
         }
         items.upsert(more);
         items.delete(Key.of(1L));
-        System.out.println("b was stopped while a wrote 2,500 rows in batches of 100 (the broker queues 5 for it) "
-                + "and 1 delete");
+        System.out.println("b was stopped, a restarted with its broker in memory, then a wrote 2,500 rows in batches "
+                + "of 100 and 1 delete");
         b = startB();
         awaitSame();
         System.out.printf("b caught up through signed resend requests and signed resends: a resent %d messages, "
                 + "made %d targeted snapshots; signature refusals a=%d b=%d%n", a.metrics().resent.sum(),
                 a.metrics().targetedSnapshots.sum(), a.metrics().signatureRefused.sum(),
                 b.metrics().signatureRefused.sum());
-        assertThat(a.metrics().resent.sum() + a.metrics().targetedSnapshots.sum()).isPositive();
+        assertThat(a.metrics().resent.sum()).isPositive();
         assertThat(a.metrics().signatureRefused.sum()).isZero();
         assertThat(b.metrics().signatureRefused.sum()).isZero();
         assertThat(b.metrics().deadLetters.sum()).isZero();
+    }
+
+    @Test
+    void aSignedTargetedSnapshotCatchesUpASubscriberTheResendWindowCannotServe() throws Exception {
+        a.table("shop:items").ensure(SCHEMA);
+        a.table("shop:items").upsert(Row.of(Map.of("id", 1L, "name", "one")));
+        awaitSame();
+        b.close();
+        b = null;
+        a.close();
+        // Its broker starts empty, and it has no resend window: every resend request gets a snapshot for the
+        // requester alone, signed page by page.
+        a = startA(0);
+        List<Row> more = new ArrayList<>();
+        for (long i = 2; i <= 2000; i++) {
+            more.add(Row.of(Map.of("id", i, "name", "while away " + i)));
+        }
+        a.table("shop:items").upsert(more);
+        a.table("shop:items").delete(Key.of(1L));
+        b = startB();
+        awaitSame();
+        System.out.printf("b caught up from a (restarted with resend-window-mb 0 and its broker in memory): %d "
+                + "targeted snapshots (%d rows), signature refusals a=%d b=%d%n", a.metrics().targetedSnapshots.sum(),
+                a.metrics().targetedSnapshotRows.sum(), a.metrics().signatureRefused.sum(),
+                b.metrics().signatureRefused.sum());
+        assertThat(a.metrics().targetedSnapshots.sum()).isPositive();
+        assertThat(b.table("shop:items").get(Key.of(1L))).isEmpty();
+        assertThat(b.metrics().signatureRefused.sum()).isZero();
     }
 
     @Test
