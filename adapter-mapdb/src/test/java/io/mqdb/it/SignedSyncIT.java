@@ -184,6 +184,10 @@ class SignedSyncIT {
         }
         items.upsert(more);
         items.delete(Key.of(1L));
+        MqdbNode origin = a;
+        // Published before b returns, so b can only get them by asking a.
+        await().atMost(Duration.ofSeconds(60)).until(() -> origin.metrics().published.sum() >= 2501
+                && origin.metrics().outboxDepth() == 0);
         System.out.println("b was stopped, a restarted with its broker in memory, then a wrote 2,500 rows in batches "
                 + "of 100 and 1 delete");
         b = startB();
@@ -215,6 +219,9 @@ class SignedSyncIT {
         }
         a.table("shop:items").upsert(more);
         a.table("shop:items").delete(Key.of(1L));
+        MqdbNode origin = a;
+        await().atMost(Duration.ofSeconds(60)).until(() -> origin.metrics().published.sum() >= 2000
+                && origin.metrics().outboxDepth() == 0);
         b = startB();
         awaitSame();
         System.out.printf("b caught up from a (restarted with resend-window-mb 0 and its broker in memory): %d "
