@@ -247,7 +247,8 @@ class SignedSyncIT {
         long snapshotsBefore = a.metrics().targetedSnapshots.sum();
 
         long now = Version.pack(System.currentTimeMillis(), 0);
-        String forged = "{\"v\":1,\"origin\":\"a\",\"events\":[{\"op\":\"upsert\",\"row\":{\"id\":1,\"name\":\"forged\"},"
+        String forged = "{\"v\":1,\"origin\":\"a\",\"events\":[{\"op\":\"upsert\","
+                + "\"row\":{\"id\":1,\"name\":\"forged\"},"
                 + "\"hlc\":" + now + ",\"seq\":9000000000000000000},{\"op\":\"delete\",\"key\":{\"id\":2},\"hlc\":"
                 + now + "}]}";
         // (1) unsigned, claiming origin a

@@ -1,6 +1,11 @@
 package io.mqdb.signing;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -13,7 +18,10 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Ed25519 keys in the forms the config and {@code mqdb keygen} use: a private key as PKCS#8 PEM
@@ -110,16 +118,15 @@ public final class Keys {
      * @return what is wrong with its permissions (others than its owner may read or write it), if anything; empty
      *     where the file system has no POSIX permissions
      */
-    public static java.util.Optional<String> permissionProblem(java.nio.file.Path file) {
+    public static Optional<String> permissionProblem(Path file) {
         try {
-            java.util.Set<java.nio.file.attribute.PosixFilePermission> p = java.nio.file.Files.getPosixFilePermissions(file);
-            java.util.Set<java.nio.file.attribute.PosixFilePermission> others = java.util.EnumSet.copyOf(p);
-            others.removeAll(java.util.EnumSet.of(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
-                    java.nio.file.attribute.PosixFilePermission.OWNER_WRITE));
-            return others.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of("has permissions "
-                    + java.nio.file.attribute.PosixFilePermissions.toString(p) + ": others than its owner may use it");
-        } catch (UnsupportedOperationException | java.io.IOException e) {
-            return java.util.Optional.empty();
+            Set<PosixFilePermission> p = Files.getPosixFilePermissions(file);
+            Set<PosixFilePermission> others = EnumSet.copyOf(p);
+            others.removeAll(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+            return others.isEmpty() ? Optional.empty() : Optional.of("has permissions "
+                    + PosixFilePermissions.toString(p) + ": others than its owner may use it");
+        } catch (UnsupportedOperationException | IOException e) {
+            return Optional.empty();
         }
     }
 
