@@ -338,10 +338,13 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
         return null;
     }
 
-    /** A batch refused for its signature: dead-lettered with the reason, the whole message as it came. */
+    /**
+     * A batch refused for its signature: dead-lettered with the reason, the whole message as it came. Also in strict
+     * mode ({@code on-error: stop}): what anyone may publish must not be able to stop the node.
+     */
     private void refuse(InboundMessage m, String reason) {
         ctx.metrics().signatureRefused.increment();
-        deadLetter(m.topic(), m.payload(), reason);
+        ctx.deadLetters().record(table, m.topic(), m.payload(), reason);
     }
 
     /**
@@ -362,8 +365,9 @@ final class ChannelApplier implements MessageHandler, AutoCloseable {
             throws InterruptedException {
         for (WireEvent we : batch.events()) {
             if (we.op() == Op.DELETE && channel.plainWrites() == ChannelConfig.PlainWrites.UPSERTS) {
-                deadLetter(m.topic(), m.payload(), "event " + we.index() + ": a plain delete refused (plain-writes: "
-                        + "upserts on this channel)");
+                // Never stops the node, even in strict mode: it is a refusal, like a signature's.
+                ctx.deadLetters().record(table, m.topic(), m.payload(), "event " + we.index() + ": a plain delete "
+                        + "refused (plain-writes: upserts on this channel)");
                 continue;
             }
             try {

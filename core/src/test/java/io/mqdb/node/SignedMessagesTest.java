@@ -47,6 +47,7 @@ class SignedMessagesTest {
     private MqdbNode b;
     private InMemoryData bData;
     private ScriptedOrigin a;
+    private String signing;
     private final Signing signedByA = new Signing("a", A.getPrivate(), TRUST);
     private final Signing signedByC = new Signing("c", C.getPrivate(), TRUST);
 
@@ -59,8 +60,8 @@ class SignedMessagesTest {
         Files.writeString(trust, "a: " + Keys.text(A.getPublic()) + "\nb: " + Keys.text(B.getPublic()) + "\nc: "
                 + Keys.text(C.getPublic()) + "\n");
         cluster = new TestCluster(dir);
-        b = cluster.start("b", "signing: { key-file: \"%s\", trust-file: \"%s\" }".formatted(key, trust),
-                "[ { name: shop:items, store: local, subscribe: true } ]");
+        signing = "signing: { key-file: \"%s\", trust-file: \"%s\" }".formatted(key, trust);
+        b = cluster.start("b", signing, "[ { name: shop:items, store: local, subscribe: true } ]");
         bData = cluster.store("b");
         a = new ScriptedOrigin(cluster.broker(), "a", Items.SCHEMA);
     }
@@ -112,6 +113,19 @@ class SignedMessagesTest {
         await().atMost(WAIT).until(() -> names(bData).isEmpty());
         assertThat(b.metrics().mergeDeletes.sum()).isEqualTo(3);
         assertThat(b.metrics().signatureRefused.sum()).isEqualTo(3);
+    }
+
+    @Test
+    void aForgedBatchDoesNotStopAStrictChannel() throws Exception {
+        cluster.stop("b");
+        b = cluster.start("b", signing, "[ { name: shop:items, store: local, subscribe: true, on-error: stop } ]");
+        a.sendRaw(a.batch(a.upsert(item(1, "forged"), hlc(1000), 1)));
+        a.sendRaw(signedByC.seal(Items.TOPIC, a.batch(a.upsert(item(1, "forged"), hlc(1000), 1))));
+        a.sendRaw(signedByA.seal(Items.TOPIC, a.batch(a.upsert(item(1, "one"), hlc(900), 1))));
+        await().atMost(WAIT).until(() -> names(bData).containsKey(1L));
+        assertThat(names(bData)).isEqualTo(Map.of(1L, "one"));
+        assertThat(b.failure()).isEmpty();
+        assertThat(b.metrics().signatureRefused.sum()).isEqualTo(2);
     }
 
     @Test
