@@ -22,9 +22,23 @@ import java.util.Objects;
  *     key of its own, in key order; empty when not given (the table's primary key is used). The store checks them
  *     when it describes the table (they must exist, be NOT NULL and be the columns of one unique constraint or
  *     index), and a table with a primary key accepts only that key; see {@link io.mqdb.spi.StoreContext#replicaKeys()}
+ * @param acceptPlainWrites with {@code node.signing} on: whether the subscriber applies unsigned change batches (plain
+ *     MQTT writes) at all; they are stamped by this node (origin {@code plain:<channel>}, this node's clock, no
+ *     sequence number) so they can never move an origin's numbering nor take part in a merge. Default false: an
+ *     unsigned batch is dead-lettered
+ * @param plainWrites which operations a plain write may carry: all (default) or upserts only
  */
 public record ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
-                            Duration flushInterval, Location location, OnError onError, List<String> key) {
+                            Duration flushInterval, Location location, OnError onError, List<String> key,
+                            boolean acceptPlainWrites, PlainWrites plainWrites) {
+    /** The operations a plain (unsigned) write may carry, {@code plain-writes}. */
+    public enum PlainWrites {
+        /** Upserts and deletes. */
+        ALL,
+        /** Upserts only; a plain delete is dead-lettered. */
+        UPSERTS
+    }
+
     /** What to do with an event that can never be applied. */
     public enum OnError {
         /** Write it with its reason to the dead letters and go on (the default). */
@@ -45,8 +59,16 @@ public record ChannelConfig(TableId table, String store, boolean publish, boolea
         this(table, store, publish, subscribe, batchSize, flushInterval, location, onError, List.of());
     }
 
+    /** A channel that takes no plain writes when signing is on. */
+    public ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
+                         Duration flushInterval, Location location, OnError onError, List<String> key) {
+        this(table, store, publish, subscribe, batchSize, flushInterval, location, onError, key, false,
+                PlainWrites.ALL);
+    }
+
     /** Rejects nulls; copies the key. */
     public ChannelConfig {
+        Objects.requireNonNull(plainWrites, "plainWrites");
         key = List.copyOf(Objects.requireNonNull(key, "key"));
         Objects.requireNonNull(onError, "onError");
         Objects.requireNonNull(table, "table");

@@ -38,7 +38,8 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 final class ConfigParser {
     static final List<String> ROOT_KEYS = List.of("node", "broker", "stores", "channels");
     static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir", "tombstone-retention",
-            "outbox-max-mb", "resend-window-mb", "max-clock-skew");
+            "outbox-max-mb", "resend-window-mb", "max-clock-skew", "signing");
+    static final List<String> SIGNING_KEYS = List.of("key", "key-file", "trust", "trust-file");
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
             "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight", "client");
     static final List<String> EMBEDDED_KEYS = List.of("bind", "allow-remote", "port", "data-dir", "persistence",
@@ -47,7 +48,7 @@ final class ConfigParser {
     static final List<String> TLS_KEYS = List.of("ca-file", "cert-file", "key-file", "key-password",
             "verify-hostname");
     static final List<String> CHANNEL_KEYS = List.of("name", "store", "publish", "subscribe", "batch-size",
-            "flush-interval", "on-error", "key");
+            "flush-interval", "on-error", "key", "accept-plain-writes", "plain-writes");
     static final Set<String> URI_SCHEMES = Set.of("tcp", "ssl", "mqtt", "mqtts", "ws", "wss");
 
     static final String DEFAULT_CLUSTER = "mqdb";
@@ -91,6 +92,8 @@ final class ConfigParser {
     private final List<ConfigProblem> problems = new ArrayList<>();
 
     private final StoreCheck storeCheck;
+    /** Whether {@code node.signing} is written (right or wrong): channels' plain-write keys depend on it. */
+    private boolean signingGiven;
 
     ConfigParser(Path file, Map<String, String> env, StoreCheck storeCheck) {
         this.storeCheck = storeCheck;
@@ -187,7 +190,140 @@ final class ConfigParser {
         int outboxMb = integer(e.get("outbox-max-mb"), 1, 1_048_576).orElse(NodeSection.DEFAULT_OUTBOX_MAX_MB);
         int resendMb = integer(e.get("resend-window-mb"), 0, 1_048_576).orElse(NodeSection.DEFAULT_RESEND_WINDOW_MB);
         Duration skew = seconds(e.get("max-clock-skew"), 1, 86_400).orElse(NodeSection.DEFAULT_MAX_CLOCK_SKEW);
-        return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew);
+        Optional<SigningConfig> signing = e.containsKey("signing") ? signing(e.get("signing"), name)
+                : Optional.empty();
+        return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew, signing);
+    }
+
+    private static final Pattern FILE_REFERENCE = Pattern.compile("\\$\\{file:([^}]+)}");
+
+    /**
+     * {@code node.signing}: {@code key} (a secret: the PEM text, from {@code ${env:}} or {@code ${file:}}) or
+     * {@code key-file}, and {@code trust} (node name to a public key or a list of them) and/or {@code trust-file}
+     * (lines {@code node: key}). The trust list must hold a public key matching this node's private key.
+     */
+    private Optional<SigningConfig> signing(Entry section, String nodeName) {
+        signingGiven = true;
+        Map<String, Entry> e = mapping(section, SIGNING_KEYS);
+        if (!(section.value() instanceof MappingNode)) {
+            if (isNull(section.value())) {
+                problem(section.location(), "no value; expected key (or key-file) and trust (or trust-file), or "
+                        + "remove the key to publish unsigned messages");
+            }
+            return Optional.empty();
+        }
+        int before = problems.size();
+        java.security.PrivateKey key = null;
+        Optional<Path> keyFile = Optional.empty();
+        if (e.containsKey("key") == e.containsKey("key-file")) {
+            problem(section.location(), e.containsKey("key") ? "key and key-file: give one of them"
+                    : "required: key (the node's private key, e.g. ${file:/etc/mqdb/node-a.key}) or key-file; make "
+                    + "one with mqdb keygen --node " + nodeName);
+        } else if (e.containsKey("key")) {
+            Entry k = e.get("key");
+            Optional<Scalar> s = scalar(k, "a PEM private key");
+            if (s.isPresent()) {
+                java.util.regex.Matcher m = FILE_REFERENCE.matcher(s.get().raw().strip());
+                if (m.matches()) {
+                    keyFile = Optional.of(baseDir.resolve(m.group(1).strip()).normalize());
+                }
+                key = privateKey(s.get().text(), k.location());
+            }
+        } else {
+            Optional<Path> p = existingFile(e.get("key-file"));
+            if (p.isPresent()) {
+                keyFile = p;
+                try {
+                    key = privateKey(Files.readString(p.get()), e.get("key-file").location());
+                } catch (java.io.IOException | RuntimeException x) {
+                    problem(e.get("key-file").location(), "cannot read " + p.get() + ": " + x.getMessage());
+                }
+            }
+        }
+        Map<String, List<java.security.PublicKey>> trust = new LinkedHashMap<>();
+        if (!e.containsKey("trust") && !e.containsKey("trust-file")) {
+            problem(section.location().child("trust"), "required: trust (node name: public key, for every node "
+                    + "of the cluster, this one included) or trust-file");
+        }
+        if (e.containsKey("trust")) {
+            trust(e.get("trust"), trust);
+        }
+        if (e.containsKey("trust-file")) {
+            existingFile(e.get("trust-file")).ifPresent(p -> trustFile(p, trust));
+        }
+        if (problems.size() > before || key == null) {
+            return Optional.empty();
+        }
+        io.mqdb.signing.TrustList list = new io.mqdb.signing.TrustList(trust);
+        try {
+            new io.mqdb.signing.Signing(nodeName, key, list);
+        } catch (IllegalArgumentException x) {
+            problem(section.location(), x.getMessage());
+            return Optional.empty();
+        }
+        return Optional.of(new SigningConfig(key, list, keyFile));
+    }
+
+    private java.security.PrivateKey privateKey(String text, Location at) {
+        try {
+            return io.mqdb.signing.Keys.privateKey(text);
+        } catch (IllegalArgumentException x) {
+            problem(at, x.getMessage());
+            return null;
+        }
+    }
+
+    private void trust(Entry entry, Map<String, List<java.security.PublicKey>> out) {
+        for (Entry n : mapping(entry, null).values()) {
+            if (!NODE_NAME.matcher(n.key()).matches()) {
+                problem(n.location(), "invalid node name " + Values.quote(n.key()) + ": expected 1 to 64 of "
+                        + "A-Z a-z 0-9 _ -");
+                continue;
+            }
+            List<Scalar> keys = stringList(n, "a public key");
+            if (keys.isEmpty() && n.value() instanceof SequenceNode) {
+                problem(n.location(), "an empty list; give the node's public key (or keys, while it changes keys)");
+            }
+            for (Scalar k : keys) {
+                publicKey(k.text(), k.location()).ifPresent(pk -> out.computeIfAbsent(n.key(),
+                        x -> new ArrayList<>()).add(pk));
+            }
+        }
+    }
+
+    /** A trust file: lines {@code node: public-key}; a node may have several lines; {@code #} starts a comment. */
+    private void trustFile(Path p, Map<String, List<java.security.PublicKey>> out) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(p);
+        } catch (java.io.IOException | RuntimeException x) {
+            problem(new Location(p, 1, ""), "cannot read the trust file: " + x.getMessage());
+            return;
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int colon = line.indexOf(':');
+            String node = colon < 0 ? "" : line.substring(0, colon).strip();
+            Location at = new Location(p, i + 1, node);
+            if (colon < 0 || !NODE_NAME.matcher(node).matches()) {
+                problem(at, "expected node-name: public-key (as mqdb keygen prints it)");
+                continue;
+            }
+            publicKey(line.substring(colon + 1), at).ifPresent(pk -> out.computeIfAbsent(node,
+                    x -> new ArrayList<>()).add(pk));
+        }
+    }
+
+    private Optional<java.security.PublicKey> publicKey(String text, Location at) {
+        try {
+            return Optional.of(io.mqdb.signing.Keys.publicKey(text));
+        } catch (IllegalArgumentException x) {
+            problem(at, x.getMessage());
+            return Optional.empty();
+        }
     }
 
     private BrokerConfig broker(Entry section, NodeSection node) {
@@ -594,11 +730,23 @@ final class ConfigParser {
         Duration flush = duration(e.get("flush-interval")).orElse(DEFAULT_FLUSH_INTERVAL);
         ChannelConfig.OnError onError = onError(e.get("on-error"));
         List<String> key = Optional.ofNullable(e.get("key")).map(this::replicaKey).orElse(List.of());
+        boolean plain = bool(e.get("accept-plain-writes")).orElse(false);
+        ChannelConfig.PlainWrites plainWrites = plainWrites(e.get("plain-writes"));
+        if (e.containsKey("plain-writes") && !plain) {
+            problem(e.get("plain-writes").location(), "plain-writes without accept-plain-writes: true");
+        }
+        if (plain && !signingGiven) {
+            problem(e.get("accept-plain-writes").location(), "accept-plain-writes needs node.signing: without it "
+                    + "every write is accepted as it comes");
+        } else if (plain && !subscribe.orElse(false)) {
+            problem(e.get("accept-plain-writes").location(), "accept-plain-writes is for a subscribed channel "
+                    + "(subscribe: true)");
+        }
         if (table == null || store == null) {
             return Optional.empty();
         }
         return Optional.of(new ChannelConfig(table, store, publish.orElse(false), subscribe.orElse(false),
-                batchSize, flush, at, onError, key));
+                batchSize, flush, at, onError, key, plain, plainWrites));
     }
 
     /**
@@ -644,6 +792,20 @@ final class ConfigParser {
             }
         }
         return ok ? List.copyOf(out) : List.of();
+    }
+
+    private ChannelConfig.PlainWrites plainWrites(Entry entry) {
+        if (entry == null) {
+            return ChannelConfig.PlainWrites.ALL;
+        }
+        Optional<Scalar> s = scalar(entry, "all or upserts");
+        if (s.isPresent() && s.get().text().strip().equals("upserts")) {
+            return ChannelConfig.PlainWrites.UPSERTS;
+        }
+        if (s.isPresent() && !s.get().text().strip().equals("all")) {
+            problem(entry.location(), "expected all or upserts, got " + s.get().shown());
+        }
+        return ChannelConfig.PlainWrites.ALL;
     }
 
     private ChannelConfig.OnError onError(Entry entry) {

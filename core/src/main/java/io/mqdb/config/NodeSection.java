@@ -3,6 +3,7 @@ package io.mqdb.config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The {@code node:} section: who this node is. Part of {@link NodeConfig}; immutable.
@@ -18,9 +19,11 @@ import java.util.Objects;
  * @param maxClockSkew how far ahead of this node's wall clock a received version may be; a change further ahead is
  *     dead-lettered and never moves this node's clock (a forged or broken far-future version would otherwise freeze
  *     the row and the clock); default 1 minute
+ * @param signing {@code node.signing}: this node's key and the cluster's trust list; empty when messages are not
+ *     signed (the default)
  */
 public record NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
-                          int resendWindowMb, Duration maxClockSkew) {
+                          int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing) {
     /** The default {@link #maxClockSkew()}. */
     public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
     /** The default tombstone retention. */
@@ -41,8 +44,15 @@ public record NodeSection(String name, String cluster, Path dataDir, Duration to
         this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, DEFAULT_MAX_CLOCK_SKEW);
     }
 
+    /** A node section without signing. */
+    public NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
+            int resendWindowMb, Duration maxClockSkew) {
+        this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, maxClockSkew, Optional.empty());
+    }
+
     /** Rejects nulls. */
     public NodeSection {
+        Objects.requireNonNull(signing, "signing");
         Objects.requireNonNull(tombstoneRetention, "tombstoneRetention");
         Objects.requireNonNull(maxClockSkew, "maxClockSkew");
         Objects.requireNonNull(name, "name");

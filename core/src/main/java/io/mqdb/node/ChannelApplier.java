@@ -4,6 +4,9 @@ import io.mqdb.codec.SchemaInference;
 import io.mqdb.codec.WireBatch;
 import io.mqdb.codec.WireEvent;
 import io.mqdb.config.ChannelConfig;
+import io.mqdb.signing.Envelope;
+import io.mqdb.signing.SignatureRefused;
+import io.mqdb.signing.Signing;
 import io.mqdb.spi.ChangeEvent;
 import io.mqdb.spi.InvalidDataException;
 import io.mqdb.spi.Key;
@@ -147,13 +150,45 @@ final class ChannelApplier extends Worker implements MessageHandler {
         return m -> {
             if (m.payload().length > 0) {
                 try {
-                    positions.add(Control.Position.parse(m.payload()));
+                    byte[] payload = m.payload();
+                    String signer = null;
+                    if (ctx.signing().isPresent()) {
+                        try {
+                            Signing.Verified v = ctx.signing().get().open(m.topic(), payload);
+                            payload = v.payload();
+                            signer = v.signer();
+                        } catch (SignatureRefused e) {
+                            refusePosition(m.topic(), e.getMessage());
+                            m.ack();
+                            return;
+                        }
+                    }
+                    Control.Position p = Control.Position.parse(payload);
+                    String topicNode = m.topic().substring(m.topic().lastIndexOf('/') + 1);
+                    if (signer != null && (!signer.equals(topicNode) || !signer.equals(p.node())
+                            || !p.channel().equals(table))) {
+                        refusePosition(m.topic(), "signed by " + signer + " but is the position of " + p.node()
+                                + " on " + p.channel() + ", published on " + topicNode + "'s topic");
+                    } else {
+                        positions.add(p);
+                    }
                 } catch (InvalidDataException e) {
                     LOG.warn("channel {}: ignoring a bad position message on {}: {}", table, m.topic(), e.getMessage());
                 }
             }
             m.ack();
         };
+    }
+
+    private final RefusalLog positionRefusals = new RefusalLog(LOG);
+
+    /**
+     * A position that does not come, signed, from the node it names: it never reaches gap detection nor merges.
+     * Callback thread.
+     */
+    private void refusePosition(String topic, String reason) {
+        ctx.metrics().signatureRefused.increment();
+        positionRefusals.warn("channel " + table + ": ignoring the position on " + topic + ": " + reason);
     }
 
     /** Starts the apply thread. Called once by the node on its start-up thread, before subscribing. */
@@ -206,12 +241,41 @@ final class ChannelApplier extends Worker implements MessageHandler {
         List<SeqMark> marks = new ArrayList<>();
         long receiveMillis = System.currentTimeMillis();
         for (InboundMessage m : messages) {
+            byte[] payload = m.payload();
+            String signer = null;
+            if (ctx.signing().isPresent()) {
+                if (Envelope.isSigned(payload)) {
+                    try {
+                        Signing.Verified v = ctx.signing().get().open(m.topic(), payload);
+                        payload = v.payload();
+                        signer = v.signer();
+                    } catch (SignatureRefused e) {
+                        refuse(m, e.getMessage());
+                        continue;
+                    }
+                } else if (!channel.acceptPlainWrites()) {
+                    refuse(m, "unsigned message refused (node.signing is on; accept-plain-writes is off for this "
+                            + "channel)");
+                    continue;
+                }
+            }
             WireBatch batch;
             try {
-                batch = ctx.codec().decode(m.payload(), table);
+                batch = ctx.codec().decode(payload, table);
             } catch (InvalidDataException e) {
                 deadLetter(m.topic(), m.payload(), e.getMessage());
                 continue;
+            }
+            if (ctx.signing().isPresent() && signer == null) {
+                plainWrite(m, batch, events, receiveMillis);
+                continue;
+            }
+            if (signer != null) {
+                String claimed = claimedOtherThan(batch, signer);
+                if (claimed != null) {
+                    refuse(m, "signed by " + signer + " but claims origin " + claimed);
+                    continue;
+                }
             }
             if (ctx.nodeName().equals(batch.origin())) {
                 ctx.metrics().skippedOwn.add(batch.events().size());
@@ -250,6 +314,67 @@ final class ChannelApplier extends Worker implements MessageHandler {
         }
         for (InboundMessage m : messages) {
             m.ack();
+        }
+    }
+
+    /**
+     * @return an origin the batch or one of its events names that is not the signer (an event without one takes
+     *     the batch's, and a batch without one stands for {@code mqtt}), or null when all are the signer's
+     */
+    private static String claimedOtherThan(WireBatch batch, String signer) {
+        String batchOrigin = batch.origin() == null ? io.mqdb.codec.EventCodec.DEFAULT_ORIGIN : batch.origin();
+        if (!batchOrigin.equals(signer)) {
+            return batchOrigin;
+        }
+        for (WireEvent we : batch.events()) {
+            if (we.origin().isPresent() && !we.origin().get().equals(signer)) {
+                return we.origin().get();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A batch refused for its signature: dead-lettered with the reason, the whole message as it came. Also in strict
+     * mode ({@code on-error: stop}): what anyone may publish must not be able to stop the node.
+     */
+    private void refuse(InboundMessage m, String reason) {
+        ctx.metrics().signatureRefused.increment();
+        ctx.deadLetters().record(table, m.topic(), m.payload(), reason);
+    }
+
+    /**
+     * The origin plain writes of this channel are stamped with: not a node name (those have no {@code :}), so no
+     * node can sign positions or snapshots for it, and no merge ever removes its rows.
+     */
+    String plainOrigin() {
+        return "plain:" + table;
+    }
+
+    /**
+     * An unsigned batch on a channel with {@code accept-plain-writes} (signing on): whatever origin, sequence numbers
+     * and versions it carries are ignored; each event gets this node's clock and the origin {@link #plainOrigin()},
+     * and no sequence number, so it neither moves any origin's numbering nor takes part in catch-up or merges. With
+     * {@code plain-writes: upserts} a delete is dead-lettered.
+     */
+    private void plainWrite(InboundMessage m, WireBatch batch, List<ChangeEvent> events, long receiveMillis)
+            throws InterruptedException {
+        for (WireEvent we : batch.events()) {
+            if (we.op() == Op.DELETE && channel.plainWrites() == ChannelConfig.PlainWrites.UPSERTS) {
+                // Never stops the node, even in strict mode: it is a refusal, like a signature's.
+                ctx.deadLetters().record(table, m.topic(), m.payload(), "event " + we.index() + ": a plain delete "
+                        + "refused (plain-writes: upserts on this channel)");
+                continue;
+            }
+            try {
+                TableSchema s = resolveSchema(batch.schema(), we);
+                ChangeEvent e = ctx.codec().toEvent(we, s, receiveMillis);
+                events.add(new ChangeEvent(e.table(), e.op(), e.key(), e.row(),
+                        new Version(ctx.clock().now(), plainOrigin()), 0));
+                ctx.metrics().plainWrites.increment();
+            } catch (InvalidDataException e) {
+                deadLetter(m.topic(), m.payload(), "event " + we.index() + ": " + e.getMessage());
+            }
         }
     }
 
@@ -429,9 +554,10 @@ final class ChannelApplier extends Worker implements MessageHandler {
             LOG.info("channel {}: applied the changes of {} up to number {} but it published up to {}; asking it to "
                     + "publish again from {}{}", table, origin, have, e.getValue(), have + 1,
                     to == 0 ? "" : " to " + to);
-            ctx.transport().publish(ctx.topics().resend(origin), new Control.Resend(table, have + 1, to,
+            String resendTopic = ctx.topics().resend(origin);
+            ctx.transport().publish(resendTopic, ctx.seal(resendTopic, new Control.Resend(table, have + 1, to,
                     ctx.nodeName(), true, versions.counter(mergedCounter(origin)), streamHave,
-                    resetHlc.getOrDefault(origin, 0L)).toJson(), false).exceptionally(t -> null);
+                    resetHlc.getOrDefault(origin, 0L)).toJson()), false).exceptionally(t -> null);
         }
         for (var it = targetedInFlight.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, Control.Targeted> e = it.next();

@@ -423,7 +423,8 @@ final class ChannelPublisher extends Worker {
         List<byte[]> entries = new ArrayList<>();
         for (int from = 0; from < events.size(); from += batchSize) {
             List<ChangeEvent> chunk = events.subList(from, Math.min(events.size(), from + batchSize));
-            byte[] payload = ctx.codec().encodeBatch(ctx.nodeName(), schema, chunk);
+            // Signed here, once: restarts and resends publish these same bytes (see Signing#context).
+            byte[] payload = ctx.seal(topic, ctx.codec().encodeBatch(ctx.nodeName(), schema, chunk));
             entries.add(new OutboxEntry(topic, false, table.toString(), chunk.get(0).sequence(),
                     chunk.get(chunk.size() - 1).sequence(), payload).encode());
         }

@@ -10,6 +10,9 @@ import io.mqdb.config.ChannelConfig;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.config.NodeConfig;
 import io.mqdb.plugin.PluginRegistry;
+import io.mqdb.signing.Keys;
+import io.mqdb.signing.SignatureRefused;
+import io.mqdb.signing.Signing;
 import io.mqdb.spi.ChangeCapture;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.TableId;
@@ -168,7 +171,7 @@ public final class MqdbNode implements AutoCloseable {
         VersionIndex versions = VersionIndex.open(config.node().dataDir().resolve("versions.db"));
         toClose.add(0, versions);
         ctx = new NodeContext(name, clock, new EventCodec(), topics, transport, state, metrics, dead, this::fail,
-                versions, config.node(), new ConcurrentHashMap<>(), new ForeignWrites());
+                versions, config.node(), new ConcurrentHashMap<>(), new ForeignWrites(), signing());
 
         // Appliers first, so that messages queued for this node while it was away find them.
         for (ChannelConfig ch : config.channels()) {
@@ -237,6 +240,23 @@ public final class MqdbNode implements AutoCloseable {
                 config.channels().size());
     }
 
+    /**
+     * The node's signing, from {@code node.signing} (already checked by the config: the key matches a trusted one);
+     * warns when the private key's file may be read by others than its owner. Start-up thread.
+     */
+    private Optional<Signing> signing() {
+        if (config.node().signing().isEmpty()) {
+            return Optional.empty();
+        }
+        io.mqdb.config.SigningConfig c = config.node().signing().get();
+        c.keyFile().ifPresent(f -> Keys.permissionProblem(f).ifPresent(p -> LOG.warn("node {}: the private key file "
+                + "{} {}; restrict it to its owner (chmod 600)", config.node().name(), f, p)));
+        Signing s = new Signing(config.node().name(), c.privateKey(), c.trust());
+        LOG.info("node {}: signing its messages with key {}; trusting {} node(s)", config.node().name(),
+                s.keyIdText(), c.trust().size());
+        return Optional.of(s);
+    }
+
     /** The MQTT connections of the subscribed channels, one each; see {@link #channelSession}. */
     private final List<Transport> channelTransports = new ArrayList<>();
 
@@ -281,7 +301,25 @@ public final class MqdbNode implements AutoCloseable {
     /** Routes a subscriber's resend request to the publisher of the channel's store. Callback thread. */
     private void onResend(io.mqdb.transport.InboundMessage m) {
         try {
-            Control.Resend r = Control.Resend.parse(m.payload());
+            byte[] payload = m.payload();
+            String signer = null;
+            if (ctx.signing().isPresent()) {
+                try {
+                    Signing.Verified v = ctx.signing().get().open(m.topic(), payload);
+                    payload = v.payload();
+                    signer = v.signer();
+                } catch (SignatureRefused e) {
+                    refuseResend(e.getMessage());
+                    m.ack();
+                    return;
+                }
+            }
+            Control.Resend r = Control.Resend.parse(payload);
+            if (signer != null && !signer.equals(r.requester())) {
+                refuseResend("signed by " + signer + " but asks for " + r.requester());
+                m.ack();
+                return;
+            }
             ChannelPublisher p = config.channels().stream()
                     .filter(c -> c.publish() && c.table().equals(r.channel()))
                     .findFirst().map(c -> publishers.get(c.store())).orElse(null);
@@ -295,6 +333,14 @@ public final class MqdbNode implements AutoCloseable {
             LOG.warn("node {}: ignoring a bad resend request: {}", config.node().name(), e.getMessage());
         }
         m.ack();
+    }
+
+    private final RefusalLog resendRefusals = new RefusalLog(LOG);
+
+    /** A resend request that does not come, signed, from the node it names: nothing is published for it. */
+    private void refuseResend(String reason) {
+        metrics.signatureRefused.increment();
+        resendRefusals.warn("node " + config.node().name() + ": ignoring a resend request: " + reason);
     }
 
     /** Forgets the versions of rows deleted longer ago than the tombstone retention. Status thread, hourly. */

@@ -6,6 +6,8 @@ import io.mqdb.codec.Topics;
 import io.mqdb.transport.Transport;
 import io.mqdb.config.NodeSection;
 import io.mqdb.version.VersionIndex;
+import io.mqdb.signing.Signing;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -28,11 +30,22 @@ import java.util.function.Consumer;
  * @param locks per store, the lock that orders a two-way table's replicated applies against the versioning of its
  *     captured changes (see {@link #storeLock})
  * @param foreignWrites the keys of two-way tables replicated changes wrote that the capture may not have seen yet
+ * @param signing with {@code node.signing}: seals what the node publishes and opens what it receives; empty when
+ *     messages are not signed
  */
 record NodeContext(String nodeName, HybridClock clock, EventCodec codec, Topics topics, Transport transport,
                    NodeState state, NodeMetrics metrics, DeadLetters deadLetters, Consumer<Exception> failure,
                    VersionIndex versions, NodeSection config, ConcurrentHashMap<String, ReentrantLock> locks,
-                   ForeignWrites foreignWrites) {
+                   ForeignWrites foreignWrites, Optional<Signing> signing) {
+    /**
+     * @param topic the topic a message is published on (for a change batch, any topic of its channel)
+     * @param payload the message
+     * @return the message signed for the topic when signing is on, else {@code payload} itself
+     */
+    byte[] seal(String topic, byte[] payload) {
+        return signing.isPresent() ? signing.get().seal(topic, payload) : payload;
+    }
+
     /**
      * @param store a store's name
      * @return the lock held while a replicated batch is applied to it and while its captured changes are versioned

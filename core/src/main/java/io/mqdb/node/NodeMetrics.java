@@ -45,6 +45,14 @@ public final class NodeMetrics {
     /** Events dead-lettered because their version was further ahead of this node's clock than the skew bound. */
     public final LongAdder clockSkewRefused = new LongAdder();
 
+    /**
+     * Messages refused for their signature (node.signing on): batches dead-lettered as unsigned, forged or signed by
+     * another node than the origin they claim, and positions and resend requests ignored for the same reasons.
+     */
+    public final LongAdder signatureRefused = new LongAdder();
+    /** Events of plain (unsigned) writes applied on channels with accept-plain-writes, stamped by this node. */
+    public final LongAdder plainWrites = new LongAdder();
+
     /** Per store, the number of changes in its outbox not yet acknowledged by the broker. */
     public final Map<String, LongSupplier> outboxDepth = new ConcurrentHashMap<>();
 
@@ -66,6 +74,7 @@ public final class NodeMetrics {
                 + skippedOlder.sum() + ", merge deletes " + mergeDeletes.sum() + "), resend requests="
                 + resendRequests.sum() + ", dead letters=" + deadLetters.sum() + " (clock skew " + clockSkewRefused.sum()
                 + "), retries=" + retries.sum()
+                + ", signature refused=" + signatureRefused.sum() + ", plain writes=" + plainWrites.sum()
                 + ", channel errors=" + channelErrors.sum() + ", target losses=" + targetLosses.sum();
     }
 }

@@ -191,7 +191,8 @@ final class OutboxSender extends Worker {
                     : Optional.of(new Control.Snapshot(snap.startHlc, snap.firstSeq, snap.endSeq, snap.done));
             byte[] json = new Control.Position(ctx.nodeName(), t, e.getValue(), s,
                     ctx.state().epoch(t.toString()), targeted).toJson();
-            ctx.transport().publish(ctx.topics().position(ctx.nodeName(), t), json, true).exceptionally(x -> null);
+            String topic = ctx.topics().position(ctx.nodeName(), t);
+            ctx.transport().publish(topic, ctx.seal(topic, json), true).exceptionally(x -> null);
         }
     }
 

@@ -93,6 +93,17 @@ public final class ScriptedOrigin implements AutoCloseable {
     }
 
     /**
+     * Publishes any payload on any topic and waits for the broker's PUBACK: a forged or signed control message.
+     *
+     * @param topic the topic
+     * @param payload the payload
+     * @param retained whether the broker keeps it as the topic's retained message
+     */
+    public void publish(String topic, byte[] payload, boolean retained) {
+        transport.publish(topic, payload, retained).join();
+    }
+
+    /**
      * Publishes this origin's retained position on the channel, without a snapshot.
      *
      * @param seq the last number it published
