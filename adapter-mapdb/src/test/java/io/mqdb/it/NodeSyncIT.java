@@ -219,6 +219,51 @@ class NodeSyncIT {
     }
 
     @Test
+    void oversizedMessagesNeitherStopTheSubscriberNorReachItsMemoryAndLaterEventsApply() throws Exception {
+        LocalTable items = a.table("shop:items");
+        items.ensure(SCHEMA);
+        items.upsert(item(1, "before", "1.00"));
+        awaitSame();
+        StringBuilder events = new StringBuilder(32_000_000).append("{\"v\":1,\"events\":[");
+        for (int i = 0; i < 1_000_000; i++) {
+            events.append(i == 0 ? "" : ",").append("{\"op\":\"delete\",\"key\":{\"id\":1}}");
+        }
+        byte[] millionEvents = events.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+        StringBuilder wide = new StringBuilder("{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1");
+        for (int i = 0; i < 100_000; i++) {
+            wide.append(",\"c").append(i).append("\":").append(i);
+        }
+        byte[] wideRow = wide.append("}}").toString().getBytes(StandardCharsets.UTF_8);
+        byte[] huge = new byte[48 << 20];
+        java.util.Arrays.fill(huge, (byte) '{');
+        MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, "it-oversized", new MemoryPersistence());
+        try {
+            client.connect(new MqttConnectionOptions());
+            for (byte[] payload : List.of(huge, millionEvents, wideRow)) {
+                MqttMessage m = new MqttMessage(payload);
+                m.setQos(1);
+                client.publish("mqdb/mqdb/ch/shop/items", m);
+            }
+            client.disconnect();
+        } finally {
+            client.close();
+        }
+        items.upsert(item(2, "after", "2.00"));
+        awaitSame();
+        await().atMost(Duration.ofSeconds(30)).until(() -> b.metrics().deadLetters.sum() == 2);
+        assertThat(b.failure()).isEmpty();
+        Path deadFile = b.config().node().dataDir().resolve("dead-letters").resolve("shop.items.jsonl");
+        String reasons = Files.readString(deadFile);
+        assertThat(reasons).contains("100000").contains("1600");
+        Runtime rt = Runtime.getRuntime();
+        System.out.printf("injected a 48 MiB message (discarded by the broker: above the 32 MiB + 64 KiB maximum packet "
+                + "size b announced), a %d-byte batch of 1,000,000 events and a %d-byte row of 100,000 columns "
+                + "(each dead-lettered once, before decoding past its limit); b stayed up and applied the next "
+                + "change; test JVM heap in use %d MiB of %d MiB%n", millionEvents.length, wideRow.length,
+                (rt.totalMemory() - rt.freeMemory()) >> 20, rt.maxMemory() >> 20);
+    }
+
+    @Test
     void retainedMessagesOfChannelsRemovedFromTheConfigAreClearedByTheirOwner() throws Exception {
         String cYaml = """
                 node: { name: c, data-dir: c-data }

@@ -326,6 +326,9 @@ public final class EventCodec {
             String name = r.nextName();
             switch (name) {
                 case "v":
+                    if (r.peek() != JsonToken.NUMBER) { // "v":"1" is not the wire format (docs/wire-format.md)
+                        throw new Malformed("v: expected the number " + VERSION + ", got " + r.peek());
+                    }
                     env.version = readLong(r, "v");
                     if (env.version != VERSION) {
                         throw new Malformed(unsupportedVersion(env.version));
@@ -440,7 +443,8 @@ public final class EventCodec {
             }
             Op parsed = parseOp(op);
             if (parsed == null) {
-                throw new Malformed(at + "unknown op \"" + op + "\", expected upsert, delete, insert or update");
+                throw new Malformed(at + "unknown op " + JsonSupport.shown(op)
+                        + ", expected upsert, delete, insert or update");
             }
             if (parsed == Op.UPSERT && row == null) {
                 throw new Malformed(at + "an upsert needs a \"row\"");
@@ -560,7 +564,7 @@ public final class EventCodec {
         try {
             return Values.parseInt64(text);
         } catch (IllegalArgumentException e) {
-            throw new Malformed(where + ": expected an integer, got \"" + text + "\"");
+            throw new Malformed(where + ": expected an integer, got " + JsonSupport.shown(text));
         }
     }
 

@@ -166,7 +166,7 @@ final class JsonSupport {
         while (r.hasNext()) {
             String name = r.nextName();
             if (o.has(name)) {
-                throw new Malformed("duplicate member \"" + name + "\" at " + r.getPath());
+                throw new Malformed("duplicate member " + shown(name) + " at " + r.getPath());
             }
             o.add(name, readTree(r, depth + 1, limits));
         }
@@ -234,6 +234,34 @@ final class JsonSupport {
     }
 
     /** Describes a JSON value for an error message: its kind and its text, abbreviated. */
+    /** The longest text of a bad value quoted in a reason, in characters. */
+    static final int SHOWN_CHARS = 200;
+
+    /**
+     * @param text a value from a message, of any length
+     * @return it quoted for a reason or a log line: control characters escaped, cut after {@value #SHOWN_CHARS}
+     *     characters with the full length said
+     */
+    static String shown(String text) {
+        String cut = text.length() <= SHOWN_CHARS ? text : text.substring(0, SHOWN_CHARS);
+        StringBuilder sb = new StringBuilder(cut.length() + 24).append('"');
+        for (int i = 0; i < cut.length(); i++) {
+            char c = cut.charAt(i);
+            if (c == '"' || c == '\\') {
+                sb.append('\\').append(c);
+            } else if (c < 0x20 || c == 0x7F) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        sb.append('"');
+        if (cut.length() < text.length()) {
+            sb.append("... (").append(text.length()).append(" characters)");
+        }
+        return sb.toString();
+    }
+
     static String describe(JsonElement e) {
         String kind;
         if (e.isJsonObject()) {

@@ -124,6 +124,11 @@ public final class StoreSettings {
             case PATH -> path(text, baseDir);
             default -> throw new IllegalStateException("unhandled setting type " + type);
         };
+        if (out != null && !s.inRange(out)) {
+            problems.add(new ConfigProblem(raw.location(), "expected " + s.rangeText() + ", got "
+                    + (s.secret() ? "a value out of range" : text)));
+            return null;
+        }
         return out != null ? out : wrong(s, raw, expected(type), problems);
     }
 

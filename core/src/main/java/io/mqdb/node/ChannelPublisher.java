@@ -422,17 +422,35 @@ final class ChannelPublisher extends Worker {
         String topic = stream == null ? ctx.topics().channel(table) : ctx.topics().directSnapshot(stream.to, table);
         List<byte[]> entries = new ArrayList<>();
         for (int from = 0; from < events.size(); from += batchSize) {
-            List<ChangeEvent> chunk = events.subList(from, Math.min(events.size(), from + batchSize));
-            // Signed here, once: restarts and resends publish these same bytes (see Signing#context).
-            byte[] payload = ctx.seal(topic, ctx.codec().encodeBatch(ctx.nodeName(), schema, chunk));
-            entries.add(new OutboxEntry(topic, false, table.toString(), chunk.get(0).sequence(),
-                    chunk.get(chunk.size() - 1).sequence(), payload).encode());
+            encodeChunk(topic, schema, events.subList(from, Math.min(events.size(), from + batchSize)), entries);
         }
         if (stream != null) {
             targetedOutbox.append(entries, Map.of()); // its numbers are saved with the snapshot's progress
         } else {
             outbox.append(entries, Map.of(sequenceCounter(table), sequences.get(table)));
         }
+    }
+
+    /**
+     * The most bytes of one batch message: half of what a subscriber decodes ({@code CodecLimits}, 32 MiB) and
+     * announces to its broker as its maximum packet size, so wide rows never make a message a subscriber cannot take
+     * (the broker would discard it for that subscriber, and a resend would be discarded again).
+     */
+    static final int MAX_BATCH_BYTES = 16 << 20;
+
+    /** Encodes and seals events as one outbox entry, or as several when their message would exceed the byte bound. */
+    private void encodeChunk(String topic, TableSchema schema, List<ChangeEvent> chunk, List<byte[]> entries) {
+        byte[] encoded = ctx.codec().encodeBatch(ctx.nodeName(), schema, chunk);
+        if (encoded.length > MAX_BATCH_BYTES && chunk.size() > 1) {
+            int half = chunk.size() / 2;
+            encodeChunk(topic, schema, chunk.subList(0, half), entries);
+            encodeChunk(topic, schema, chunk.subList(half, chunk.size()), entries);
+            return;
+        }
+        // Signed here, once: restarts and resends publish these same bytes (see Signing#context).
+        byte[] payload = ctx.seal(topic, encoded);
+        entries.add(new OutboxEntry(topic, false, schema.table().toString(), chunk.get(0).sequence(),
+                chunk.get(chunk.size() - 1).sequence(), payload).encode());
     }
 
     /** The numbering of a snapshot made for one node; capture thread only. */

@@ -480,6 +480,7 @@ public final class HiveMqTransport implements Transport {
                 .keepAlive((int) options.keepAlive().toSeconds())
                 .restrictions()
                 .receiveMaximum(options.receiveMaximum())
+                .maximumPacketSize(TransportOptions.MAX_PACKET_BYTES)
                 .sendMaximum(options.maxInflight())
                 .topicAliasMaximum(0)
                 .sendTopicAliasMaximum(0)

@@ -37,6 +37,14 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
 
     private static final long MAX_SESSION_EXPIRY_SECONDS = 0xFFFF_FFFFL;
 
+    /**
+     * The largest packet a node accepts, announced to the broker at CONNECT (MQTT 5 maximum packet size): the largest
+     * payload the decoder takes ({@code CodecLimits.DEFAULT_MAX_PAYLOAD_BYTES}, 32 MiB) and 64 KiB for the topic and
+     * properties. The broker then never sends a larger message (it discards it, as MQTT 5 says), so no message can
+     * take more of a node's memory than that. {@code TransportOptionsTest} keeps the two in step.
+     */
+    public static final int MAX_PACKET_BYTES = (32 << 20) + (64 << 10);
+
     /** Validates every setting and copies the mutable ones. */
     public TransportOptions {
         List<String> problems = new ArrayList<>();

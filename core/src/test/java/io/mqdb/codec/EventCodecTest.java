@@ -386,7 +386,7 @@ class EventCodecTest {
         assertMalformed(codec, "{\"op\":\"upsert\",\"row\":{\"id\":1}}", "missing \"v\"");
         assertMalformed(codec, "{\"v\":2,\"op\":\"upsert\",\"row\":{\"id\":1}}", "unsupported version", "2");
         assertMalformed(codec, "{\"events\":{\"weird\":1},\"v\":2}", "unsupported version");
-        assertMalformed(codec, "{\"v\":\"one\",\"op\":\"upsert\",\"row\":{\"id\":1}}", "v: expected an integer");
+        assertMalformed(codec, "{\"v\":\"one\",\"op\":\"upsert\",\"row\":{\"id\":1}}", "v: expected the number 1");
         assertMalformed(codec, "{\"v\":1,\"op\":\"merge\",\"row\":{\"id\":1}}", "unknown op \"merge\"");
         assertMalformed(codec, "{\"v\":1,\"events\":[{\"op\":\"delete\",\"key\":{\"id\":1}},{\"row\":{}}]}",
                 "events[1]", "missing \"op\"");
@@ -516,5 +516,22 @@ class EventCodecTest {
                 .getBytes(StandardCharsets.UTF_8), ORDERS);
         assertThat(b.events().get(0).row()).isEqualTo(JsonParser.parseString("{\"id\":1,\"price\":1.50}"));
         assertThat(b.events().get(0).row().get("price").getAsString()).isEqualTo("1.50");
+    }
+
+    @Test
+    void theVersionMustBeANumberAndBadValuesAreQuotedShortInReasons() {
+        assertThatThrownBy(() -> codec.decode("{\"v\":\"1\",\"op\":\"delete\",\"key\":{\"id\":1}}"
+                .getBytes(StandardCharsets.UTF_8), ORDERS)).isInstanceOf(InvalidDataException.class)
+                .hasMessageContaining("v: expected the number 1, got STRING");
+        String longOp = "x".repeat(100_000) + "\\u0000"; // a NUL, escaped in the JSON text
+        assertThatThrownBy(() -> codec.decode(("{\"v\":1,\"op\":\"" + longOp + "\",\"key\":{\"id\":1}}")
+                .getBytes(StandardCharsets.UTF_8), ORDERS)).isInstanceOf(InvalidDataException.class)
+                .satisfies(e -> assertThat(e.getMessage()).contains("unknown op \"" + "x".repeat(200) + "\"... (100001 "
+                        + "characters)").hasSizeLessThan(400));
+        assertThatThrownBy(() -> codec.decode(("{\"v\":1,\"events\":[{\"op\":\"delete\",\"key\":{\"id\":1},"
+                + "\"hlc\":\"12\\u0001" + "9".repeat(5000) + "\"}]}").getBytes(StandardCharsets.UTF_8), ORDERS))
+                .isInstanceOf(InvalidDataException.class)
+                .satisfies(e -> assertThat(e.getMessage()).contains("got \"12\\u0001").contains("(5003 characters)")
+                        .hasSizeLessThan(400));
     }
 }

@@ -19,16 +19,17 @@ class StoreSettingsTest {
 
     private static final List<Setting> DECLARED = List.of(
             Setting.required("file", SettingType.PATH, "the database file"),
-            Setting.optional("cache-size", SettingType.INT, 64, "entries kept in memory"),
+            Setting.optional("cache-size", SettingType.INT, 64, "entries kept in memory").withRange(1, 1_000),
             Setting.optional("max-bytes", SettingType.LONG, 1L << 32, "largest file"),
             Setting.optional("sync", SettingType.BOOLEAN, false, "fsync every commit"),
-            Setting.optional("timeout", SettingType.DURATION, Duration.ofSeconds(5), "lock timeout"),
+            Setting.optional("timeout", SettingType.DURATION, Duration.ofSeconds(5), "lock timeout")
+                    .withRange(250, 60_000),
             Setting.optional("backup-dir", SettingType.PATH, Path.of("backups"), "where backups go"),
             Setting.optional("hosts", SettingType.LIST, null, "replica hosts"),
             Setting.optional("options", SettingType.MAP, null, "driver options"),
             Setting.optional("label", SettingType.STRING, "main", "a label"),
             Setting.secret("password", "the database password"),
-            new Setting("pin", SettingType.INT, null, false, true, "a secret number"));
+            new Setting("pin", SettingType.INT, null, false, true, "a secret number").withRange(0, 9_999));
 
     private static StoreSection store(String yaml) {
         NodeConfig c = ConfigLoader.parse("node: {name: a}\nstores:\n" + yaml, FILE,
@@ -135,5 +136,27 @@ class StoreSettingsTest {
         ConfigException e = new ConfigException(FILE, problems);
         assertThat(e.getMessage()).isEqualTo("1 problem in " + FILE + ":" + System.lineSeparator()
                 + "  mqdb.yaml:3: stores.local.file: required by store type mapdb, not given (the database file)");
+    }
+
+    @Test
+    void valuesOutOfTheDeclaredRangeAreRefusedWithFileLineAndKey() {
+        StoreSection section = store("""
+                  local:
+                    type: mapdb
+                    file: db/local.db
+                    cache-size: 0
+                    timeout: 100ms
+                    pin: 123456
+                """);
+        List<ConfigProblem> problems = new ArrayList<>();
+        StoreSettings.validate(section, DECLARED, DIR, problems);
+        assertThat(problems).extracting(ConfigProblem::toString).containsExactly(
+                "mqdb.yaml:6: stores.local.cache-size: expected 1 to 1000, got 0",
+                "mqdb.yaml:7: stores.local.timeout: expected 250ms to 60000ms, got 100ms",
+                "mqdb.yaml:8: stores.local.pin: expected 0 to 9999, got a value out of range");
+        assertThatThrownBy(() -> Setting.optional("n", SettingType.INT, 0, "x").withRange(1, 2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("default 0 is out of its range");
+        assertThatThrownBy(() -> Setting.optional("s", SettingType.STRING, null, "x").withRange(1, 2))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

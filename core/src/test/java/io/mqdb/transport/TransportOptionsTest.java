@@ -68,4 +68,10 @@ class TransportOptionsTest {
         assertThat(ClientLibrary.parse("paho")).contains(ClientLibrary.PAHO);
         assertThat(ClientLibrary.parse("mosquitto")).isEmpty();
     }
+
+    @Test
+    void theAnnouncedMaximumPacketSizeFitsTheLargestPayloadTheDecoderTakes() {
+        assertThat(TransportOptions.MAX_PACKET_BYTES)
+                .isEqualTo(io.mqdb.codec.CodecLimits.DEFAULT_MAX_PAYLOAD_BYTES + (64 << 10));
+    }
 }

@@ -39,9 +39,9 @@ final class CassandraSettings {
             Setting.optional(WRITE_CONSISTENCY, SettingType.STRING, "LOCAL_QUORUM",
                     "consistency level every write of apply is acknowledged at before apply returns"),
             Setting.optional(REQUEST_TIMEOUT, SettingType.DURATION, Duration.ofSeconds(5),
-                    "how long one request may take before it fails as retriable"),
+                    "how long one request may take before it fails as retriable").withRange(1, 600_000),
             Setting.optional(MAX_CONCURRENCY, SettingType.INT, 512,
-                    "the most writes of this store in flight at once"),
+                    "the most writes of this store in flight at once").withRange(1, 65_536),
             Setting.optional(CLUSTERING_COLUMNS, SettingType.MAP, null,
                     "schema:table -> comma list of primary-key columns to make clustering columns; by default the"
                             + " whole primary key is the partition key"));

@@ -28,23 +28,25 @@ public final class JdbcStoreProvider implements StoreProvider {
     static final Setting CAPTURE = Setting.optional("capture", SettingType.STRING, "trigger",
             "trigger (change-log triggers), poll (read-only, incrementing or timestamp column) or none");
     static final Setting POOL_SIZE = Setting.optional("pool-size", SettingType.INT, 4,
-            "maximum number of pooled connections");
+            "maximum number of pooled connections").withRange(1, 1_000);
     static final Setting CONNECTION_TIMEOUT = Setting.optional("connection-timeout", SettingType.DURATION,
-            Duration.ofSeconds(30), "how long to wait for a pooled connection");
+            Duration.ofSeconds(30), "how long to wait for a pooled connection")
+            .withRange(250, 3_600_000); // 250 ms: HikariCP's least
     static final Setting SCHEMA_MAP = Setting.optional("schema-map", SettingType.MAP, null,
             "mqdb schema to SQL schema (PostgreSQL, H2), database (MariaDB) or table prefix (SQLite; main = none)");
     static final Setting CHANGELOG_TABLE = Setting.optional("changelog-table", SettingType.STRING, "mqdb_changelog",
             "name of the change-log table written by the capture triggers");
     static final Setting POLL_INTERVAL = Setting.optional("poll-interval", SettingType.DURATION,
             Duration.ofMillis(200), "the longest capture sleeps between two polls that found nothing (1 ms after a"
-                    + " change, doubling up to this)");
+                    + " change, doubling up to this)").withRange(1, 60_000);
     static final Setting GAP_TIMEOUT = Setting.optional("gap-timeout", SettingType.DURATION, Duration.ofSeconds(5),
             "how long a missing change-log id (not PostgreSQL) or incrementing value (capture: poll) holds back"
-                    + " capture before it counts as rolled back");
+                    + " capture before it counts as rolled back").withRange(0, 3_600_000);
     static final Setting POLL_COLUMNS = Setting.optional("poll-columns", SettingType.MAP, null,
             "capture: poll only; schema:table to incrementing:<column> or timestamp:<column>");
     static final Setting POLL_LOOKBACK = Setting.optional("poll-lookback", SettingType.DURATION,
-            Duration.ofSeconds(5), "capture: poll, timestamp mode: how far below the newest value each poll re-reads");
+            Duration.ofSeconds(5), "capture: poll, timestamp mode: how far below the newest value each poll re-reads")
+            .withRange(0, 86_400_000);
 
     @Override
     public String type() {

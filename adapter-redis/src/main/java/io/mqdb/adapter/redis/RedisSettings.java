@@ -73,7 +73,8 @@ record RedisSettings(String host, int port, List<String> clusterNodes, String us
                     "host:port seed nodes of a Redis Cluster; when given, the store talks to the cluster"),
             Setting.optional(USER, SettingType.STRING, null, "ACL user name (Redis 6+); default: the default user"),
             Setting.secret(PASSWORD, "password (AUTH); use ${env:NAME} or ${file:path}"),
-            Setting.optional(DATABASE, SettingType.INT, 0, "logical database number (standalone only)"),
+            Setting.optional(DATABASE, SettingType.INT, 0, "logical database number (standalone only)")
+                    .withRange(0, Integer.MAX_VALUE),
             Setting.optional(TLS, SettingType.BOOLEAN, false, "connect with TLS (implied by a rediss:// uri)"),
             Setting.optional(CA_FILE, SettingType.PATH, null,
                     "PEM file with the CA certificate(s) to trust for TLS; default: the JVM's trust store"),
@@ -84,10 +85,10 @@ record RedisSettings(String host, int port, List<String> clusterNodes, String us
             Setting.optional(KEY_PATTERNS, SettingType.MAP, null,
                     "schema:table -> key pattern such as order:{id}; default {schema}:{table}:{pk}"),
             Setting.optional(TTL, SettingType.DURATION, null,
-                    "expire rows this long after their last upsert; default: never"),
-            Setting.optional(PIPELINE_SIZE, SettingType.INT, 1000, "rows per pipeline round trip"),
-            Setting.optional(TIMEOUT, SettingType.DURATION, Duration.ofSeconds(2), "connect and read timeout"),
-            Setting.optional(POOL_SIZE, SettingType.INT, 8, "connections per Redis server"));
+                    "expire rows this long after their last upsert; default: never").withRange(1, Long.MAX_VALUE),
+            Setting.optional(PIPELINE_SIZE, SettingType.INT, 1000, "rows per pipeline round trip").withRange(1, 100_000),
+            Setting.optional(TIMEOUT, SettingType.DURATION, Duration.ofSeconds(2), "connect and read timeout").withRange(1, 600_000),
+            Setting.optional(POOL_SIZE, SettingType.INT, 8, "connections per Redis server").withRange(1, 1_000));
 
     /**
      * Reads and checks the settings, reporting every problem at once.
