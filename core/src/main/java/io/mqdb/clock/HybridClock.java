@@ -57,9 +57,23 @@ public final class HybridClock {
      *     observed nor applied), or 0 when it is within the bound
      */
     public long beyondSkewMillis(long remote) {
-        long remoteMillis = remote >>> Version.LOGICAL_BITS; // a negative reading is far beyond any bound
-        long ahead = remoteMillis - wall.millis();
-        return remote < 0 ? Long.MAX_VALUE : Math.max(0, ahead - maxSkewMillis);
+        return beyondSkewMillis(remote, wall.millis());
+    }
+
+    /**
+     * As {@link #beyondSkewMillis(long)} against a wall-clock reading the caller already took (one per received
+     * message rather than one per event).
+     *
+     * @param remote a reading received from another node
+     * @param nowMillis this node's wall clock, in milliseconds since the epoch
+     * @return how many milliseconds it is beyond the bound, 0 within it, {@link Long#MAX_VALUE} for a negative reading
+     */
+    public long beyondSkewMillis(long remote, long nowMillis) {
+        if (remote < 0) {
+            return Long.MAX_VALUE;
+        }
+        long ahead = (remote >>> Version.LOGICAL_BITS) - nowMillis;
+        return Math.max(0, ahead - maxSkewMillis);
     }
 
     /** @return a reading greater than every earlier reading and every observed one */

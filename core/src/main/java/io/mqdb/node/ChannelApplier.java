@@ -294,7 +294,7 @@ final class ChannelApplier extends Worker implements MessageHandler {
                 try {
                     TableSchema s = resolveSchema(batch.schema(), we);
                     ChangeEvent event = ctx.codec().toEvent(we, s, receiveMillis);
-                    long ahead = ctx.clock().beyondSkewMillis(event.version().hlc());
+                    long ahead = ctx.clock().beyondSkewMillis(event.version().hlc(), receiveMillis);
                     if (ahead > 0) {
                         ctx.metrics().clockSkewRefused.increment();
                         deadLetter(m.topic(), m.payload(), "event " + we.index() + ": its version "
@@ -403,12 +403,16 @@ final class ChannelApplier extends Worker implements MessageHandler {
             }
             List<ChangeEvent> applied = apply(newest);
             List<Key> keys = new ArrayList<>(applied.size());
+            Key lastLive = null;
             for (ChangeEvent e : applied) {
                 versions.record(table, e.key(), e.version(), e.op() == Op.DELETE);
                 keys.add(e.key());
                 if (e.op() != Op.DELETE) {
-                    sample(e.key());
+                    lastLive = e.key();
                 }
+            }
+            if (lastLive != null) {
+                sample(lastLive); // once a batch: samples are minutes apart, not one per event
             }
             if (channel.publish() && !keys.isEmpty()) {
                 ctx.foreignWrites().mark(table, keys);
@@ -791,7 +795,7 @@ final class ChannelApplier extends Worker implements MessageHandler {
      * publishes (a local delete there may not be captured yet), and on a store that removes rows by itself (a Redis
      * with a {@code ttl}). Apply thread, from {@link #checkMarker()}.
      */
-    /** Keeps a key just applied as live among the samples: the first ones at once, then one every 30 s. */
+    /** Keeps a key just applied as live among the samples: the first batches' at once, then one every 30 s. */
     private void sample(Key k) {
         long now = System.nanoTime();
         if (probeSamples.size() < PROBE_SAMPLES) {

@@ -76,6 +76,8 @@ class HybridClockTest {
         assertThat(clock.observe(Long.MAX_VALUE)).isFalse();
         assertThat(clock.beyondSkewMillis(Long.MAX_VALUE)).isPositive();
         assertThat(clock.beyondSkewMillis(-1)).isEqualTo(Long.MAX_VALUE);
+        assertThat(clock.beyondSkewMillis(farFuture, wallMillis.get() + 1)).as("against the caller's reading")
+                .isZero();
         long after = clock.now();
         assertThat(after).isGreaterThan(before).isPositive();
         assertThat(new Version(after, "n").millis()).isEqualTo(wallMillis.get());

@@ -70,10 +70,10 @@ public final class SignedStreamThroughput {
                 }
                 items.upsert(rows);
             }
-            while (b.metrics().applied.sum() < changes) {
-                Thread.onSpinWait();
-                Thread.sleep(5); // polling the counter; the measured work runs on the nodes' threads
-            }
+            // the measured work runs on the nodes' threads; this one only watches the counter
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(10))
+                    .pollInterval(java.time.Duration.ofMillis(5)).pollDelay(java.time.Duration.ZERO)
+                    .until(() -> b.metrics().applied.sum() >= changes);
             double wall = (System.nanoTime() - t0) / 1e9;
             double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
             if (b.metrics().signatureRefused.sum() != 0 || b.metrics().deadLetters.sum() != 0) {
