@@ -5,6 +5,8 @@ import com.hivemq.embedded.EmbeddedHiveMQ;
 import com.hivemq.migration.meta.PersistenceType;
 import io.mqdb.config.EmbeddedBrokerConfig;
 import io.mqdb.config.EmbeddedBrokerConfig.Persistence;
+import io.mqdb.config.EmbeddedTlsConfig;
+import io.mqdb.transport.PemTls;
 import io.mqdb.spi.MqdbException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -63,6 +65,8 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
     /** In file mode: the most bytes of RocksDB block cache of the payload persistence. */
     public static final long FILE_BLOCK_CACHE_BYTES = 8L << 20;
     private static final long START_TIMEOUT_SECONDS = 60;
+    /** The TLS versions the TLS listener accepts; older ones are refused in the handshake. */
+    public static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
     private static final List<String> QUIET_LOGGERS = List.of("com.hivemq", "jetbrains.exodus", "oshi", "io.netty",
             "migrations");
 
@@ -71,6 +75,8 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
     /** The users' rules when the config has users; null when every client is let in. */
     private final BrokerAccess access;
     private EmbeddedHiveMQ hivemq; // guarded by this
+    /** The password of this start's key and trust stores; never logged. Guarded by this. */
+    private String storePassword = "";
     private boolean closed; // guarded by this
 
     /**
@@ -137,7 +143,12 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
             Files.createDirectories(conf);
             Files.createDirectories(data);
             Files.createDirectories(extensions);
-            Files.writeString(conf.resolve("config.xml"), configXml(), StandardCharsets.UTF_8);
+            if (config.tls().isPresent()) {
+                writeStores(conf.resolve("tls"), config.tls().get());
+            }
+            Path xml = conf.resolve("config.xml");
+            Files.deleteIfExists(xml);
+            Files.writeString(ownerOnly(xml), configXml(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("embedded broker: cannot write its folder " + dataDir, e);
         }
@@ -165,14 +176,82 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
             closeQuietly(broker);
             throw new MqdbException("embedded broker " + uri() + " did not start: " + e, e);
         }
-        if (!accepts()) {
-            closeQuietly(broker);
-            throw new MqdbException("embedded broker started but " + config.bindAddress() + ":" + config.port()
-                    + " does not accept connections (port in use?)");
+        for (String[] l : listeners()) {
+            if (!accepts(l[0], Integer.parseInt(l[1]))) {
+                closeQuietly(broker);
+                throw new MqdbException("embedded broker started but " + l[0] + ":" + l[1]
+                        + " does not accept connections (port in use?)");
+            }
         }
         hivemq = broker;
-        log.info("embedded broker listening on {} (folder {}, started in {} ms); {}", uri(), dataDir,
+        log.info("embedded broker listening on {} (folder {}, started in {} ms); {}", listenersText(), dataDir,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), bounds);
+        if (config.plainBesideRemoteTls()) {
+            log.warn("embedded broker: the plain TCP listener on {}:{} is reachable from other machines next to the "
+                    + "TLS listener, so credentials and rows may cross the network unencrypted; set "
+                    + "broker.embedded.plain: false to keep it on loopback", config.bindAddress(), config.port());
+        }
+    }
+
+    /** @return {host, port} of the listeners to probe after start: the plain one, then the TLS one */
+    private List<String[]> listeners() {
+        List<String[]> out = new java.util.ArrayList<>();
+        out.add(new String[] {probeHost(config.plainBindAddress()), Integer.toString(config.port())});
+        config.tls().ifPresent(t -> out.add(new String[] {probeHost(t.bindAddress()), Integer.toString(t.port())}));
+        return out;
+    }
+
+    /** @return the listeners for the start-up log line, without any password */
+    String listenersText() {
+        StringBuilder b = new StringBuilder("tcp ").append(config.plainBindAddress()).append(':').append(config.port());
+        if (!config.plain()) {
+            b.append(" (loopback only, for this node)");
+        }
+        config.tls().ifPresent(t -> b.append(", tls ").append(t.bindAddress()).append(':').append(t.port())
+                .append(" (").append(String.join(", ", TLS_PROTOCOLS)).append("; client certificates ")
+                .append(t.clientAuth().text()).append(')'));
+        return b.toString();
+    }
+
+    /**
+     * Writes {@code dir/keystore.p12} (the broker's certificate and key) and, with a client CA,
+     * {@code dir/truststore.p12}, owner-only, under a password made anew for this start.
+     */
+    private void writeStores(Path dir, EmbeddedTlsConfig tls) throws IOException {
+        Files.createDirectories(dir);
+        byte[] random = new byte[24];
+        new java.security.SecureRandom().nextBytes(random);
+        storePassword = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        char[] pw = storePassword.toCharArray();
+        try {
+            store(PemTls.keyStore(tls.certFile(), tls.keyFile(), tls.keyPassword().map(s -> s.value()).orElse(null),
+                    pw), dir.resolve("keystore.p12"), pw);
+            Files.deleteIfExists(dir.resolve("truststore.p12"));
+            if (tls.clientCaFile().isPresent()) {
+                store(PemTls.trustStore(tls.clientCaFile().get()), dir.resolve("truststore.p12"), pw);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new MqdbException("embedded broker tls: " + e.getMessage(), e);
+        }
+    }
+
+    private static void store(java.security.KeyStore ks, Path file, char[] password) throws IOException {
+        Files.deleteIfExists(file);
+        try (var out = Files.newOutputStream(ownerOnly(file))) {
+            ks.store(out, password);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("cannot write " + file + ": " + e, e);
+        }
+    }
+
+    /** Creates an empty file readable by its owner only (where the file system has POSIX permissions). */
+    private static Path ownerOnly(Path file) throws IOException {
+        try {
+            return Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            return Files.createFile(file);
+        }
     }
 
     /** @return the settings it was made with */
@@ -228,7 +307,7 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
 
     @Override
     public String uri() {
-        String bindAddress = config.bindAddress();
+        String bindAddress = config.plainBindAddress();
         int port = config.port();
         String host = bindAddress.equals("0.0.0.0") ? "127.0.0.1" : bindAddress;
         return "tcp://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
@@ -255,7 +334,8 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8)
                     .replace("@PORT@", Integer.toString(config.port()))
-                    .replace("@BIND_ADDRESS@", xmlEscape(config.bindAddress()))
+                    .replace("@BIND_ADDRESS@", xmlEscape(config.plainBindAddress()))
+                    .replace("@TLS_LISTENER@", tlsListenerXml())
                     .replace("@MAX_QUEUE_SIZE@", Long.toString(config.maxQueuedMessages()))
                     .replace("@RECEIVE_MAXIMUM@", Integer.toString(RECEIVE_MAXIMUM))
                     .replace("@MAX_PACKET_SIZE@", Long.toString((long) config.maxPacketMb() << 20))
@@ -265,10 +345,48 @@ public final class HiveMqEmbeddedBroker implements EmbeddedBroker {
         }
     }
 
-    private boolean accepts() {
-        String bindAddress = config.bindAddress();
-        int port = config.port();
-        String host = bindAddress.equals("0.0.0.0") ? "127.0.0.1" : bindAddress;
+    /** @return the {@code tls-tcp-listener} element, or nothing without TLS */
+    private String tlsListenerXml() {
+        if (config.tls().isEmpty()) {
+            return "";
+        }
+        EmbeddedTlsConfig t = config.tls().get();
+        Path dir = dataDir.resolve("conf").resolve("tls");
+        StringBuilder b = new StringBuilder()
+                .append("        <tls-tcp-listener>\n")
+                .append("            <port>").append(t.port()).append("</port>\n")
+                .append("            <bind-address>").append(xmlEscape(t.bindAddress())).append("</bind-address>\n")
+                .append("            <tls>\n")
+                .append("                <keystore>\n")
+                .append("                    <path>").append(xmlEscape(dir.resolve("keystore.p12").toString()))
+                .append("</path>\n")
+                .append("                    <password>").append(storePassword).append("</password>\n")
+                .append("                    <private-key-password>").append(storePassword)
+                .append("</private-key-password>\n")
+                .append("                </keystore>\n");
+        if (t.clientCaFile().isPresent()) {
+            b.append("                <truststore>\n")
+                    .append("                    <path>").append(xmlEscape(dir.resolve("truststore.p12").toString()))
+                    .append("</path>\n")
+                    .append("                    <password>").append(storePassword).append("</password>\n")
+                    .append("                </truststore>\n");
+        }
+        b.append("                <protocols>\n");
+        for (String p : TLS_PROTOCOLS) {
+            b.append("                    <protocol>").append(p).append("</protocol>\n");
+        }
+        return b.append("                </protocols>\n")
+                .append("                <client-authentication-mode>").append(t.clientAuth().name())
+                .append("</client-authentication-mode>\n")
+                .append("            </tls>\n")
+                .append("        </tls-tcp-listener>").toString();
+    }
+
+    private static String probeHost(String bindAddress) {
+        return bindAddress.equals("0.0.0.0") ? "127.0.0.1" : bindAddress;
+    }
+
+    private static boolean accepts(String host, int port) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(host, port), 2_000);
             return true;

@@ -43,7 +43,9 @@ final class ConfigParser {
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
             "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight", "client");
     static final List<String> EMBEDDED_KEYS = List.of("bind", "allow-remote", "port", "data-dir", "persistence",
-            "max-queued-messages", "max-packet-mb", "max-inflight-messages", "users");
+            "max-queued-messages", "max-packet-mb", "max-inflight-messages", "users", "tls", "plain");
+    static final List<String> EMBEDDED_TLS_KEYS = List.of("port", "bind", "cert-file", "key-file", "key-password",
+            "client-ca-file", "client-auth");
     static final List<String> USER_KEYS = List.of("password", "role", "node", "channels");
     static final List<String> TLS_KEYS = List.of("ca-file", "cert-file", "key-file", "key-password",
             "verify-hostname");
@@ -416,8 +418,100 @@ final class ConfigParser {
                 .orElse(EmbeddedBrokerConfig.DEFAULT_MAX_PACKET_MB);
         int maxInflight = integer(e.get("max-inflight-messages"), 1, EmbeddedBrokerConfig.MAX_INFLIGHT_MESSAGES)
                 .orElse(EmbeddedBrokerConfig.DEFAULT_MAX_INFLIGHT_MESSAGES);
-        return new EmbeddedBrokerConfig(bind.map(Scalar::text).orElse(EmbeddedBrokerConfig.DEFAULT_BIND), port,
-                dataDir, persistence, maxQueued, maxPacketMb, maxInflight, node.cluster(), users);
+        String bindAddress = bind.map(Scalar::text).orElse(EmbeddedBrokerConfig.DEFAULT_BIND);
+        Optional<EmbeddedTlsConfig> tls = Optional.ofNullable(e.get("tls")).flatMap(t -> embeddedTls(t, bindAddress,
+                allowRemote || e.containsKey("users")));
+        Entry plainEntry = e.get("plain");
+        boolean plain = bool(plainEntry).orElse(true);
+        if (!plain && e.containsKey("tls") && tls.isEmpty()) {
+            plain = true; // the tls problem is reported already
+        } else if (!plain && tls.isEmpty()) {
+            problem(plainEntry.location(), "plain: false needs a tls listener (broker.embedded.tls)");
+            plain = true;
+        }
+        return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, maxQueued, maxPacketMb, maxInflight,
+                node.cluster(), users, tls, plain);
+    }
+
+    /**
+     * {@code broker.embedded.tls:}: the TLS listener; the PEM files are read now, so an unreadable file, an encrypted
+     * key without its pass phrase or a key that is not the certificate's is reported with its line.
+     */
+    private Optional<EmbeddedTlsConfig> embeddedTls(Entry entry, String brokerBind, boolean remoteOk) {
+        if (isNull(entry.value())) {
+            return Optional.empty();
+        }
+        Map<String, Entry> e = mapping(entry, EMBEDDED_TLS_KEYS);
+        boolean ok = true;
+        Entry bindEntry = e.get("bind");
+        Optional<Scalar> bind = bindEntry == null ? Optional.empty()
+                : scalar(bindEntry, "an address").filter(s -> nonBlank(s, "an address"));
+        if (bind.isPresent() && !remoteOk && !isLoopback(bind.get().text())) {
+            problem(bindEntry.location(), bind.get().shown() + " is not a loopback address; without users the "
+                    + "embedded broker lets every client in, so binding it elsewhere needs users (see "
+                    + "docs/security.md), or allow-remote: true to let every client in");
+        }
+        int port = integer(e.get("port"), 1, 65_535).orElse(EmbeddedTlsConfig.DEFAULT_PORT);
+        Optional<Path> cert = Optional.empty();
+        Optional<Path> key = Optional.empty();
+        for (String k : List.of("cert-file", "key-file")) {
+            if (!e.containsKey(k)) {
+                problem(entry.location().child(k), "required: the broker's PEM "
+                        + (k.equals("cert-file") ? "certificate chain" : "PKCS#8 private key"));
+                ok = false;
+            }
+        }
+        if (e.containsKey("cert-file")) {
+            cert = existingFile(e.get("cert-file"));
+        }
+        if (e.containsKey("key-file")) {
+            key = existingFile(e.get("key-file"));
+        }
+        Optional<Secret> keyPassword = Optional.ofNullable(e.get("key-password"))
+                .flatMap(p -> scalar(p, "a string")).map(s -> new Secret(s.text()));
+        Optional<Path> clientCa = Optional.ofNullable(e.get("client-ca-file")).flatMap(this::existingFile);
+        EmbeddedTlsConfig.ClientAuth clientAuth = EmbeddedTlsConfig.ClientAuth.NONE;
+        Entry authEntry = e.get("client-auth");
+        if (authEntry != null) {
+            Optional<Scalar> a = scalar(authEntry, "none, optional or required");
+            Optional<EmbeddedTlsConfig.ClientAuth> parsed = a.flatMap(x -> java.util.Arrays.stream(
+                    EmbeddedTlsConfig.ClientAuth.values()).filter(v -> v.text().equals(x.text().strip())).findFirst());
+            if (a.isPresent() && parsed.isEmpty()) {
+                problem(authEntry.location(), "expected none, optional or required, got " + a.get().shown());
+            }
+            clientAuth = parsed.orElse(clientAuth);
+        }
+        if (clientAuth != EmbeddedTlsConfig.ClientAuth.NONE && !e.containsKey("client-ca-file")) {
+            problem(authEntry.location(), "client-auth " + clientAuth.text() + " needs client-ca-file: the PEM "
+                    + "certificates of the authorities that sign client certificates");
+            ok = false;
+        }
+        if (e.containsKey("client-ca-file") && clientAuth == EmbeddedTlsConfig.ClientAuth.NONE) {
+            problem(e.get("client-ca-file").location(), "client-ca-file without client-auth: give client-auth: "
+                    + "optional or required, or remove client-ca-file");
+        }
+        if (cert.isPresent() && key.isPresent()) {
+            try {
+                io.mqdb.transport.PemTls.keyStore(cert.get(), key.get(), keyPassword.map(Secret::value).orElse(null),
+                        new char[0]);
+            } catch (IllegalArgumentException ex) {
+                problem(e.get("key-file").location(), ex.getMessage());
+                ok = false;
+            }
+        }
+        if (clientCa.isPresent()) {
+            try {
+                io.mqdb.transport.PemTls.trustStore(clientCa.get());
+            } catch (IllegalArgumentException ex) {
+                problem(e.get("client-ca-file").location(), ex.getMessage());
+                ok = false;
+            }
+        }
+        if (!ok || cert.isEmpty() || key.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new EmbeddedTlsConfig(bind.map(Scalar::text).orElse(brokerBind), port, cert.get(),
+                key.get(), keyPassword, clientCa, clientAuth));
     }
 
     /** {@code users:}, a mapping of user name to {@code {password, role, node, channels}}; at least one user. */

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The {@code broker.embedded:} section: the MQTT broker the node runs in its own process. Read by the broker module
@@ -30,9 +31,13 @@ import java.util.Objects;
  *     the client's receive maximum); default {@value #DEFAULT_MAX_INFLIGHT_MESSAGES}
  * @param cluster the cluster whose topics ({@code mqdb/<cluster>/...}) the users' permissions name: the node's
  * @param users the clients it lets in, with their permissions; empty: every client, with every permission
+ * @param tls the TLS listener, if any
+ * @param plain whether the plain TCP listener is bound to {@code bindAddress}; false: it is bound to
+ *     {@code 127.0.0.1} only, for the hosting node and local tools, and other machines reach the broker over TLS only
  */
 public record EmbeddedBrokerConfig(String bindAddress, int port, Path dataDir, Persistence persistence,
-        int maxQueuedMessages, int maxPacketMb, int maxInflightMessages, String cluster, List<BrokerUser> users) {
+        int maxQueuedMessages, int maxPacketMb, int maxInflightMessages, String cluster, List<BrokerUser> users,
+        Optional<EmbeddedTlsConfig> tls, boolean plain) {
     /** The address the embedded broker binds to by default. */
     public static final String DEFAULT_BIND = "127.0.0.1";
     /** The port the embedded broker listens on by default. */
@@ -67,6 +72,10 @@ public record EmbeddedBrokerConfig(String bindAddress, int port, Path dataDir, P
     /** Rejects nulls, values out of range and two users of one name. */
     public EmbeddedBrokerConfig {
         Objects.requireNonNull(cluster, "cluster");
+        Objects.requireNonNull(tls, "tls");
+        if (!plain && tls.isEmpty()) {
+            throw new IllegalArgumentException("embedded broker: plain: false needs a tls listener");
+        }
         users = List.copyOf(users);
         if (users.stream().map(BrokerUser::username).distinct().count() != users.size()) {
             throw new IllegalArgumentException("embedded broker: two users of one name");
@@ -86,6 +95,13 @@ public record EmbeddedBrokerConfig(String bindAddress, int port, Path dataDir, P
             throw new IllegalArgumentException("embedded broker: maxInflightMessages must be 1.."
                     + MAX_INFLIGHT_MESSAGES + ", got " + maxInflightMessages);
         }
+    }
+
+    /** Without TLS, the plain listener on {@code bindAddress}. */
+    public EmbeddedBrokerConfig(String bindAddress, int port, Path dataDir, Persistence persistence,
+            int maxQueuedMessages, int maxPacketMb, int maxInflightMessages, String cluster, List<BrokerUser> users) {
+        this(bindAddress, port, dataDir, persistence, maxQueuedMessages, maxPacketMb, maxInflightMessages, cluster,
+                users, Optional.empty(), true);
     }
 
     /** Without users (every client let in), for cluster {@code mqdb}. */
@@ -109,24 +125,48 @@ public record EmbeddedBrokerConfig(String bindAddress, int port, Path dataDir, P
     /** @return a copy letting in only these users, with the permissions they have in {@code cluster} */
     public EmbeddedBrokerConfig withUsers(String cluster, List<BrokerUser> users) {
         return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, maxQueuedMessages, maxPacketMb,
-                maxInflightMessages, cluster, users);
+                maxInflightMessages, cluster, users, tls, plain);
     }
 
     /** @return a copy with another persistence */
     public EmbeddedBrokerConfig withPersistence(Persistence p) {
         return new EmbeddedBrokerConfig(bindAddress, port, dataDir, p, maxQueuedMessages, maxPacketMb,
-                maxInflightMessages, cluster, users);
+                maxInflightMessages, cluster, users, tls, plain);
     }
 
     /** @return a copy with another per-client queue bound */
     public EmbeddedBrokerConfig withMaxQueuedMessages(int n) {
         return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, n, maxPacketMb, maxInflightMessages,
-                cluster, users);
+                cluster, users, tls, plain);
     }
 
     /** @return a copy with another in-flight window */
     public EmbeddedBrokerConfig withMaxInflightMessages(int n) {
         return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, maxQueuedMessages, maxPacketMb, n,
-                cluster, users);
+                cluster, users, tls, plain);
+    }
+
+    /**
+     * @param tls the TLS listener
+     * @param plain whether the plain listener stays on {@code bindAddress} (false: on loopback only)
+     * @return a copy with this TLS listener
+     */
+    public EmbeddedBrokerConfig withTls(EmbeddedTlsConfig tls, boolean plain) {
+        return new EmbeddedBrokerConfig(bindAddress, port, dataDir, persistence, maxQueuedMessages, maxPacketMb,
+                maxInflightMessages, cluster, users, Optional.of(tls), plain);
+    }
+
+    /** @return the address the plain TCP listener binds to: {@code bindAddress}, or {@code 127.0.0.1} if not plain */
+    public String plainBindAddress() {
+        return plain ? bindAddress : DEFAULT_BIND;
+    }
+
+    /**
+     * @return whether the TLS listener is reachable from other machines while the plain one is too, so a client may
+     *     send credentials and rows unencrypted by mistake (the broker warns at start)
+     */
+    public boolean plainBesideRemoteTls() {
+        return tls.isPresent() && plain && !ConfigParser.isLoopback(bindAddress)
+                && !ConfigParser.isLoopback(tls.get().bindAddress());
     }
 }

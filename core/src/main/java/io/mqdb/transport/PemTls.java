@@ -30,9 +30,11 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * TLS material from PEM files with the JDK alone: CA → trust managers, cert + key → key managers; and an
- * {@link SSLSocketFactory} of both for Paho. The HiveMQ client takes the manager factories.
+ * {@link SSLSocketFactory} of both for Paho. The HiveMQ client takes the manager factories; the embedded broker's TLS
+ * listener takes key stores made by {@link #keyStore} and {@link #trustStore}. Internal to core (public only for the
+ * broker and config packages).
  */
-final class PemTls {
+public final class PemTls {
     private static final Pattern BLOCK =
             Pattern.compile("-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
     private static final char[] STORE_PASSWORD = new char[0];
@@ -44,7 +46,7 @@ final class PemTls {
      * @return a TLS socket factory (without TCP_NODELAY; see {@link NoDelaySocketFactory})
      * @throws IllegalArgumentException naming the file when one cannot be read or parsed
      */
-    static SSLSocketFactory socketFactory(TlsOptions tls) {
+    public static SSLSocketFactory socketFactory(TlsOptions tls) {
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(keyManagers(tls).map(KeyManagerFactory::getKeyManagers).orElse(null),
@@ -65,16 +67,11 @@ final class PemTls {
             return Optional.empty();
         }
         try {
-            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-            trust.load(null, null);
-            int i = 0;
-            for (Certificate c : certificates(tls.caFile().get())) {
-                trust.setCertificateEntry("ca-" + i++, c);
-            }
+            KeyStore trust = trustStore(tls.caFile().get());
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(trust);
             return Optional.of(tmf);
-        } catch (GeneralSecurityException | IOException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException("tls: cannot build trust managers from " + tls.caFile().get() + ": "
                     + e, e);
         }
@@ -90,21 +87,96 @@ final class PemTls {
             return Optional.empty();
         }
         try {
-            List<Certificate> chain = certificates(tls.certFile().get());
-            PrivateKey key = privateKey(tls.keyFile().get(), tls.keyPassword().orElse(null));
-            KeyStore keys = KeyStore.getInstance(KeyStore.getDefaultType());
-            keys.load(null, null);
-            keys.setKeyEntry("client", key, STORE_PASSWORD, chain.toArray(Certificate[]::new));
+            KeyStore keys = keyStore(tls.certFile().get(), tls.keyFile().get(), tls.keyPassword().orElse(null),
+                    STORE_PASSWORD);
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(keys, STORE_PASSWORD);
             return Optional.of(kmf);
-        } catch (GeneralSecurityException | IOException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException("tls: cannot build key managers from " + tls.certFile().get()
                     + " and " + tls.keyFile().get() + ": " + e, e);
         }
     }
 
-    static List<Certificate> certificates(Path file) {
+    /**
+     * @param caFile PEM certificates of the authorities to trust
+     * @return a key store (the JVM's default type, PKCS12) holding them as trusted entries
+     * @throws IllegalArgumentException naming the file when it cannot be read or parsed
+     */
+    public static KeyStore trustStore(Path caFile) {
+        try {
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            int i = 0;
+            for (Certificate c : certificates(caFile)) {
+                trust.setCertificateEntry("ca-" + i++, c);
+            }
+            return trust;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("tls: cannot build a trust store from " + caFile + ": " + e, e);
+        }
+    }
+
+    /**
+     * @param certFile the PEM certificate chain, the holder's own certificate first
+     * @param keyFile its PEM (PKCS#8) private key
+     * @param keyPassword the pass phrase of an encrypted key, or null
+     * @param entryPassword the password of the key entry in the store
+     * @return a key store (the JVM's default type, PKCS12) with one key entry, {@code "key"}
+     * @throws IllegalArgumentException naming the files when one cannot be read or parsed, or the key is not the
+     *     certificate's
+     */
+    public static KeyStore keyStore(Path certFile, Path keyFile, String keyPassword, char[] entryPassword) {
+        List<Certificate> chain = certificates(certFile);
+        PrivateKey key = privateKey(keyFile, keyPassword);
+        if (!matches(key, chain.get(0))) {
+            throw new IllegalArgumentException("tls: the key in " + keyFile + " is not the key of the certificate in "
+                    + certFile);
+        }
+        try {
+            KeyStore keys = KeyStore.getInstance(KeyStore.getDefaultType());
+            keys.load(null, null);
+            keys.setKeyEntry("key", key, entryPassword, chain.toArray(Certificate[]::new));
+            return keys;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("tls: cannot build a key store from " + certFile + " and " + keyFile
+                    + ": " + e, e);
+        }
+    }
+
+    /** @return whether {@code key} signs what the certificate's public key verifies */
+    private static boolean matches(PrivateKey key, Certificate cert) {
+        String alg = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            case "EdDSA", "Ed25519" -> "Ed25519";
+            case "Ed448" -> "Ed448";
+            default -> null;
+        };
+        if (alg == null) {
+            return true; // cannot check (e.g. RSASSA-PSS, XDH): the TLS handshake will tell
+        }
+        try {
+            byte[] probe = "mqdb key check".getBytes(StandardCharsets.US_ASCII);
+            java.security.Signature s = java.security.Signature.getInstance(alg);
+            s.initSign(key);
+            s.update(probe);
+            byte[] sig = s.sign();
+            java.security.Signature v = java.security.Signature.getInstance(alg);
+            v.initVerify(cert.getPublicKey());
+            v.update(probe);
+            return v.verify(sig);
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    /**
+     * @param file a PEM file of one or more certificates
+     * @return them, in file order
+     * @throws IllegalArgumentException naming the file when it cannot be read or holds no certificate
+     */
+    public static List<Certificate> certificates(Path file) {
         try {
             CertificateFactory cf = CertificateFactory.getInstance("X.509");
             Collection<? extends Certificate> certs =
@@ -118,7 +190,13 @@ final class PemTls {
         }
     }
 
-    static PrivateKey privateKey(Path file, String password) {
+    /**
+     * @param file a PEM file with a PKCS#8 private key, plain or encrypted
+     * @param password the pass phrase of an encrypted key, or null
+     * @return the key
+     * @throws IllegalArgumentException naming the file when it cannot be read or decrypted
+     */
+    public static PrivateKey privateKey(Path file, String password) {
         String pem;
         try {
             pem = Files.readString(file, StandardCharsets.US_ASCII);
