@@ -85,6 +85,18 @@ public final class TestPki {
         return issue("server", "ca", "IP:127.0.0.1,DNS:localhost");
     }
 
+    /**
+     * @param key an unencrypted PKCS#8 key
+     * @param password the pass phrase
+     * @return a copy encrypted with it (PBES2, AES-256-CBC), next to the original
+     */
+    public Path encrypted(Path key, String password) {
+        String out = key.getFileName().toString().replace(".key", "") + "-encrypted.key";
+        exec("pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", key.getFileName().toString(), "-out", out,
+                "-passout", "pass:" + password);
+        return dir.resolve(out);
+    }
+
     private void exec(String... args) {
         List<String> command = new ArrayList<>(List.of(openssl));
         command.addAll(List.of(args));
