@@ -48,6 +48,10 @@ class ConfigurationDocTest {
             assertThat(doc).as("docs/configuration.md documents broker.embedded." + key)
                     .contains("| `broker.embedded." + key + "` |");
         }
+        for (String key : ConfigParser.EMBEDDED_TLS_KEYS) {
+            assertThat(doc).as("docs/configuration.md documents broker.embedded.tls." + key)
+                    .contains("| `broker.embedded.tls." + key + "` |");
+        }
         for (String key : ConfigParser.USER_KEYS) {
             assertThat(doc).as("docs/configuration.md documents broker.embedded.users.<name>." + key)
                     .contains("| `broker.embedded.users.<name>." + key + "` |");
