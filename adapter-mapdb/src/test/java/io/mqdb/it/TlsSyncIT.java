@@ -1,0 +1,99 @@
+package io.mqdb.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mqdb.config.ConfigLoader;
+import io.mqdb.node.LocalTable;
+import io.mqdb.node.MqdbNode;
+import io.mqdb.plugin.PluginRegistry;
+import io.mqdb.spi.Column;
+import io.mqdb.spi.ColumnType;
+import io.mqdb.spi.Key;
+import io.mqdb.spi.Row;
+import io.mqdb.spi.TableId;
+import io.mqdb.spi.TableSchema;
+import io.mqdb.testing.ServerFixture;
+import io.mqdb.testing.TestPki;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two nodes over node A's embedded broker, which other machines could reach over TLS only ({@code plain: false},
+ * {@code client-auth: required}): A connects to its own broker on loopback with its per-start credential; B connects
+ * over {@code ssl://} trusting the CA, with a client certificate and its user's password; rows flow from A to B.
+ */
+class TlsSyncIT {
+    private static final TableId ITEMS = TableId.parse("shop:items");
+    private static final TableSchema SCHEMA = new TableSchema(ITEMS, List.of(
+            new Column("id", ColumnType.INT64, false), Column.of("name", ColumnType.STRING)), List.of("id"));
+
+    @TempDir
+    Path dir;
+    private final PluginRegistry plugins = PluginRegistry.load(Optional.empty(), TlsSyncIT.class.getClassLoader());
+
+    private MqdbNode start(String name, String yaml) throws Exception {
+        Path file = dir.resolve(name + ".yaml");
+        Files.writeString(file, yaml);
+        return MqdbNode.start(ConfigLoader.load(file), plugins);
+    }
+
+    @Test
+    void aSubscriberSyncsOverTheEmbeddedBrokersTlsListener() throws Exception {
+        Path pkiDir = Files.createDirectories(dir.resolve("pki"));
+        TestPki pki = TestPki.create(pkiDir);
+        TestPki.Pair server = pki.server();
+        TestPki.Pair client = pki.issue("b-client", "client-ca", null);
+        int plainPort = ServerFixture.freePort();
+        int tlsPort = ServerFixture.freePort();
+        Path secret = dir.resolve("b.password");
+        Files.writeString(secret, "correct horse battery staple\n");
+        try (MqdbNode a = start("a", """
+                node: { name: a, data-dir: a-data }
+                broker:
+                  embedded:
+                    port: %d
+                    plain: false
+                    users:
+                      b: { password: "${file:%s}", role: node }
+                    tls:
+                      port: %d
+                      cert-file: %s
+                      key-file: %s
+                      client-ca-file: %s
+                      client-auth: required
+                stores: { local: { type: mapdb } }
+                channels: [ { name: shop:items, store: local, publish: true } ]
+                """.formatted(plainPort, secret, tlsPort, server.cert(), server.key(), pki.clientCa()))) {
+            LocalTable src = a.table("shop:items");
+            src.ensure(SCHEMA);
+            for (long i = 1; i <= 20; i++) {
+                src.upsert(Row.of(Map.of("id", i, "name", "item " + i)));
+            }
+            try (MqdbNode b = start("b", """
+                    node: { name: b, data-dir: b-data }
+                    broker:
+                      uris: [ "ssl://localhost:%d" ]
+                      username: b
+                      password: "${file:%s}"
+                      tls: { ca-file: %s, cert-file: %s, key-file: %s }
+                    stores: { local: { type: mapdb } }
+                    channels: [ { name: shop:items, store: local, subscribe: true } ]
+                    """.formatted(tlsPort, secret, pki.ca(), client.cert(), client.key()))) {
+                LocalTable dst = b.table("shop:items");
+                await().atMost(Duration.ofSeconds(60)).until(() -> dst.count() == 20);
+                src.upsert(Row.of(Map.of("id", 7L, "name", "changed")));
+                src.delete(Key.of(8L));
+                await().atMost(Duration.ofSeconds(30)).until(() -> dst.count() == 19
+                        && dst.get(Key.of(7L)).map(r -> r.get("name")).orElse("").equals("changed"));
+                assertThat(b.metrics().deadLetters.sum()).isZero();
+            }
+        }
+    }
+}
