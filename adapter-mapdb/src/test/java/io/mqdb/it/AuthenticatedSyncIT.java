@@ -14,6 +14,7 @@ import io.mqdb.spi.Row;
 import io.mqdb.spi.TableId;
 import io.mqdb.spi.TableSchema;
 import io.mqdb.testing.ServerFixture;
+import io.mqdb.testing.TestPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two nodes over node A's embedded broker with {@code users} on, bound beyond loopback: A connects to its own broker
  * with the credential it makes at start, B with its user's password read from a file; inserts, updates and deletes
- * flow from A to B, and B's catch-up after a restart works within its permissions.
+ * flow from A to B, and B's catch-up after a restart works within its permissions. Then the same over A's TLS
+ * listener only ({@code plain: false}, {@code client-auth: required}): A still reaches its own broker on loopback with
+ * its per-start credential; B connects over {@code ssl://} trusting the CA, with a client certificate and its password.
  */
 class AuthenticatedSyncIT {
     private static final TableId ITEMS = TableId.parse("shop:items");
@@ -97,6 +100,59 @@ class AuthenticatedSyncIT {
             }
             System.out.println("embedded broker with users on 0.0.0.0: a (local credential) and b (password from a "
                     + "file) synced 150 inserts, 1 update and 1 delete, b caught up after a restart; 149 rows equal");
+        }
+    }
+
+    @Test
+    void aSubscriberSyncsOverTheEmbeddedBrokersTlsListenerWithAClientCertificate() throws Exception {
+        Path pkiDir = Files.createDirectories(dir.resolve("pki"));
+        TestPki pki = TestPki.create(pkiDir);
+        TestPki.Pair server = pki.server();
+        TestPki.Pair client = pki.issue("b-client", "client-ca", null);
+        int plainPort = ServerFixture.freePort();
+        int tlsPort = ServerFixture.freePort();
+        Path secret = dir.resolve("b.password");
+        Files.writeString(secret, "correct horse battery staple\n");
+        try (MqdbNode a = start("a", """
+                node: { name: a, data-dir: a-data }
+                broker:
+                  embedded:
+                    port: %d
+                    plain: false
+                    users:
+                      b: { password: "${file:%s}", role: node }
+                    tls:
+                      port: %d
+                      cert-file: %s
+                      key-file: %s
+                      client-ca-file: %s
+                      client-auth: required
+                stores: { local: { type: mapdb } }
+                channels: [ { name: shop:items, store: local, publish: true } ]
+                """.formatted(plainPort, secret, tlsPort, server.cert(), server.key(), pki.clientCa()))) {
+            LocalTable src = a.table("shop:items");
+            src.ensure(SCHEMA);
+            for (long i = 1; i <= 20; i++) {
+                src.upsert(Row.of(Map.of("id", i, "name", "item " + i)));
+            }
+            try (MqdbNode b = start("b", """
+                    node: { name: b, data-dir: b-data }
+                    broker:
+                      uris: [ "ssl://localhost:%d" ]
+                      username: b
+                      password: "${file:%s}"
+                      tls: { ca-file: %s, cert-file: %s, key-file: %s }
+                    stores: { local: { type: mapdb } }
+                    channels: [ { name: shop:items, store: local, subscribe: true } ]
+                    """.formatted(tlsPort, secret, pki.ca(), client.cert(), client.key()))) {
+                LocalTable dst = b.table("shop:items");
+                await().atMost(Duration.ofSeconds(60)).until(() -> dst.count() == 20);
+                src.upsert(Row.of(Map.of("id", 7L, "name", "changed")));
+                src.delete(Key.of(8L));
+                await().atMost(Duration.ofSeconds(30)).until(() -> dst.count() == 19
+                        && dst.get(Key.of(7L)).map(r -> r.get("name")).orElse("").equals("changed"));
+                assertThat(b.metrics().deadLetters.sum()).isZero();
+            }
         }
     }
 }

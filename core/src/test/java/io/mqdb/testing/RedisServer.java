@@ -84,48 +84,20 @@ public final class RedisServer extends ServerFixture {
      * @return the server; {@link #caFile()} is the CA to trust; the caller closes it
      */
     public static RedisServer startWithTls() {
-        Path openssl = findBinary(List.of("openssl"), List.of())
-                .orElseThrow(() -> unavailable("openssl for a TLS Redis", ENV, "openssl"));
         RedisServer s = local(null, null, false);
         Path dir = s.log.getParent();
-        String o = openssl.toString();
-        exec(dir, o, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mqdb-test-ca",
-                "-keyout", "ca.key", "-out", "ca.crt");
-        exec(dir, o, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
-                "-out", "server.csr");
-        java.nio.file.Path ext = dir.resolve("san.ext");
-        try {
-            java.nio.file.Files.writeString(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        exec(dir, o, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                "-days", "2", "-extfile", "san.ext", "-out", "server.crt");
+        TestPki pki = TestPki.create(dir);
+        TestPki.Pair server = pki.server();
         List<String> cmd = new ArrayList<>(s.command);
         int i = cmd.indexOf("--port");
         cmd.set(i + 1, "0");
         cmd.addAll(List.of("--tls-port", Integer.toString(s.port), "--tls-cert-file",
-                dir.resolve("server.crt").toString(), "--tls-key-file", dir.resolve("server.key").toString(),
-                "--tls-ca-cert-file", dir.resolve("ca.crt").toString(), "--tls-auth-clients", "no"));
+                server.cert().toString(), "--tls-key-file", server.key().toString(),
+                "--tls-ca-cert-file", pki.ca().toString(), "--tls-auth-clients", "no"));
         s.command = List.copyOf(cmd);
-        s.caFile = dir.resolve("ca.crt");
+        s.caFile = pki.ca();
         s.start();
         return s;
-    }
-
-    private static void exec(Path dir, String... command) {
-        try {
-            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("openssl.log").toFile()).start();
-            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("openssl failed: " + List.of(command) + tail(dir.resolve("openssl.log")));
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
     }
 
     private static RedisServer local(String user, String password) {

@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Throw-away certificates made by {@code openssl} at test time (RSA 2048, valid two days, PKCS#8 keys), in one
  * folder: {@link #ca} signs server certificates, {@link #clientCa} client certificates, and {@link #otherCa} is trusted
- * by nobody. Each method returns the PEM paths; the folder is the caller's (a {@code @TempDir}).
+ * by nobody, each made on first use. Each method returns the PEM paths; the folder is the caller's (a
+ * {@code @TempDir}). One thread at a time.
  */
 public final class TestPki {
     private final Path dir;
@@ -27,7 +28,7 @@ public final class TestPki {
 
     /**
      * @param dir the folder the files go in
-     * @return the PKI, with the three CAs made
+     * @return the PKI, with {@link #ca} made
      * @throws org.opentest4j.TestAbortedException when openssl is not installed
      */
     public static TestPki create(Path dir) {
@@ -35,11 +36,18 @@ public final class TestPki {
                 .orElseThrow(() -> ServerFixture.unavailable("openssl for test certificates", "MQDB_OPENSSL",
                         "openssl"));
         TestPki pki = new TestPki(dir, openssl.toString());
-        for (String ca : List.of("ca", "client-ca", "other-ca")) {
-            pki.exec("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mqdb-test-" + ca,
-                    "-keyout", ca + ".key", "-out", ca + ".crt");
-        }
+        pki.authority("ca");
         return pki;
+    }
+
+    /** @return the certificate of the CA {@code name}, made now unless it exists */
+    private Path authority(String name) {
+        Path cert = dir.resolve(name + ".crt");
+        if (!Files.exists(cert)) {
+            exec("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mqdb-test-" + name,
+                    "-keyout", name + ".key", "-out", name + ".crt");
+        }
+        return cert;
     }
 
     /** @return the CA of server certificates */
@@ -49,12 +57,12 @@ public final class TestPki {
 
     /** @return the CA of client certificates */
     public Path clientCa() {
-        return dir.resolve("client-ca.crt");
+        return authority("client-ca");
     }
 
     /** @return a CA nobody trusts */
     public Path otherCa() {
-        return dir.resolve("other-ca.crt");
+        return authority("other-ca");
     }
 
     /**
@@ -64,6 +72,7 @@ public final class TestPki {
      * @return the certificate and key
      */
     public Pair issue(String name, String signer, String san) {
+        authority(signer);
         exec("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", name + ".key", "-out",
                 name + ".csr");
         List<String> cmd = new ArrayList<>(List.of("x509", "-req", "-in", name + ".csr", "-CA", signer + ".crt",
