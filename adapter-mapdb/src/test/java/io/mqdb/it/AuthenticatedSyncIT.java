@@ -47,6 +47,16 @@ class AuthenticatedSyncIT {
         return MqdbNode.start(ConfigLoader.load(file), plugins);
     }
 
+    /** @return node {@code a}'s table shop:items with rows 1..n */
+    private static LocalTable items(MqdbNode a, int n) {
+        LocalTable src = a.table("shop:items");
+        src.ensure(SCHEMA);
+        for (long i = 1; i <= n; i++) {
+            src.upsert(Row.of(Map.of("id", i, "name", "item " + i)));
+        }
+        return src;
+    }
+
     @Test
     void nodesSyncThroughAnAuthenticatingEmbeddedBroker() throws Exception {
         int port = ServerFixture.freePort();
@@ -69,11 +79,7 @@ class AuthenticatedSyncIT {
                 stores: { local: { type: mapdb } }
                 channels: [ { name: shop:items, store: local, publish: true } ]
                 """.formatted(port, secret))) {
-            LocalTable src = a.table("shop:items");
-            src.ensure(SCHEMA);
-            for (long i = 1; i <= 100; i++) {
-                src.upsert(Row.of(Map.of("id", i, "name", "item " + i)));
-            }
+            LocalTable src = items(a, 100);
             MqdbNode b = start("b", bYaml);
             try {
                 LocalTable dst = b.table("shop:items");
@@ -130,11 +136,7 @@ class AuthenticatedSyncIT {
                 stores: { local: { type: mapdb } }
                 channels: [ { name: shop:items, store: local, publish: true } ]
                 """.formatted(plainPort, secret, tlsPort, server.cert(), server.key(), pki.clientCa()))) {
-            LocalTable src = a.table("shop:items");
-            src.ensure(SCHEMA);
-            for (long i = 1; i <= 20; i++) {
-                src.upsert(Row.of(Map.of("id", i, "name", "item " + i)));
-            }
+            LocalTable src = items(a, 20);
             try (MqdbNode b = start("b", """
                     node: { name: b, data-dir: b-data }
                     broker:
