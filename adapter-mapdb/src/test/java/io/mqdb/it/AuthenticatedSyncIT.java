@@ -48,7 +48,7 @@ class AuthenticatedSyncIT {
     }
 
     /** @return node {@code a}'s table shop:items with rows 1..n */
-    private static LocalTable items(MqdbNode a, int n) {
+    private static LocalTable items(MqdbNode a, int n) throws InterruptedException {
         LocalTable src = a.table("shop:items");
         src.ensure(SCHEMA);
         for (long i = 1; i <= n; i++) {

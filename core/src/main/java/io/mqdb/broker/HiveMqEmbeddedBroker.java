@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * The {@link EmbeddedBroker} on HiveMQ CE embedded.
  *
  * <p>On {@link #start} it writes {@code <dataDir>/conf/config.xml} (from the template
- * {@code io/mqdb/broker/hivemq-config.xml}): one TCP listener on {@code bindAddress:port}; a per-client queue of
+ * {@code io/mqdb/broker/hivemq-config.xml}): one TCP listener on {@code bindAddress:port} ({@code 127.0.0.1:port}
+ * with {@code plain: false}, for the hosting node); with {@code tls}, a TLS listener (TLS 1.3 and 1.2 only) whose
+ * PKCS12 key store, and trust store of client CAs, are written from the PEM files to {@code <dataDir>/conf/tls/},
+ * owner-only, under a password made for each start and never logged; a per-client queue of
  * {@code maxQueuedMessages}, strategy discard (a full queue drops the newest message; mqdb's gap detection and
  * resend or snapshot recover it, docs/topics.md); the largest packet {@code maxPacketMb}; server receive maximum
  * {@value #RECEIVE_MAXIMUM} (default 10); topic aliases off; persistence in memory (the default: a restart starts
