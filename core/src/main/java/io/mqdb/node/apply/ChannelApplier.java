@@ -1,9 +1,14 @@
-package io.mqdb.node;
+package io.mqdb.node.apply;
 
 import io.mqdb.codec.SchemaInference;
 import io.mqdb.codec.WireBatch;
 import io.mqdb.codec.WireEvent;
 import io.mqdb.config.ChannelConfig;
+import io.mqdb.node.catchup.Control;
+import io.mqdb.node.runtime.Backoff;
+import io.mqdb.node.runtime.NodeContext;
+import io.mqdb.node.runtime.RefusalLog;
+import io.mqdb.node.runtime.Worker;
 import io.mqdb.signing.Envelope;
 import io.mqdb.signing.SignatureRefused;
 import io.mqdb.signing.Signing;
@@ -71,7 +76,7 @@ import org.slf4j.LoggerFactory;
  * started by {@link #start()} and stopped by {@link #close()}. Position messages ({@link #positionHandler()}) are
  * queued by the callback thread too and handled by the apply thread.
  */
-final class ChannelApplier extends Worker implements MessageHandler {
+public final class ChannelApplier extends Worker implements MessageHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelApplier.class);
     private static final int QUEUE_MESSAGES = 256;
     private static final long GAP_CHECK_NANOS = 1_000_000_000L;
@@ -128,7 +133,7 @@ final class ChannelApplier extends Worker implements MessageHandler {
     private static final int PROBE_SAMPLES = 8;
     private static final long SAMPLE_EVERY_NANOS = 30_000_000_000L;
 
-    ChannelApplier(ChannelConfig channel, Store store, ClassLoader storeLoader, NodeContext ctx) {
+    public ChannelApplier(ChannelConfig channel, Store store, ClassLoader storeLoader, NodeContext ctx) {
         super("apply-" + channel.table(), "channel " + channel.table() + ": apply", storeLoader, LOG, ctx::fail);
         this.channel = channel;
         this.table = channel.table();
@@ -146,7 +151,7 @@ final class ChannelApplier extends Worker implements MessageHandler {
      * @return the handler of the channel's position topic ({@code mqdb/<cluster>/pos/<schema>/<table>/+}): it queues
      *     the publishers' positions for the apply thread
      */
-    MessageHandler positionHandler() {
+    public MessageHandler positionHandler() {
         return m -> {
             if (m.payload().length > 0) {
                 try {
@@ -192,7 +197,7 @@ final class ChannelApplier extends Worker implements MessageHandler {
     }
 
     /** Starts the apply thread. Called once by the node on its start-up thread, before subscribing. */
-    void start() {
+    public void start() {
         startThread();
     }
 
