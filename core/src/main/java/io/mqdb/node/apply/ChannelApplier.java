@@ -67,8 +67,9 @@ import org.slf4j.LoggerFactory;
  * <p>Messages are gathered into one store batch until the channel's {@code batch-size} events or its
  * {@code flush-interval} is reached. The table is created from the schema the publisher sends when it is missing,
  * and grows when the publisher's schema grows. Events this node made itself are skipped. A malformed message, or an
- * event that can never be applied, goes to the {@link DeadLetters} with its reason and the channel keeps going; a
- * store that is unavailable is retried with backoff, the messages staying unacknowledged meanwhile.
+ * event that can never be applied, goes to the {@link io.mqdb.node.deadletter.DeadLetters} with its reason and the
+ * channel keeps going; a store that is unavailable is retried with backoff, the messages staying unacknowledged
+ * meanwhile.
  *
  * <h2>Threads</h2>
  * {@link #onMessage} runs on the transport's callback thread and only queues the message (blocking when the queue is

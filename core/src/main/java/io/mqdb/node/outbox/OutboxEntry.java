@@ -18,7 +18,8 @@ import java.nio.charset.StandardCharsets;
  * @param lastSeq the sequence number of its last event, 0 when it carries none
  * @param payload the MQTT payload
  */
-public record OutboxEntry(String topic, boolean retained, String channel, long firstSeq, long lastSeq, byte[] payload) {
+public record OutboxEntry(String topic, boolean retained, String channel, long firstSeq, long lastSeq,
+                          byte[] payload) {
 
     /** @return how many numbered events it carries */
     long events() {

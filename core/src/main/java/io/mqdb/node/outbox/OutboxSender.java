@@ -93,13 +93,18 @@ public final class OutboxSender extends Worker {
         this.backoff = new Backoff(Duration.ofSeconds(1), LOG, ctx.metrics());
     }
 
-    /** @return the outbox counter holding a channel's last sequence number */
+    /**
+     * @param table a channel
+     * @return the outbox counter holding the channel's last sequence number: the publisher commits it with each
+     *     append, the sender reads it for the positions it announces
+     */
     public static String sequenceCounter(TableId table) {
         return "seq:" + table;
     }
 
     /**
-     * A request for a fresh snapshot of a channel, from the send thread.
+     * A request for a fresh snapshot of a channel, from the send thread to the publisher's capture thread (through
+     * the {@code snapshotStarter} it was given), which makes the snapshot.
      *
      * @param table the channel
      * @param to the node it is for, or null for one published to every subscriber (a request from an older node)

@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * Captures the changes of one store's published tables into the store's durable outbox, from which an
  * {@link OutboxSender} publishes them: first the initial load (a snapshot) of every table not loaded before, then,
  * forever, the changes its {@link ChangeCapture} reports (or, for a store without capture, the writes made through
- * mqdb's embedding API, handed in by {@link LocalTable}), in order, in batches of at most the channel's
+ * mqdb's embedding API, handed in by {@link io.mqdb.node.LocalTable}), in order, in batches of at most the channel's
  * {@code batch-size} events per MQTT message.
  *
  * <p>Store and forward: a batch is numbered (per channel, without gaps, from the epoch of {@link #epochStart}), versioned and appended to the outbox
@@ -69,9 +69,9 @@ import org.slf4j.LoggerFactory;
  * {@link NodeState} and resumes after a restart like an initial load's.
  *
  * <p>Two-way tables (published and subscribed by this node): captured changes are versioned under the store's lock,
- * which the {@link ChannelApplier} holds while it applies replicated changes; a captured change of a key whose newest
- * write came from another node is published as the row now is, re-read from the store, so both sides converge on the
- * same row whichever order the two writes hit the store in.
+ * which the {@link io.mqdb.node.apply.ChannelApplier} holds while it applies replicated changes; a captured change of
+ * a key whose newest write came from another node is published as the row now is, re-read from the store, so both
+ * sides converge on the same row whichever order the two writes hit the store in.
  *
  * <h2>Threads</h2>
  * One thread per store, {@code capture-<store>}, started by {@link #start()} and stopped by {@link #close()}; it sets
@@ -196,7 +196,10 @@ public final class ChannelPublisher extends Worker {
         }
     }
 
-    /** @return whether the store captures its own changes; if not, local writes are handed in by {@link LocalTable} */
+    /**
+     * @return whether the store captures its own changes; if not, local writes are handed in by
+     *     {@link io.mqdb.node.LocalTable}
+     */
     public boolean capturesItself() {
         return capture != null;
     }

@@ -38,9 +38,9 @@ import java.util.function.Consumer;
  *     messages are not signed
  */
 public record NodeContext(String nodeName, HybridClock clock, EventCodec codec, Topics topics, Transport transport,
-                   NodeState state, NodeMetrics metrics, DeadLetters deadLetters, Consumer<Exception> failure,
-                   VersionIndex versions, NodeSection config, ConcurrentHashMap<String, ReentrantLock> locks,
-                   ForeignWrites foreignWrites, Optional<Signing> signing) {
+                          NodeState state, NodeMetrics metrics, DeadLetters deadLetters, Consumer<Exception> failure,
+                          VersionIndex versions, NodeSection config, ConcurrentHashMap<String, ReentrantLock> locks,
+                          ForeignWrites foreignWrites, Optional<Signing> signing) {
     /**
      * @param topic the topic a message is published on (for a change batch, any topic of its channel)
      * @param payload the message
