@@ -33,7 +33,7 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Reads the dead-letter files a node writes ({@code io.mqdb.node.DeadLetters}: one JSON line per letter in
+ * Reads the dead-letter files a node writes ({@code io.mqdb.node.deadletter.DeadLetters}: one JSON line per letter in
  * {@code <data-dir>/dead-letters/<schema>.<table>.jsonl}) and moves replayed letters to
  * {@code <data-dir>/dead-letters/replayed/<schema>.<table>.jsonl}.
  *

@@ -1,5 +1,6 @@
 package io.mqdb.node;
 
+import io.mqdb.node.publish.ChannelPublisher;
 import io.mqdb.spi.Key;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.Mutation;

@@ -159,7 +159,7 @@ public final class StoreSet implements AutoCloseable {
      * @param schema the table as the store describes it
      * @throws MqdbException when the channel names a key other than the table's primary key
      */
-    static void checkKey(ChannelConfig channel, TableSchema schema) {
+    public static void checkKey(ChannelConfig channel, TableSchema schema) {
         if (!channel.key().isEmpty() && !channel.key().equals(schema.primaryKey())) {
             throw new MqdbException(channel.table() + ": key " + channel.key() + " is refused: the table's key is "
                     + schema.primaryKey() + " (key: can only name the primary key of a table that has one; remove it"

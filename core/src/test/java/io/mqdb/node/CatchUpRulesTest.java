@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.mqdb.codec.EventCodec;
 import io.mqdb.codec.WireBatch;
+import io.mqdb.node.catchup.Control;
 import io.mqdb.testkit.InMemoryBroker;
 import io.mqdb.testkit.InMemoryData;
 import io.mqdb.testkit.Items;

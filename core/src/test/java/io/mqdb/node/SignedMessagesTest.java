@@ -5,6 +5,7 @@ import static io.mqdb.testkit.Items.names;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.mqdb.node.catchup.Control;
 import io.mqdb.signing.Keys;
 import io.mqdb.signing.Signing;
 import io.mqdb.signing.TrustList;

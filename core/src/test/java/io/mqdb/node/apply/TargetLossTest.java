@@ -1,10 +1,11 @@
-package io.mqdb.node;
+package io.mqdb.node.apply;
 
 import static io.mqdb.testkit.Items.item;
 import static io.mqdb.testkit.Items.names;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.mqdb.node.MqdbNode;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.ColumnType;
 import io.mqdb.spi.Key;

@@ -1,4 +1,4 @@
-package io.mqdb.node;
+package io.mqdb.node.catchup;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;

@@ -1,9 +1,14 @@
-package io.mqdb.node;
+package io.mqdb.node.apply;
 
 import io.mqdb.codec.SchemaInference;
 import io.mqdb.codec.WireBatch;
 import io.mqdb.codec.WireEvent;
 import io.mqdb.config.ChannelConfig;
+import io.mqdb.node.catchup.Control;
+import io.mqdb.node.runtime.Backoff;
+import io.mqdb.node.runtime.NodeContext;
+import io.mqdb.node.runtime.RefusalLog;
+import io.mqdb.node.runtime.Worker;
 import io.mqdb.signing.Envelope;
 import io.mqdb.signing.SignatureRefused;
 import io.mqdb.signing.Signing;
@@ -62,8 +67,9 @@ import org.slf4j.LoggerFactory;
  * <p>Messages are gathered into one store batch until the channel's {@code batch-size} events or its
  * {@code flush-interval} is reached. The table is created from the schema the publisher sends when it is missing,
  * and grows when the publisher's schema grows. Events this node made itself are skipped. A malformed message, or an
- * event that can never be applied, goes to the {@link DeadLetters} with its reason and the channel keeps going; a
- * store that is unavailable is retried with backoff, the messages staying unacknowledged meanwhile.
+ * event that can never be applied, goes to the {@link io.mqdb.node.deadletter.DeadLetters} with its reason and the
+ * channel keeps going; a store that is unavailable is retried with backoff, the messages staying unacknowledged
+ * meanwhile.
  *
  * <h2>Threads</h2>
  * {@link #onMessage} runs on the transport's callback thread and only queues the message (blocking when the queue is
@@ -71,7 +77,7 @@ import org.slf4j.LoggerFactory;
  * started by {@link #start()} and stopped by {@link #close()}. Position messages ({@link #positionHandler()}) are
  * queued by the callback thread too and handled by the apply thread.
  */
-final class ChannelApplier extends Worker implements MessageHandler {
+public final class ChannelApplier extends Worker implements MessageHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelApplier.class);
     private static final int QUEUE_MESSAGES = 256;
     private static final long GAP_CHECK_NANOS = 1_000_000_000L;
@@ -128,7 +134,7 @@ final class ChannelApplier extends Worker implements MessageHandler {
     private static final int PROBE_SAMPLES = 8;
     private static final long SAMPLE_EVERY_NANOS = 30_000_000_000L;
 
-    ChannelApplier(ChannelConfig channel, Store store, ClassLoader storeLoader, NodeContext ctx) {
+    public ChannelApplier(ChannelConfig channel, Store store, ClassLoader storeLoader, NodeContext ctx) {
         super("apply-" + channel.table(), "channel " + channel.table() + ": apply", storeLoader, LOG, ctx::fail);
         this.channel = channel;
         this.table = channel.table();
@@ -146,7 +152,7 @@ final class ChannelApplier extends Worker implements MessageHandler {
      * @return the handler of the channel's position topic ({@code mqdb/<cluster>/pos/<schema>/<table>/+}): it queues
      *     the publishers' positions for the apply thread
      */
-    MessageHandler positionHandler() {
+    public MessageHandler positionHandler() {
         return m -> {
             if (m.payload().length > 0) {
                 try {
@@ -192,7 +198,7 @@ final class ChannelApplier extends Worker implements MessageHandler {
     }
 
     /** Starts the apply thread. Called once by the node on its start-up thread, before subscribing. */
-    void start() {
+    public void start() {
         startThread();
     }
 

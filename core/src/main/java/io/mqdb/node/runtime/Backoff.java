@@ -1,5 +1,6 @@
-package io.mqdb.node;
+package io.mqdb.node.runtime;
 
+import io.mqdb.node.NodeMetrics;
 import io.mqdb.spi.RetriableException;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -18,7 +19,7 @@ import org.slf4j.Logger;
  *
  * <p>Used by the apply, capture and send threads; runs on the caller's thread and keeps no state between calls.
  */
-final class Backoff {
+public final class Backoff {
     private static final long FIRST_WAIT_MS = 100;
     private static final long REMIND_EVERY_NANOS = 300_000_000_000L;
 
@@ -31,7 +32,7 @@ final class Backoff {
      * @param log where the outage is logged (the worker's logger)
      * @param metrics counts every failed attempt in {@code retries}
      */
-    Backoff(Duration max, Logger log, NodeMetrics metrics) {
+    public Backoff(Duration max, Logger log, NodeMetrics metrics) {
         this.max = max;
         this.log = log;
         this.metrics = metrics;
@@ -40,7 +41,7 @@ final class Backoff {
     /**
      * Same as {@link #retry(String, BooleanSupplier, Supplier, Supplier)} without a description of what is held.
      */
-    <T> T retry(String what, BooleanSupplier running, Supplier<T> action) throws InterruptedException {
+    public <T> T retry(String what, BooleanSupplier running, Supplier<T> action) throws InterruptedException {
         return retry(what, running, action, null);
     }
 
@@ -53,7 +54,7 @@ final class Backoff {
      * @return the operation's result
      * @throws InterruptedException when interrupted while waiting, or when {@code running} turned false
      */
-    <T> T retry(String what, BooleanSupplier running, Supplier<T> action, Supplier<String> held)
+    public <T> T retry(String what, BooleanSupplier running, Supplier<T> action, Supplier<String> held)
             throws InterruptedException {
         long waitMs = FIRST_WAIT_MS;
         int attempts = 0;

@@ -1,4 +1,4 @@
-package io.mqdb.node;
+package io.mqdb.node.catchup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,7 +1,9 @@
-package io.mqdb.node;
+package io.mqdb.node.outbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mqdb.node.catchup.Control;
+import io.mqdb.node.catchup.NodeState;
 import io.mqdb.spi.TableId;
 import org.junit.jupiter.api.Test;
 

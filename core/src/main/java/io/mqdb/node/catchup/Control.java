@@ -1,4 +1,4 @@
-package io.mqdb.node;
+package io.mqdb.node.catchup;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -14,9 +14,9 @@ import java.util.Optional;
  * The small JSON messages of catch-up: a publisher's position on a channel, and a subscriber's request to publish
  * again. Documented in {@code docs/topics.md}.
  */
-final class Control {
+public final class Control {
     /** The most targeted snapshots a position lists (and a parser reads): one per requesting node. */
-    static final int MAX_TARGETED = 64;
+    public static final int MAX_TARGETED = 64;
 
     private Control() {
     }
@@ -33,7 +33,7 @@ final class Control {
      * @param base the channel's last sequence number when it started: every channel event up to it is covered
      * @param done whether all its rows are in the publisher's outbox
      */
-    record Targeted(String to, long startHlc, long firstSeq, long endSeq, long base, boolean done) {
+    public record Targeted(String to, long startHlc, long firstSeq, long endSeq, long base, boolean done) {
         JsonObject toJsonObject() {
             JsonObject j = new JsonObject();
             j.addProperty("to", to);
@@ -62,7 +62,7 @@ final class Control {
      * @param endSeq the sequence number of its last event (the one before its first when the table was empty)
      * @param done whether it completed
      */
-    record Snapshot(long startHlc, long firstSeq, long endSeq, boolean done) {
+    public record Snapshot(long startHlc, long firstSeq, long endSeq, boolean done) {
     }
 
     /**
@@ -77,17 +77,17 @@ final class Control {
      * @param targeted the snapshots running or done for single nodes (at most {@link #MAX_TARGETED}; empty from a
      *     node older than targeted catch-up)
      */
-    record Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot, long epoch,
-                    List<Targeted> targeted) {
-        Position {
+    public record Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot, long epoch,
+                           List<Targeted> targeted) {
+        public Position {
             targeted = List.copyOf(targeted.size() > MAX_TARGETED ? targeted.subList(0, MAX_TARGETED) : targeted);
         }
 
-        Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot, long epoch) {
+        public Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot, long epoch) {
             this(node, channel, seq, snapshot, epoch, List.of());
         }
 
-        byte[] toJson() {
+        public byte[] toJson() {
             JsonObject o = new JsonObject();
             o.addProperty("node", node);
             o.addProperty("channel", channel.toString());
@@ -113,7 +113,7 @@ final class Control {
             return o.toString().getBytes(StandardCharsets.UTF_8);
         }
 
-        static Position parse(byte[] payload) {
+        public static Position parse(byte[] payload) {
             try {
                 JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
                 Optional<Snapshot> snap = Optional.empty();
@@ -155,14 +155,14 @@ final class Control {
      *     a snapshot for it that started at or before it does not count (what it sent is lost), and the origin's next
      *     one starts after it
      */
-    record Resend(TableId channel, long fromSeq, long toSeq, String requester, boolean targeted, long merged,
-                  long streamSeq, long resetHlc) {
+    public record Resend(TableId channel, long fromSeq, long toSeq, String requester, boolean targeted, long merged,
+                         long streamSeq, long resetHlc) {
         /** A request in the format of nodes older than targeted catch-up. */
         Resend(TableId channel, long fromSeq, long toSeq, String requester) {
             this(channel, fromSeq, toSeq, requester, false, 0, 0, 0);
         }
 
-        byte[] toJson() {
+        public byte[] toJson() {
             JsonObject o = new JsonObject();
             o.addProperty("channel", channel.toString());
             o.addProperty("from", fromSeq);
@@ -178,7 +178,7 @@ final class Control {
             return o.toString().getBytes(StandardCharsets.UTF_8);
         }
 
-        static Resend parse(byte[] payload) {
+        public static Resend parse(byte[] payload) {
             try {
                 JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
                 boolean targeted = o.has("merged");

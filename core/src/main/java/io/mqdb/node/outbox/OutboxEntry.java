@@ -1,4 +1,4 @@
-package io.mqdb.node;
+package io.mqdb.node.outbox;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,14 +18,15 @@ import java.nio.charset.StandardCharsets;
  * @param lastSeq the sequence number of its last event, 0 when it carries none
  * @param payload the MQTT payload
  */
-record OutboxEntry(String topic, boolean retained, String channel, long firstSeq, long lastSeq, byte[] payload) {
+public record OutboxEntry(String topic, boolean retained, String channel, long firstSeq, long lastSeq,
+                          byte[] payload) {
 
     /** @return how many numbered events it carries */
     long events() {
         return lastSeq == 0 ? 0 : lastSeq - firstSeq + 1;
     }
 
-    byte[] encode() {
+    public byte[] encode() {
         byte[] t = topic.getBytes(StandardCharsets.UTF_8);
         byte[] c = channel.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(1 + 2 + t.length + 2 + c.length + 16 + payload.length);

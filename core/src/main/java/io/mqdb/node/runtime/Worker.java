@@ -1,4 +1,4 @@
-package io.mqdb.node;
+package io.mqdb.node.runtime;
 
 import io.mqdb.spi.MqdbException;
 import java.util.function.Consumer;
@@ -26,7 +26,7 @@ import org.slf4j.Logger;
  *       {@link #closed()} on the closing thread to release what the worker owns.</li>
  * </ol>
  */
-abstract class Worker implements AutoCloseable {
+public abstract class Worker implements AutoCloseable {
     private final String threadName;
     private final String job;
     private final ClassLoader loader;

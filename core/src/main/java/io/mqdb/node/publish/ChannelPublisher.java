@@ -1,6 +1,16 @@
-package io.mqdb.node;
+package io.mqdb.node.publish;
 
 import io.mqdb.config.ChannelConfig;
+import io.mqdb.node.StoreSet;
+import io.mqdb.node.catchup.Control;
+import io.mqdb.node.catchup.NodeState;
+import io.mqdb.node.outbox.OutboxEntry;
+import io.mqdb.node.outbox.OutboxSender;
+import io.mqdb.node.outbox.OutboxSender.SnapshotRequest;
+import io.mqdb.node.runtime.Backoff;
+import io.mqdb.node.runtime.NodeContext;
+import io.mqdb.node.runtime.Worker;
+import io.mqdb.node.runtime.Workers;
 import io.mqdb.queue.DurableQueue;
 import io.mqdb.spi.CapturePosition;
 import io.mqdb.spi.CapturedChange;
@@ -40,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * Captures the changes of one store's published tables into the store's durable outbox, from which an
  * {@link OutboxSender} publishes them: first the initial load (a snapshot) of every table not loaded before, then,
  * forever, the changes its {@link ChangeCapture} reports (or, for a store without capture, the writes made through
- * mqdb's embedding API, handed in by {@link LocalTable}), in order, in batches of at most the channel's
+ * mqdb's embedding API, handed in by {@link io.mqdb.node.LocalTable}), in order, in batches of at most the channel's
  * {@code batch-size} events per MQTT message.
  *
  * <p>Store and forward: a batch is numbered (per channel, without gaps, from the epoch of {@link #epochStart}), versioned and appended to the outbox
@@ -59,16 +69,16 @@ import org.slf4j.LoggerFactory;
  * {@link NodeState} and resumes after a restart like an initial load's.
  *
  * <p>Two-way tables (published and subscribed by this node): captured changes are versioned under the store's lock,
- * which the {@link ChannelApplier} holds while it applies replicated changes; a captured change of a key whose newest
- * write came from another node is published as the row now is, re-read from the store, so both sides converge on the
- * same row whichever order the two writes hit the store in.
+ * which the {@link io.mqdb.node.apply.ChannelApplier} holds while it applies replicated changes; a captured change of
+ * a key whose newest write came from another node is published as the row now is, re-read from the store, so both
+ * sides converge on the same row whichever order the two writes hit the store in.
  *
  * <h2>Threads</h2>
  * One thread per store, {@code capture-<store>}, started by {@link #start()} and stopped by {@link #close()}; it sets
  * the adapter's class loader as its context class loader. {@link #requestEnable}, {@link #requestResend} and
  * {@link #submitLocal} may be called from any thread.
  */
-final class ChannelPublisher extends Worker {
+public final class ChannelPublisher extends Worker {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelPublisher.class);
     private static final Duration POLL_WAIT = Duration.ofMillis(100);
     private static final long MB = 1024L * 1024L;
@@ -96,8 +106,8 @@ final class ChannelPublisher extends Worker {
     private DurableQueue targetedOutbox;
     private OutboxSender sender;
 
-    ChannelPublisher(String storeName, Store store, ClassLoader storeLoader, ChangeCapture capture,
-                     List<ChannelConfig> channels, NodeContext ctx) {
+    public ChannelPublisher(String storeName, Store store, ClassLoader storeLoader, ChangeCapture capture,
+                            List<ChannelConfig> channels, NodeContext ctx) {
         super("capture-" + storeName, "capture of store " + storeName, storeLoader, LOG, ctx::fail);
         this.storeName = storeName;
         this.store = store;
@@ -129,23 +139,18 @@ final class ChannelPublisher extends Worker {
         return nowMillis << 20;
     }
 
-    /** @return the outbox counter holding a channel's last sequence number */
-    static String sequenceCounter(TableId table) {
-        return "seq:" + table;
-    }
-
     /**
      * Opens the outbox ({@code <data-dir>/outbox/<store>.db}) and starts the capture and send threads. Called once by
      * the node on its start-up thread.
      */
-    void start() {
+    public void start() {
         outbox = DurableQueue.open(ctx.config().dataDir().resolve("outbox").resolve(storeName + ".db"),
                 ctx.config().outboxMaxMb() * MB, ctx.config().resendWindowMb() * MB);
         targetedOutbox = DurableQueue.open(ctx.config().dataDir().resolve("outbox").resolve("targeted")
                 .resolve(storeName + ".db"), ctx.config().outboxMaxMb() * MB, 0);
         ctx.metrics().outboxDepth.put(storeName, () -> outbox.undeliveredCount() + targetedOutbox.undeliveredCount());
         for (TableId t : channels.keySet()) {
-            long seq = outbox.counter(sequenceCounter(t));
+            long seq = outbox.counter(OutboxSender.sequenceCounter(t));
             if (seq == 0) {
                 seq = ctx.state().sequence(t.toString());
             }
@@ -177,7 +182,7 @@ final class ChannelPublisher extends Worker {
      * @param table a published table of this store
      * @return completed once its changes are captured
      */
-    CompletableFuture<Void> requestEnable(TableId table) {
+    public CompletableFuture<Void> requestEnable(TableId table) {
         if (enabled.containsKey(table)) {
             return CompletableFuture.completedFuture(null);
         }
@@ -185,14 +190,17 @@ final class ChannelPublisher extends Worker {
     }
 
     /** Passes a subscriber's resend request to the send thread; any thread. */
-    void requestResend(Control.Resend r) {
+    public void requestResend(Control.Resend r) {
         if (sender != null) {
             sender.requestResend(r);
         }
     }
 
-    /** @return whether the store captures its own changes; if not, local writes are handed in by {@link LocalTable} */
-    boolean capturesItself() {
+    /**
+     * @return whether the store captures its own changes; if not, local writes are handed in by
+     *     {@link io.mqdb.node.LocalTable}
+     */
+    public boolean capturesItself() {
         return capture != null;
     }
 
@@ -217,7 +225,7 @@ final class ChannelPublisher extends Worker {
      * @param batch the writes
      * @throws InterruptedException when interrupted while waiting for the lock or for room
      */
-    void writeLocal(TableId table, List<Mutation> batch) throws InterruptedException {
+    public void writeLocal(TableId table, List<Mutation> batch) throws InterruptedException {
         List<Mutation> versioned = new ArrayList<>(batch.size());
         boolean twoWay = channels.get(table).subscribe();
         ReentrantLock lock = ctx.storeLock(storeName);
@@ -427,7 +435,7 @@ final class ChannelPublisher extends Worker {
         if (stream != null) {
             targetedOutbox.append(entries, Map.of()); // its numbers are saved with the snapshot's progress
         } else {
-            outbox.append(entries, Map.of(sequenceCounter(table), sequences.get(table)));
+            outbox.append(entries, Map.of(OutboxSender.sequenceCounter(table), sequences.get(table)));
         }
     }
 
@@ -462,17 +470,6 @@ final class ChannelPublisher extends Worker {
             this.to = to;
             this.last = last;
         }
-    }
-
-    /**
-     * A request for a fresh snapshot of a channel, from the send thread.
-     *
-     * @param table the channel
-     * @param to the node it is for, or null for one published to every subscriber (a request from an older node)
-     * @param restart whether to start it again from the first row when one for that node is running (the node's
-     *     store lost what it was sent)
-     */
-    record SnapshotRequest(TableId table, String to, boolean restart) {
     }
 
     /** A snapshot to run: of a table, for one node or (to = null) for every subscriber. */

@@ -1,4 +1,4 @@
-package io.mqdb.node;
+package io.mqdb.node.runtime;
 
 import org.slf4j.Logger;
 
@@ -7,19 +7,19 @@ import org.slf4j.Logger;
  * {@link #EVERY_NANOS}, saying how many were refused since the last line: a flood of forged messages cannot flood
  * the log. Thread-safe.
  */
-final class RefusalLog {
+public final class RefusalLog {
     static final long EVERY_NANOS = 10_000_000_000L;
     private final Logger log;
     private long lastNanos;
     private long suppressed;
     private boolean logged;
 
-    RefusalLog(Logger log) {
+    public RefusalLog(Logger log) {
         this.log = log;
     }
 
     /** @param message what was refused and why; never key material */
-    synchronized void warn(String message) {
+    public synchronized void warn(String message) {
         long now = System.nanoTime();
         if (logged && now - lastNanos < EVERY_NANOS) {
             suppressed++;

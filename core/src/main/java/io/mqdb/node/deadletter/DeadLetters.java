@@ -1,7 +1,8 @@
-package io.mqdb.node;
+package io.mqdb.node.deadletter;
 
 import com.google.gson.JsonObject;
 import io.mqdb.codec.Topics;
+import io.mqdb.node.NodeMetrics;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.TableId;
 import io.mqdb.transport.Transport;
@@ -32,7 +33,7 @@ public final class DeadLetters {
     private final Transport transport;
     private final NodeMetrics metrics;
 
-    DeadLetters(Path dir, String node, Topics topics, Transport transport, NodeMetrics metrics) {
+    public DeadLetters(Path dir, String node, Topics topics, Transport transport, NodeMetrics metrics) {
         this.dir = dir;
         this.node = node;
         this.topics = topics;

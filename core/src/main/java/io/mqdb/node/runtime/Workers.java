@@ -1,7 +1,7 @@
-package io.mqdb.node;
+package io.mqdb.node.runtime;
 
 /** What the node's worker threads share: how they are stopped, and the signal a retried action throws to stop. */
-final class Workers {
+public final class Workers {
     private Workers() {
     }
 
@@ -35,10 +35,10 @@ final class Workers {
     }
 
     /** Thrown inside a retried action when its thread was interrupted: the worker stops. */
-    static final class StopSignal extends RuntimeException {
+    public static final class StopSignal extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
-        StopSignal() {
+        public StopSignal() {
             super(null, null, false, false);
         }
     }

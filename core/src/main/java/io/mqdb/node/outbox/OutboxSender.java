@@ -1,5 +1,11 @@
-package io.mqdb.node;
+package io.mqdb.node.outbox;
 
+import io.mqdb.node.catchup.Control;
+import io.mqdb.node.catchup.NodeState;
+import io.mqdb.node.runtime.Backoff;
+import io.mqdb.node.runtime.NodeContext;
+import io.mqdb.node.runtime.Worker;
+import io.mqdb.node.runtime.Workers;
 import io.mqdb.queue.DurableQueue;
 import io.mqdb.spi.RetriableException;
 import io.mqdb.spi.TableId;
@@ -39,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * One thread, {@code send-<store>}, started by {@link #start()} and stopped by {@link #close()}.
  * {@link #requestResend} may be called from any thread.
  */
-final class OutboxSender extends Worker {
+public final class OutboxSender extends Worker {
     private static final Logger LOG = LoggerFactory.getLogger(OutboxSender.class);
     private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_MESSAGES = 256;
@@ -54,7 +60,7 @@ final class OutboxSender extends Worker {
     private final DurableQueue targetedOutbox;
     private final NodeContext ctx;
     private final Set<TableId> channels;
-    private final Consumer<ChannelPublisher.SnapshotRequest> snapshotStarter;
+    private final Consumer<SnapshotRequest> snapshotStarter;
     private final Backoff backoff;
     private final ResendQueue resends = new ResendQueue();
     /** Per (requester, channel): the progress it last reported through its targeted snapshot, and when. */
@@ -75,8 +81,8 @@ final class OutboxSender extends Worker {
      * @param channels the channels the store publishes
      * @param snapshotStarter asks the capture thread for a fresh snapshot of a channel
      */
-    OutboxSender(String storeName, DurableQueue outbox, DurableQueue targetedOutbox, NodeContext ctx,
-                 Set<TableId> channels, Consumer<ChannelPublisher.SnapshotRequest> snapshotStarter) {
+    public OutboxSender(String storeName, DurableQueue outbox, DurableQueue targetedOutbox, NodeContext ctx,
+                        Set<TableId> channels, Consumer<SnapshotRequest> snapshotStarter) {
         super("send-" + storeName, "sending of store " + storeName, null, LOG, ctx::fail);
         this.storeName = storeName;
         this.outbox = outbox;
@@ -87,8 +93,29 @@ final class OutboxSender extends Worker {
         this.backoff = new Backoff(Duration.ofSeconds(1), LOG, ctx.metrics());
     }
 
+    /**
+     * @param table a channel
+     * @return the outbox counter holding the channel's last sequence number: the publisher commits it with each
+     *     append, the sender reads it for the positions it announces
+     */
+    public static String sequenceCounter(TableId table) {
+        return "seq:" + table;
+    }
+
+    /**
+     * A request for a fresh snapshot of a channel, from the send thread to the publisher's capture thread (through
+     * the {@code snapshotStarter} it was given), which makes the snapshot.
+     *
+     * @param table the channel
+     * @param to the node it is for, or null for one published to every subscriber (a request from an older node)
+     * @param restart whether to start it again from the first row when one for that node is running (the node's
+     *     store lost what it was sent)
+     */
+    public record SnapshotRequest(TableId table, String to, boolean restart) {
+    }
+
     /** Starts the send thread. Called once by the publisher. */
-    void start() {
+    public void start() {
         startThread();
     }
 
@@ -96,7 +123,7 @@ final class OutboxSender extends Worker {
      * Queues a subscriber's request to publish a channel again, merged into one already waiting for the same
      * requester and channel; any thread.
      */
-    void requestResend(Control.Resend r) {
+    public void requestResend(Control.Resend r) {
         switch (resends.offer(r)) {
             case COALESCED -> ctx.metrics().requestsCoalesced.increment();
             case REFUSED -> LOG.warn("store {}: too many resend requests waiting; ignoring {}'s for {} (it asks again)",
@@ -109,7 +136,7 @@ final class OutboxSender extends Worker {
     protected void work() throws InterruptedException {
         if (outbox.undeliveredCount() == 0) {
             for (TableId t : channels) {
-                delivered.put(t, outbox.counter(ChannelPublisher.sequenceCounter(t)));
+                delivered.put(t, outbox.counter(sequenceCounter(t)));
             }
         }
         while (running()) {
@@ -412,7 +439,7 @@ final class OutboxSender extends Worker {
         if (r.resetHlc() > 0) {
             ctx.clock().observe(r.resetHlc()); // the snapshot for it starts after what it no longer counts
         }
-        snapshotStarter.accept(new ChannelPublisher.SnapshotRequest(r.channel(), r.targeted() ? r.requester() : null,
+        snapshotStarter.accept(new SnapshotRequest(r.channel(), r.targeted() ? r.requester() : null,
                 r.resetHlc() > 0));
     }
 

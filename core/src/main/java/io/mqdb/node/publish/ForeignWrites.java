@@ -1,4 +1,4 @@
-package io.mqdb.node;
+package io.mqdb.node.publish;
 
 import io.mqdb.spi.Key;
 import io.mqdb.spi.TableId;
@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Thread-safe: appliers mark, the capture thread reads and clears.
  */
-final class ForeignWrites {
+public final class ForeignWrites {
     private final AtomicLong generation = new AtomicLong();
     private final Map<TableId, Map<Key, Long>> marks = new ConcurrentHashMap<>();
 
@@ -28,7 +28,7 @@ final class ForeignWrites {
     }
 
     /** Marks keys written by one replicated batch. Called by an applier under the store's lock. */
-    void mark(TableId table, Iterable<Key> keys) {
+    public void mark(TableId table, Iterable<Key> keys) {
         long g = generation.incrementAndGet();
         Map<Key, Long> m = marks.computeIfAbsent(table, t -> new ConcurrentHashMap<>());
         for (Key k : keys) {

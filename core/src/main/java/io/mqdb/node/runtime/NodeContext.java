@@ -1,8 +1,12 @@
-package io.mqdb.node;
+package io.mqdb.node.runtime;
 
 import io.mqdb.clock.HybridClock;
 import io.mqdb.codec.EventCodec;
 import io.mqdb.codec.Topics;
+import io.mqdb.node.NodeMetrics;
+import io.mqdb.node.catchup.NodeState;
+import io.mqdb.node.deadletter.DeadLetters;
+import io.mqdb.node.publish.ForeignWrites;
 import io.mqdb.transport.Transport;
 import io.mqdb.config.NodeSection;
 import io.mqdb.version.VersionIndex;
@@ -33,16 +37,16 @@ import java.util.function.Consumer;
  * @param signing with {@code node.signing}: seals what the node publishes and opens what it receives; empty when
  *     messages are not signed
  */
-record NodeContext(String nodeName, HybridClock clock, EventCodec codec, Topics topics, Transport transport,
-                   NodeState state, NodeMetrics metrics, DeadLetters deadLetters, Consumer<Exception> failure,
-                   VersionIndex versions, NodeSection config, ConcurrentHashMap<String, ReentrantLock> locks,
-                   ForeignWrites foreignWrites, Optional<Signing> signing) {
+public record NodeContext(String nodeName, HybridClock clock, EventCodec codec, Topics topics, Transport transport,
+                          NodeState state, NodeMetrics metrics, DeadLetters deadLetters, Consumer<Exception> failure,
+                          VersionIndex versions, NodeSection config, ConcurrentHashMap<String, ReentrantLock> locks,
+                          ForeignWrites foreignWrites, Optional<Signing> signing) {
     /**
      * @param topic the topic a message is published on (for a change batch, any topic of its channel)
      * @param payload the message
      * @return the message signed for the topic when signing is on, else {@code payload} itself
      */
-    byte[] seal(String topic, byte[] payload) {
+    public byte[] seal(String topic, byte[] payload) {
         return signing.isPresent() ? signing.get().seal(topic, payload) : payload;
     }
 
@@ -50,11 +54,11 @@ record NodeContext(String nodeName, HybridClock clock, EventCodec codec, Topics 
      * @param store a store's name
      * @return the lock held while a replicated batch is applied to it and while its captured changes are versioned
      */
-    ReentrantLock storeLock(String store) {
+    public ReentrantLock storeLock(String store) {
         return locks.computeIfAbsent(store, k -> new ReentrantLock());
     }
 
-    void fail(Exception e) {
+    public void fail(Exception e) {
         failure.accept(e);
     }
 }

@@ -1,4 +1,4 @@
-package io.mqdb.node;
+package io.mqdb.node.publish;
 
 import org.slf4j.Logger;
 

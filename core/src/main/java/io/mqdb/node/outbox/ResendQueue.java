@@ -1,5 +1,6 @@
-package io.mqdb.node;
+package io.mqdb.node.outbox;
 
+import io.mqdb.node.catchup.Control;
 import io.mqdb.spi.TableId;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
