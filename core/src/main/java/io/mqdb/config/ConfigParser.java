@@ -408,7 +408,7 @@ final class ConfigParser {
                     + "embedded broker lets every client in, so binding it elsewhere needs users (see "
                     + "docs/security.md), or allow-remote: true to let every client in");
         }
-        int port = integer(e.get("port"), 0, 65_535).orElse(EmbeddedBrokerConfig.DEFAULT_PORT);
+        int port = integer(e.get("port"), 1, 65_535).orElse(EmbeddedBrokerConfig.DEFAULT_PORT);
         Path dataDir = Optional.ofNullable(e.get("data-dir")).flatMap(d -> path(d, node.dataDir()))
                 .orElse(node.dataDir().resolve("broker"));
         EmbeddedBrokerConfig.Persistence persistence = persistence(e.get("persistence"));

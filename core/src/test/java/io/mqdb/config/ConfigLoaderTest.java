@@ -323,6 +323,12 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void embeddedBrokerPortZeroIsRefusedAtLoadNotAtStart() {
+        assertThat(lines("node: {name: a}\nbroker: {embedded: {port: 0}}\n")).containsExactly(
+                "mqdb.yaml:2: broker.embedded.port: expected 1 to 65535, got 0");
+    }
+
+    @Test
     void brokerValuesAreChecked() {
         assertThat(lines("""
                 node: {name: a}
@@ -338,7 +344,7 @@ class ConfigLoaderTest {
                   tls:
                     cert-file: missing.pem
                 """)).containsExactly(
-                "mqdb.yaml:4: broker.embedded.port: expected 0 to 65535, got 70000",
+                "mqdb.yaml:4: broker.embedded.port: expected 1 to 65535, got 70000",
                 "mqdb.yaml:5: broker.embedded.prot: unknown key \"prot\"; did you mean \"port\"?",
                 "mqdb.yaml:6: broker.session-expiry: expected 1s to 4294967295s, got 0ms",
                 "mqdb.yaml:7: broker.keep-alive: expected whole seconds (MQTT counts it in seconds), got 1500ms",
