@@ -309,19 +309,16 @@ public final class MqdbNode implements AutoCloseable {
     /** Routes a subscriber's resend request to the publisher of the channel's store. Callback thread. */
     private void onResend(io.mqdb.transport.InboundMessage m) {
         try {
-            byte[] payload = m.payload();
-            String signer = null;
-            if (ctx.signing().isPresent()) {
-                try {
-                    Signing.Verified v = ctx.signing().get().open(m.topic(), payload);
-                    payload = v.payload();
-                    signer = v.signer();
-                } catch (SignatureRefused e) {
-                    refuseResend(e.getMessage());
-                    m.ack();
-                    return;
-                }
+            Signing.Verified v;
+            try {
+                v = ctx.openControl(m.topic(), m.payload());
+            } catch (SignatureRefused e) {
+                refuseResend(e.getMessage());
+                m.ack();
+                return;
             }
+            byte[] payload = v.payload();
+            String signer = v.signer();
             Control.Resend r = Control.Resend.parse(payload);
             if (signer != null && !signer.equals(r.requester())) {
                 refuseResend("signed by " + signer + " but asks for " + r.requester());

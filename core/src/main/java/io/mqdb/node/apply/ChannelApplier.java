@@ -156,19 +156,16 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         return m -> {
             if (m.payload().length > 0) {
                 try {
-                    byte[] payload = m.payload();
-                    String signer = null;
-                    if (ctx.signing().isPresent()) {
-                        try {
-                            Signing.Verified v = ctx.signing().get().open(m.topic(), payload);
-                            payload = v.payload();
-                            signer = v.signer();
-                        } catch (SignatureRefused e) {
-                            refusePosition(m.topic(), e.getMessage());
-                            m.ack();
-                            return;
-                        }
+                    Signing.Verified v;
+                    try {
+                        v = ctx.openControl(m.topic(), m.payload());
+                    } catch (SignatureRefused e) {
+                        refusePosition(m.topic(), e.getMessage());
+                        m.ack();
+                        return;
                     }
+                    byte[] payload = v.payload();
+                    String signer = v.signer();
                     Control.Position p = Control.Position.parse(payload);
                     String topicNode = m.topic().substring(m.topic().lastIndexOf('/') + 1);
                     if (signer != null && (!signer.equals(topicNode) || !signer.equals(p.node())

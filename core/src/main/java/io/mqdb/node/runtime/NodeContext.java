@@ -10,6 +10,7 @@ import io.mqdb.node.publish.ForeignWrites;
 import io.mqdb.transport.Transport;
 import io.mqdb.config.NodeSection;
 import io.mqdb.version.VersionIndex;
+import io.mqdb.signing.SignatureRefused;
 import io.mqdb.signing.Signing;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,6 +49,18 @@ public record NodeContext(String nodeName, HybridClock clock, EventCodec codec, 
      */
     public byte[] seal(String topic, byte[] payload) {
         return signing.isPresent() ? signing.get().seal(topic, payload) : payload;
+    }
+
+    /**
+     * Opens a control message (a position or a resend request): every one must be signed when signing is on.
+     *
+     * @param topic the topic the message came on
+     * @param payload the message as received
+     * @return with signing on, the verified payload and its signer; without, the payload itself and no signer
+     * @throws SignatureRefused with signing on, when the message is unsigned or its signature does not verify
+     */
+    public Signing.Verified openControl(String topic, byte[] payload) throws SignatureRefused {
+        return signing.isPresent() ? signing.get().open(topic, payload) : new Signing.Verified(null, payload);
     }
 
     /**
