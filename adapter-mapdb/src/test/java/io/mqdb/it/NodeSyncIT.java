@@ -273,13 +273,14 @@ class NodeSyncIT {
                 """;
         String position = "mqdb/mqdb/pos/shop/extra/c";
         String presence = "mqdb/mqdb/nodes/c/presence/ch/shop/items";
+        String flow = "mqdb/mqdb/flow/shop/items/c";
         MqdbNode c = start("c", cYaml.formatted(port, "shop:extra"));
         try {
             LocalTable extra = c.table("shop:extra");
             extra.ensure(new TableSchema(TableId.parse("shop:extra"), SCHEMA.columns(), List.of("id")));
             extra.upsert(item(1, "extra", "1.00"));
             await().atMost(Duration.ofSeconds(30)).until(() -> retained(position).isPresent()
-                    && retained(presence).isPresent());
+                    && retained(presence).isPresent() && retained(flow).isPresent());
         } finally {
             c.close();
         }
@@ -288,11 +289,11 @@ class NodeSyncIT {
                 .formatted(port, "shop:other"));
         try {
             await().atMost(Duration.ofSeconds(30)).until(() -> retained(position).isEmpty()
-                    && retained(presence).isEmpty());
+                    && retained(presence).isEmpty() && retained(flow).isEmpty());
             assertThat(retained("mqdb/mqdb/nodes/b/presence/ch/shop/items")).as("another node's are kept")
                     .isPresent();
             System.out.println("node c restarted without shop:extra (published) and shop:items (subscribed): its "
-                    + "retained position and channel presence of them are gone, node b's presence is kept");
+                    + "retained position, channel presence and flow report of them are gone, node b's presence is kept");
         } finally {
             c.close();
         }

@@ -24,8 +24,8 @@ import java.util.Optional;
  * denied:
  * <ul>
  *   <li><b>node</b> {@code n}: publish its channels' changes and schemas, its own presence, positions and dead
- *       letters ({@code nodes/n/...}, {@code pos/+/+/n}, {@code dead/n/...}), resend requests to any node
- *       ({@code ctl/+/resend}), direct catch-up messages ({@code to/+/...}) and tool topics; subscribe to the
+ *       letters ({@code nodes/n/...}, {@code pos/+/+/n}, {@code dead/n/...}), its flow reports
+ *       ({@code flow/+/+/n}), resend requests to any node ({@code ctl/+/resend}), direct catch-up messages ({@code to/+/...}) and tool topics; subscribe to the
  *       cluster's topics;</li>
  *   <li><b>writer</b>: publish, not retained, changes of its channels; subscribe to the schemas;</li>
  *   <li><b>reader</b>: subscribe to its channels (or all), the schemas, presences, positions and dead letters.</li>
@@ -165,6 +165,7 @@ public final class BrokerAccess {
         p.add(new Permission(root + "nodes/" + n + "/presence", Activity.PUBLISH, true));
         p.add(new Permission(root + "nodes/" + n + "/presence/#", Activity.PUBLISH, true));
         p.add(new Permission(root + "pos/+/+/" + n, Activity.PUBLISH, true));
+        p.add(new Permission(root + "flow/+/+/" + n, Activity.PUBLISH, true));
         p.add(new Permission(root + "dead/" + n + "/#", Activity.PUBLISH, false));
         p.add(new Permission(root + "ctl/+/resend", Activity.PUBLISH, false));
         p.add(new Permission(root + "to/+/#", Activity.PUBLISH, false));

@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
  * mqdb/&lt;cluster&gt;/dead/&lt;node&gt;/&lt;schema&gt;/&lt;table&gt;   events a node could not apply
  * mqdb/&lt;cluster&gt;/to/&lt;node&gt;/ch/&lt;schema&gt;/&lt;table&gt;    resends for one node, QoS 1
  * mqdb/&lt;cluster&gt;/to/&lt;node&gt;/snap/&lt;schema&gt;/&lt;table&gt;  a snapshot made for one node, QoS 1
+ * mqdb/&lt;cluster&gt;/flow/&lt;schema&gt;/&lt;table&gt;/&lt;node&gt;  how far a subscriber received, retained
  * </pre>
  *
  * <p>Schema and table names are {@link TableId} identifiers and therefore always valid topic levels. Cluster and node
@@ -96,6 +97,30 @@ public final class Topics {
     }
 
     /**
+     * @param node a subscribing node
+     * @param t a table it subscribes
+     * @return {@code mqdb/<cluster>/flow/<schema>/<table>/<node>}, where the node keeps, retained, how far it
+     *     received each origin's numbering on the channel, so publishers do not run further ahead of it than the
+     *     broker queues for it
+     */
+    public String flow(String node, TableId t) {
+        return prefix + "flow/" + t.schema() + "/" + t.table() + "/" + requireName("node", node);
+    }
+
+    /** @return {@code mqdb/<cluster>/flow/+/+/+}, every subscriber's reports on every channel */
+    public String flowFilter() {
+        return prefix + "flow/+/+/+";
+    }
+
+    /**
+     * @param node a subscribing node
+     * @return {@code mqdb/<cluster>/flow/+/+/<node>}, the node's flow reports on every channel
+     */
+    public String flowsOf(String node) {
+        return prefix + "flow/+/+/" + requireName("node", node);
+    }
+
+    /**
      * @param node a publishing node
      * @return {@code mqdb/<cluster>/pos/+/+/<node>}, the node's positions on every channel
      */
@@ -122,8 +147,8 @@ public final class Topics {
     }
 
     /**
-     * The table of a topic made by {@link #position} or {@link #channelPresence}: the two levels before the last
-     * (a position) or the last two (a channel presence).
+     * The table of a topic made by {@link #position}, {@link #flow} or {@link #channelPresence}: the two levels
+     * before the last (a position, a flow report) or the last two (a channel presence).
      *
      * @param topic a topic a message arrived on
      * @return the table, or empty when the topic is neither kind
@@ -135,7 +160,7 @@ public final class Topics {
         String[] levels = topic.substring(prefix.length()).split("/", -1);
         String schema;
         String table;
-        if (levels.length == 4 && levels[0].equals("pos")) {
+        if (levels.length == 4 && (levels[0].equals("pos") || levels[0].equals("flow"))) {
             schema = levels[1];
             table = levels[2];
         } else if (levels.length == 6 && levels[0].equals("nodes") && levels[2].equals("presence")

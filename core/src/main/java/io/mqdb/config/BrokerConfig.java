@@ -26,12 +26,22 @@ import java.util.Optional;
  * @param receiveMaximum the most unacknowledged QoS 1/2 messages the broker may send at once, 1 to 65535
  * @param maxInflight the most unacknowledged QoS 1/2 messages the node may send at once, 1 to 65535
  * @param client the MQTT client library the node connects with; default {@link ClientLibrary#HIVEMQ}
+ * @param flowWindow the most messages of one channel this node publishes beyond what its slowest active subscriber
+ *     reported received (see {@code io.mqdb.node.outbox.FlowWindow}), 0 to publish without waiting for subscribers;
+ *     default {@link #DEFAULT_FLOW_WINDOW}
  */
 public record BrokerConfig(Optional<EmbeddedBrokerConfig> embedded, List<String> uris, Optional<String> username,
                            Optional<Secret> password, Optional<TlsConfig> tls, String clientId,
                            Duration sessionExpiry, Duration keepAlive, Duration connectTimeout, int receiveMaximum,
-                           int maxInflight, ClientLibrary client) {
-    /** Rejects nulls; copies the list. */
+                           int maxInflight, ClientLibrary client, int flowWindow) {
+    /**
+     * The default {@link #flowWindow()}: below what a broker keeps per slow subscriber by default (the embedded
+     * broker's 100 in flight + 256 queued; Mosquitto's 20 + 1,000), so a subscriber slower than its publisher is
+     * never overrun into dropped messages and resends.
+     */
+    public static final int DEFAULT_FLOW_WINDOW = 128;
+
+    /** Rejects nulls and a negative flow window; copies the list. */
     public BrokerConfig {
         Objects.requireNonNull(embedded, "embedded");
         uris = List.copyOf(uris);
@@ -43,6 +53,18 @@ public record BrokerConfig(Optional<EmbeddedBrokerConfig> embedded, List<String>
         Objects.requireNonNull(keepAlive, "keepAlive");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(client, "client");
+        if (flowWindow < 0) {
+            throw new IllegalArgumentException("flowWindow must be 0 or more, got " + flowWindow);
+        }
+    }
+
+    /** The section with the default {@link #flowWindow()}. */
+    public BrokerConfig(Optional<EmbeddedBrokerConfig> embedded, List<String> uris, Optional<String> username,
+                        Optional<Secret> password, Optional<TlsConfig> tls, String clientId, Duration sessionExpiry,
+                        Duration keepAlive, Duration connectTimeout, int receiveMaximum, int maxInflight,
+                        ClientLibrary client) {
+        this(embedded, uris, username, password, tls, clientId, sessionExpiry, keepAlive, connectTimeout,
+                receiveMaximum, maxInflight, client, DEFAULT_FLOW_WINDOW);
     }
 
     /** The section with the default client library, {@link ClientLibrary#HIVEMQ}. */

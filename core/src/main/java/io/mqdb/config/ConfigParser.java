@@ -41,7 +41,8 @@ final class ConfigParser {
             "outbox-max-mb", "resend-window-mb", "max-clock-skew", "signing");
     static final List<String> SIGNING_KEYS = List.of("key", "key-file", "trust", "trust-file");
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
-            "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight", "client");
+            "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight", "client",
+            "flow-window");
     static final List<String> EMBEDDED_KEYS = List.of("bind", "allow-remote", "port", "data-dir", "persistence",
             "max-queued-messages", "max-packet-mb", "max-inflight-messages", "users", "tls", "plain");
     static final List<String> EMBEDDED_TLS_KEYS = List.of("port", "bind", "cert-file", "key-file", "key-password",
@@ -381,8 +382,9 @@ final class ConfigParser {
         int maxInflight = integer(e.get("max-inflight"), 1, 65_535).orElse(DEFAULT_MAX_INFLIGHT);
         ClientLibrary client = Optional.ofNullable(e.get("client")).flatMap(this::clientLibrary)
                 .orElse(ClientLibrary.HIVEMQ);
+        int flowWindow = integer(e.get("flow-window"), 0, 65_535).orElse(BrokerConfig.DEFAULT_FLOW_WINDOW);
         return new BrokerConfig(embedded, uris, username, password, tls, clientId, sessionExpiry, keepAlive,
-                connectTimeout, receiveMaximum, maxInflight, client);
+                connectTimeout, receiveMaximum, maxInflight, client, flowWindow);
     }
 
     private Optional<ClientLibrary> clientLibrary(Entry entry) {

@@ -13,6 +13,7 @@ import io.mqdb.node.apply.ChannelApplier;
 import io.mqdb.node.catchup.Control;
 import io.mqdb.node.catchup.NodeState;
 import io.mqdb.node.deadletter.DeadLetters;
+import io.mqdb.node.outbox.FlowWindow;
 import io.mqdb.node.publish.ChannelPublisher;
 import io.mqdb.node.publish.ForeignWrites;
 import io.mqdb.node.runtime.NodeContext;
@@ -179,7 +180,8 @@ public final class MqdbNode implements AutoCloseable {
         VersionIndex versions = VersionIndex.open(config.node().dataDir().resolve("versions.db"));
         toClose.add(0, versions);
         ctx = new NodeContext(name, clock, new EventCodec(), topics, transport, state, metrics, dead, this::fail,
-                versions, config.node(), new ConcurrentHashMap<>(), new ForeignWrites(), signing());
+                versions, config.node(), new ConcurrentHashMap<>(), new ForeignWrites(), signing(),
+                new FlowWindow(config.broker().flowWindow()));
 
         // Appliers first, so that messages queued for this node while it was away find them.
         for (ChannelConfig ch : config.channels()) {
@@ -202,14 +204,19 @@ public final class MqdbNode implements AutoCloseable {
                 channelTransports.add(own);
             }
         }
-        if (config.channels().stream().anyMatch(ChannelConfig::publish)) {
-            transport.subscribe(topics.resend(name), this::onResend);
-        }
+        // The cleanup first: a message goes to the first subscription it matches, and the node's own retained flow
+        // reports match flow/+/+/+ below too.
         new RetainedCleanup(name, topics, transport,
                 config.channels().stream().filter(ChannelConfig::publish).map(ChannelConfig::table)
                         .collect(java.util.stream.Collectors.toSet()),
                 config.channels().stream().filter(ChannelConfig::subscribe).map(ChannelConfig::table)
                         .collect(java.util.stream.Collectors.toSet())).subscribe();
+        if (config.channels().stream().anyMatch(ChannelConfig::publish)) {
+            transport.subscribe(topics.resend(name), this::onResend);
+            if (ctx.flow().enabled()) {
+                transport.subscribe(topics.flowFilter(), this::onFlow);
+            }
+        }
         transport.start();
         for (Transport t : channelTransports) {
             t.start();
@@ -341,6 +348,53 @@ public final class MqdbNode implements AutoCloseable {
     }
 
     private final RefusalLog resendRefusals = new RefusalLog(LOG);
+
+    /** The most bytes of a subscriber's flow report read; a larger one is ignored undecoded. */
+    private static final int MAX_FLOW_REPORT_BYTES = 16 * 1024;
+
+    /**
+     * Takes a subscriber's report of how far it received this node's channels into the flow window. Callback
+     * thread. A report that is too big, malformed, unsigned with signing on, or signed by another node than the one
+     * it names is ignored (counted as refused when it is the signature): it can only make a publisher wait less.
+     */
+    private void onFlow(io.mqdb.transport.InboundMessage m) {
+        try {
+            if (m.payload().length == 0) {
+                return; // a cleared retained report
+            }
+            if (m.payload().length > MAX_FLOW_REPORT_BYTES) {
+                LOG.debug("node {}: ignoring a flow report of {} bytes on {}", config.node().name(),
+                        m.payload().length, m.topic());
+                return;
+            }
+            Signing.Verified v;
+            try {
+                v = ctx.openControl(m.topic(), m.payload());
+            } catch (SignatureRefused e) {
+                ctx.metrics().signatureRefused.increment();
+                flowRefusals.warn("node " + config.node().name() + ": ignoring the flow report on " + m.topic()
+                        + ": " + e.getMessage());
+                return;
+            }
+            Control.Flow f = Control.Flow.parse(v.payload());
+            String topicNode = m.topic().substring(m.topic().lastIndexOf('/') + 1);
+            if (!f.node().equals(topicNode) || (v.signer() != null && !v.signer().equals(f.node()))) {
+                ctx.metrics().signatureRefused.increment();
+                flowRefusals.warn("node " + config.node().name() + ": ignoring the flow report on " + m.topic()
+                        + ": it names " + f.node() + (v.signer() == null ? "" : ", signed by " + v.signer()));
+                return;
+            }
+            // A report that does not name this node comes from a subscriber that has nothing of it yet: received 0.
+            ctx.flow().report(f.node(), f.channel().toString(), f.received().getOrDefault(config.node().name(), 0L),
+                    f.applied().getOrDefault(config.node().name(), -1L), System.nanoTime());
+        } catch (io.mqdb.spi.InvalidDataException e) {
+            LOG.debug("node {}: ignoring a bad flow report: {}", config.node().name(), e.getMessage());
+        } finally {
+            m.ack();
+        }
+    }
+
+    private final RefusalLog flowRefusals = new RefusalLog(LOG);
 
     /** A resend request that does not come, signed, from the node it names: nothing is published for it. */
     private void refuseResend(String reason) {

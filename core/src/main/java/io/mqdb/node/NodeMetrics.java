@@ -53,6 +53,9 @@ public final class NodeMetrics {
     /** Events of plain (unsigned) writes applied on channels with accept-plain-writes, stamped by this node. */
     public final LongAdder plainWrites = new LongAdder();
 
+    /** Times a send thread waited because a subscriber was a flow window behind on a channel. */
+    public final LongAdder flowWaits = new LongAdder();
+
     /** Per store, the number of changes in its outbox not yet acknowledged by the broker. */
     public final Map<String, LongSupplier> outboxDepth = new ConcurrentHashMap<>();
 
@@ -73,7 +76,7 @@ public final class NodeMetrics {
                 + "), outbox=" + outboxDepth() + ", applied=" + applied.sum() + " (older skipped "
                 + skippedOlder.sum() + ", merge deletes " + mergeDeletes.sum() + "), resend requests="
                 + resendRequests.sum() + ", dead letters=" + deadLetters.sum() + " (clock skew " + clockSkewRefused.sum()
-                + "), retries=" + retries.sum()
+                + "), retries=" + retries.sum() + ", flow waits=" + flowWaits.sum()
                 + ", signature refused=" + signatureRefused.sum() + ", plain writes=" + plainWrites.sum()
                 + ", channel errors=" + channelErrors.sum() + ", target losses=" + targetLosses.sum();
     }

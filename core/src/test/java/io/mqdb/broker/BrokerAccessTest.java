@@ -55,11 +55,12 @@ class BrokerAccessTest {
         assertThat(p).contains(new Permission("mqdb/prod/ch/shop/orders", Activity.PUBLISH, false),
                 new Permission("mqdb/prod/schema/shop/orders", Activity.PUBLISH, true),
                 new Permission("mqdb/prod/pos/+/+/edge_1", Activity.PUBLISH, true),
+                new Permission("mqdb/prod/flow/+/+/edge_1", Activity.PUBLISH, true),
                 new Permission("mqdb/prod/nodes/edge_1/presence", Activity.PUBLISH, true),
                 new Permission("mqdb/prod/dead/edge_1/#", Activity.PUBLISH, false),
                 new Permission("mqdb/prod/ctl/+/resend", Activity.PUBLISH, false),
                 new Permission("mqdb/prod/#", Activity.SUBSCRIBE, false));
-        assertThat(p).noneMatch(x -> x.activity() == Activity.PUBLISH && (x.topicFilter().contains("pos/+/+/+")
+        assertThat(p).noneMatch(x -> x.activity() == Activity.PUBLISH && ((x.topicFilter().contains("pos/+/+/+") || x.topicFilter().contains("flow/+/+/+"))
                 || x.topicFilter().equals("mqdb/prod/ch/+/+") || x.topicFilter().equals("mqdb/prod/#")));
         assertThat(access.permissionsOf("b").orElseThrow())
                 .contains(new Permission("mqdb/prod/ch/+/+", Activity.PUBLISH, false));

@@ -69,6 +69,9 @@ class TopicsTest {
         assertThat(topics.channelPresenceFilter("node-a")).isEqualTo("mqdb/mqdb/nodes/node-a/presence/ch/+/+");
         assertThat(topics.parseOwnedTable(topics.position("node-a", orders))).contains(orders);
         assertThat(topics.parseOwnedTable(topics.channelPresence("node-a", orders))).contains(orders);
+        assertThat(topics.flow("node-a", orders)).isEqualTo("mqdb/mqdb/flow/shop/orders/node-a");
+        assertThat(topics.flowsOf("node-a")).isEqualTo("mqdb/mqdb/flow/+/+/node-a");
+        assertThat(topics.parseOwnedTable(topics.flow("node-a", orders))).contains(orders);
         assertThat(topics.parseOwnedTable("mqdb/mqdb/pos/shop/orders")).isEmpty();
         assertThat(topics.parseOwnedTable("mqdb/mqdb/pos/shop/or-ders/node-a")).isEmpty();
         assertThat(topics.parseOwnedTable("mqdb/other/pos/shop/orders/node-a")).isEmpty();

@@ -59,14 +59,15 @@ class ConfigLoaderTest {
         assertThat(b.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(b.receiveMaximum()).isEqualTo(200);
         assertThat(b.maxInflight()).isEqualTo(300);
+        assertThat(b.flowWindow()).isEqualTo(64);
 
         assertThat(c.stores()).containsOnlyKeys("local", "warehouse");
         assertThat(c.stores().keySet()).containsExactly("local", "warehouse");
         StoreSection local = c.stores().get("local");
         assertThat(local.type()).isEqualTo("mapdb");
-        assertThat(local.location()).hasToString("mqdb.yaml:32: stores.local");
+        assertThat(local.location()).hasToString("mqdb.yaml:33: stores.local");
         assertThat(local.settings().get("file").value()).isEqualTo("local.db");
-        assertThat(local.settings().get("file").location()).hasToString("mqdb.yaml:34: stores.local.file");
+        assertThat(local.settings().get("file").location()).hasToString("mqdb.yaml:35: stores.local.file");
         StoreSection warehouse = c.stores().get("warehouse");
         assertThat(warehouse.settings().keySet()).containsExactly("url", "password", "schemas", "properties");
         assertThat(warehouse.settings().get("password").value()).isEqualTo("db-secret");
@@ -75,9 +76,9 @@ class ConfigLoaderTest {
 
         assertThat(c.channels()).containsExactly(
                 new ChannelConfig(TableId.parse("shop:orders"), "local", true, true, 1000, Duration.ofMillis(50),
-                        new Location(file, 43, "channels[0]")),
+                        new Location(file, 44, "channels[0]")),
                 new ChannelConfig(TableId.parse("shop:customers"), "warehouse", false, true, 500,
-                        Duration.ZERO, new Location(file, 49, "channels[1]")));
+                        Duration.ZERO, new Location(file, 50, "channels[1]")));
 
         assertThat(c.toString()).doesNotContain("mqtt-secret", "db-secret", "changeit");
     }
@@ -326,6 +327,15 @@ class ConfigLoaderTest {
     void embeddedBrokerPortZeroIsRefusedAtLoadNotAtStart() {
         assertThat(lines("node: {name: a}\nbroker: {embedded: {port: 0}}\n")).containsExactly(
                 "mqdb.yaml:2: broker.embedded.port: expected 1 to 65535, got 0");
+    }
+
+    @Test
+    void aNegativeFlowWindowIsRefusedAndZeroTurnsItOff(@TempDir Path dir) throws Exception {
+        assertThat(lines("node: {name: a}\nbroker:\n  embedded: {port: 1883}\n  flow-window: -1\n"))
+                .containsExactly("mqdb.yaml:4: broker.flow-window: expected 0 to 65535, got -1");
+        Path file = dir.resolve("zero.yaml");
+        Files.writeString(file, "node: {name: a}\nbroker: {embedded: {port: 1883}, flow-window: 0}\n");
+        assertThat(ConfigLoader.load(file).broker().flowWindow()).isZero();
     }
 
     @Test

@@ -215,10 +215,12 @@ public final class ChannelApplier extends Worker implements MessageHandler {
     @Override
     protected void work() throws InterruptedException {
         List<InboundMessage> messages = new ArrayList<>();
+        reportFlow();
         while (running()) {
             catchUp();
             InboundMessage first = queue.poll(200, TimeUnit.MILLISECONDS);
             if (first == null) {
+                reportFlow();
                 continue;
             }
             messages.clear();
@@ -235,7 +237,56 @@ public final class ChannelApplier extends Worker implements MessageHandler {
                 approxEvents += Math.max(1, next.payload().length / 100);
             }
             process(messages);
+            reportFlow();
         }
+    }
+
+    /** The shortest time between two flow reports of the channel. */
+    private static final long FLOW_EVERY_NANOS = 50_000_000L;
+    private long lastFlowNanos;
+    /** The last report made; null to make it again (set so by the transport when the broker refused it). */
+    private volatile Map<String, Long> lastFlow;
+
+    /**
+     * Tells the publishers how far this node received each origin's numbering of the channel (the highest number
+     * handled, gaps or not: what left the broker's queue for this node) and applied it without a gap, so they stay
+     * within their flow window ({@link io.mqdb.node.outbox.FlowWindow}). Origins known only from their positions are
+     * reported too, and the first report, made when the apply thread starts, names none: a publisher then counts this
+     * node as having received nothing of it yet, so it paces this node from its very first burst. When it changed, at most every {@link #FLOW_EVERY_NANOS}; the idle
+     * loop sends the last one within 200 ms. Apply thread; QoS 1, retained, so a publisher that starts later learns it
+     * at once; a report the broker did not take is published again.
+     */
+    private void reportFlow() {
+        long now = System.nanoTime();
+        if (now - lastFlowNanos < FLOW_EVERY_NANOS) {
+            return;
+        }
+        Map<String, Long> received = new java.util.TreeMap<>();
+        Map<String, Long> applied = new java.util.TreeMap<>();
+        java.util.Set<String> origins = new java.util.TreeSet<>(announced.keySet());
+        origins.addAll(contiguous.keySet());
+        for (String origin : origins) {
+            if (isStreamKey(origin) || origin.equals(ctx.nodeName())) {
+                continue;
+            }
+            long have = contiguous(origin);
+            TreeSet<Long> beyond = ahead.get(origin);
+            received.put(origin, beyond == null || beyond.isEmpty() ? have : Math.max(have, beyond.last()));
+            applied.put(origin, have);
+        }
+        Map<String, Long> both = new java.util.HashMap<>(received);
+        applied.forEach((o, v) -> both.put(o + "\u0000applied", v));
+        if (both.equals(lastFlow)) {
+            return; // the first report, before any origin is known, is the empty one: it registers this node
+        }
+        lastFlowNanos = now;
+        lastFlow = both;
+        String topic = ctx.topics().flow(ctx.nodeName(), table);
+        ctx.transport().publish(topic, ctx.seal(topic, new Control.Flow(ctx.nodeName(), table, received, applied)
+                .toJson()), true).exceptionally(t -> {
+                    lastFlow = null; // the next call publishes it again
+                    return null;
+                });
     }
 
     /** Decodes, applies and acknowledges a group of messages. */

@@ -7,16 +7,20 @@ import io.mqdb.spi.InvalidDataException;
 import io.mqdb.spi.TableId;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * The small JSON messages of catch-up: a publisher's position on a channel, and a subscriber's request to publish
- * again. Documented in {@code docs/topics.md}.
+ * The small JSON messages of catch-up: a publisher's position on a channel, a subscriber's request to publish
+ * again, and a subscriber's report of how far it received. Documented in {@code docs/topics.md}.
  */
 public final class Control {
     /** The most targeted snapshots a position lists (and a parser reads): one per requesting node. */
     public static final int MAX_TARGETED = 64;
+    /** The most origins a flow report lists (and a parser reads). */
+    public static final int MAX_FLOW_ORIGINS = 64;
 
     private Control() {
     }
@@ -190,6 +194,68 @@ public final class Control {
             } catch (RuntimeException e) {
                 throw new InvalidDataException("not a resend request: " + e.getMessage(), e);
             }
+        }
+    }
+    /**
+     * A subscriber's report, on {@code mqdb/<cluster>/flow/<schema>/<table>/<node>} (QoS 1, not retained), of how
+     * far it got in each origin's numbering of a channel. Publishers use it to stay within their flow window.
+     *
+     * @param node the subscriber
+     * @param channel the channel
+     * @param received per origin, the highest sequence number it took off the broker and handled (applied, skipped
+     *     or dead-lettered), gaps or not (at most {@link #MAX_FLOW_ORIGINS})
+     * @param applied per origin, the number up to which it handled everything, without a gap (at most
+     *     {@link #MAX_FLOW_ORIGINS}; empty from a report that has none)
+     */
+    public record Flow(String node, TableId channel, Map<String, Long> received, Map<String, Long> applied) {
+        public Flow {
+            received = bounded(received);
+            applied = bounded(applied);
+        }
+
+        private static Map<String, Long> bounded(Map<String, Long> m) {
+            Map<String, Long> copy = new LinkedHashMap<>();
+            for (Map.Entry<String, Long> e : m.entrySet()) {
+                if (copy.size() < MAX_FLOW_ORIGINS) {
+                    copy.put(e.getKey(), e.getValue());
+                }
+            }
+            return java.util.Collections.unmodifiableMap(copy);
+        }
+
+        public byte[] toJson() {
+            JsonObject o = new JsonObject();
+            o.addProperty("node", node);
+            o.addProperty("channel", channel.toString());
+            JsonObject r = new JsonObject();
+            received.forEach(r::addProperty);
+            o.add("received", r);
+            JsonObject a = new JsonObject();
+            applied.forEach(a::addProperty);
+            o.add("applied", a);
+            return o.toString().getBytes(StandardCharsets.UTF_8);
+        }
+
+        public static Flow parse(byte[] payload) {
+            try {
+                JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
+                return new Flow(o.get("node").getAsString(), TableId.parse(o.get("channel").getAsString()),
+                        numbers(o.getAsJsonObject("received")),
+                        o.has("applied") ? numbers(o.getAsJsonObject("applied")) : Map.of());
+            } catch (RuntimeException e) {
+                throw new InvalidDataException("not a flow report: " + e.getMessage(), e);
+            }
+        }
+
+        private static Map<String, Long> numbers(JsonObject j) {
+            Map<String, Long> out = new LinkedHashMap<>();
+            for (Map.Entry<String, com.google.gson.JsonElement> e : j.entrySet()) {
+                if (out.size() == MAX_FLOW_ORIGINS) {
+                    break;
+                }
+                out.put(e.getKey(), e.getValue().getAsLong());
+            }
+            return out;
         }
     }
 }

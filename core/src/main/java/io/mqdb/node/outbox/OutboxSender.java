@@ -41,6 +41,9 @@ import org.slf4j.LoggerFactory;
  * ({@link #coverage}). A done snapshot the requester shows no progress through for {@link #LOST_AFTER_MILLIS} is
  * taken as lost (a broker restarted in memory) and served again.
  *
+ * <p>Flow control: a channel's messages wait in the outbox while the channel is a {@link FlowWindow} ahead of its
+ * slowest active subscriber (resends and targeted snapshots, for one node that asked, do not wait).
+ *
  * <h2>Threads</h2>
  * One thread, {@code send-<store>}, started by {@link #start()} and stopped by {@link #close()}.
  * {@link #requestResend} may be called from any thread.
@@ -50,6 +53,8 @@ public final class OutboxSender extends Worker {
     private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_MESSAGES = 256;
     private static final long POSITION_EVERY_NANOS = 1_000_000_000L;
+    /** The longest wait for a subscriber's report while a channel's flow window is full. */
+    private static final long FLOW_WAIT_MILLIS = 20;
     /** How long a done targeted snapshot may go unconfirmed, without progress, before it is taken as lost. */
     static final long LOST_AFTER_MILLIS = Long.getLong("mqdb.targeted.lost-after.ms", 60_000L);
     /** How long a done targeted snapshot is still announced when its node neither confirms it nor asks again. */
@@ -151,7 +156,19 @@ public final class OutboxSender extends Worker {
                 for (DurableQueue.Entry e : entries) {
                     messages.add(OutboxEntry.decode(e.payload()));
                 }
+                int n = ctx.flow().admissible(messages, System.nanoTime());
+                if (n == 0) {
+                    ctx.metrics().flowWaits.increment();
+                    ctx.flow().awaitReport(FLOW_WAIT_MILLIS); // a subscriber is a window behind: let it take some
+                    publishPositions(false);
+                    continue;
+                }
+                if (n < messages.size()) {
+                    messages = messages.subList(0, n);
+                    entries = entries.subList(0, n);
+                }
                 publishAndWait(messages);
+                ctx.flow().sent(messages);
                 outbox.markDelivered(entries.get(entries.size() - 1).index());
                 long events = 0;
                 for (OutboxEntry m : messages) {
@@ -381,6 +398,7 @@ public final class OutboxSender extends Worker {
         boolean first = true;
         boolean done = false;
         long sent = 0;
+        long paced = -1;
         while (index < head && running() && !done) {
             Optional<List<DurableQueue.Entry>> page = outbox.read(index, MAX_MESSAGES);
             if (page.isEmpty()) {
@@ -417,7 +435,7 @@ public final class OutboxSender extends Worker {
             if (page.get().isEmpty()) {
                 break;
             }
-            publishAndWait(batch);
+            paced = publishPaced(r, batch, paced);
             sent += batch.size();
         }
         if (first) {
@@ -430,6 +448,28 @@ public final class OutboxSender extends Worker {
         LOG.info("store {}: published {} from {}{} again for {} ({} messages{})", storeName, r.channel(),
                 r.fromSeq(), r.toSeq() == 0 ? "" : " to " + r.toSeq(), r.requester(), sent,
                 direct == null ? ", on the channel topic: it is older than targeted catch-up" : ", to it alone");
+    }
+
+    /**
+     * Publishes resent messages a flow window at a time: before each window, the requester must have applied the
+     * one before ({@link FlowWindow#awaitApplied}), so a resend never overruns the broker's queue for it the way the
+     * loss it repairs did.
+     *
+     * @param waitFor the last number of the previous window of this resend, or -1 for none
+     * @return the last number of the last window published
+     */
+    private long publishPaced(Control.Resend r, List<OutboxEntry> batch, long waitFor) throws InterruptedException {
+        int step = ctx.flow().window() == 0 ? Math.max(1, batch.size()) : ctx.flow().window();
+        long last = waitFor;
+        for (int i = 0; i < batch.size(); i += step) {
+            if (last >= 0) {
+                ctx.flow().awaitApplied(r.requester(), r.channel().toString(), last);
+            }
+            List<OutboxEntry> piece = batch.subList(i, Math.min(batch.size(), i + step));
+            publishAndWait(piece);
+            last = piece.get(piece.size() - 1).lastSeq();
+        }
+        return last;
     }
 
     private void startSnapshot(Control.Resend r, String why) {

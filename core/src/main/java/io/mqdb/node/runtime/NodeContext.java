@@ -6,6 +6,7 @@ import io.mqdb.codec.Topics;
 import io.mqdb.node.NodeMetrics;
 import io.mqdb.node.catchup.NodeState;
 import io.mqdb.node.deadletter.DeadLetters;
+import io.mqdb.node.outbox.FlowWindow;
 import io.mqdb.node.publish.ForeignWrites;
 import io.mqdb.transport.Transport;
 import io.mqdb.config.NodeSection;
@@ -37,11 +38,12 @@ import java.util.function.Consumer;
  * @param foreignWrites the keys of two-way tables replicated changes wrote that the capture may not have seen yet
  * @param signing with {@code node.signing}: seals what the node publishes and opens what it receives; empty when
  *     messages are not signed
+ * @param flow the flow window of the channels this node publishes, fed by its subscribers' reports
  */
 public record NodeContext(String nodeName, HybridClock clock, EventCodec codec, Topics topics, Transport transport,
                           NodeState state, NodeMetrics metrics, DeadLetters deadLetters, Consumer<Exception> failure,
                           VersionIndex versions, NodeSection config, ConcurrentHashMap<String, ReentrantLock> locks,
-                          ForeignWrites foreignWrites, Optional<Signing> signing) {
+                          ForeignWrites foreignWrites, Optional<Signing> signing, FlowWindow flow) {
     /**
      * @param topic the topic a message is published on (for a change batch, any topic of its channel)
      * @param payload the message

@@ -84,4 +84,25 @@ class ControlTest {
         // an older request serialised by this version keeps the older format
         assertThat(new String(r.toJson(), StandardCharsets.UTF_8)).doesNotContain("merged");
     }
+    @Test
+    void flowReportRoundTripsAndReadsAtMostItsBoundOfOrigins() {
+        Control.Flow f = new Control.Flow("node-b", ORDERS, java.util.Map.of("node-a", 120_400L, "node-c", 7L),
+                java.util.Map.of("node-a", 120_000L, "node-c", 7L));
+        assertThat(Control.Flow.parse(f.toJson())).isEqualTo(f);
+        StringBuilder many = new StringBuilder("{\"node\":\"node-b\",\"channel\":\"shop:orders\",\"received\":{");
+        for (int i = 0; i < 500; i++) {
+            many.append(i == 0 ? "" : ",").append("\"o").append(i).append("\":").append(i);
+        }
+        Control.Flow big = Control.Flow.parse(json(many.append("}}").toString()));
+        assertThat(big.received()).hasSize(Control.MAX_FLOW_ORIGINS).containsEntry("o0", 0L);
+        assertThat(big.applied()).isEmpty();
+    }
+
+    @Test
+    void aMalformedFlowReportIsInvalidData() {
+        assertThatThrownBy(() -> Control.Flow.parse(json("{\"node\":\"b\",\"channel\":\"shop:orders\","
+                + "\"received\":{\"a\":\"many\"}}"))).isInstanceOf(InvalidDataException.class)
+                .hasMessageStartingWith("not a flow report");
+        assertThatThrownBy(() -> Control.Flow.parse(json("[1,2]"))).isInstanceOf(InvalidDataException.class);
+    }
 }
