@@ -17,6 +17,7 @@ import io.mqdb.node.publish.ChannelPublisher;
 import io.mqdb.node.publish.ForeignWrites;
 import io.mqdb.node.runtime.NodeContext;
 import io.mqdb.node.runtime.RefusalLog;
+import io.mqdb.observe.NodeObserver;
 import io.mqdb.plugin.PluginRegistry;
 import io.mqdb.signing.Keys;
 import io.mqdb.signing.SignatureRefused;
@@ -53,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * are captured and published like any other local change.
  *
  * <h2>Lifecycle</h2>
- * {@link #start} opens everything in order (stores, broker, transport, appliers, subscriptions, publishers) on the
- * caller's thread and returns a running node, or throws after closing what it had opened. {@link #close()} stops
+ * {@link #start} opens everything in order (stores, broker, transport, appliers, subscriptions, publishers, then the
+ * {@link NodeObserver}: applied positions, metrics and the {@code node.http} listener) on the caller's thread and returns a running node, or throws after closing what it had opened. {@link #close()} stops
  * everything in reverse order; idempotent, any thread. {@link #awaitTermination()} blocks until the node closed,
  * either by {@code close} or because a worker failed for good ({@link #failure()} then says why).
  */
@@ -71,6 +72,7 @@ public final class MqdbNode implements AutoCloseable {
     private final HybridClock clock;
     private volatile boolean closing;
     private NodeContext ctx;
+    private volatile NodeObserver observer;
 
     private MqdbNode(NodeConfig config, StoreSet stores) {
         this.config = config;
@@ -181,11 +183,14 @@ public final class MqdbNode implements AutoCloseable {
         ctx = new NodeContext(name, clock, new EventCodec(), topics, transport, state, metrics, dead, this::fail,
                 versions, config.node(), new ConcurrentHashMap<>(), new ForeignWrites(), signing());
 
+        NodeObserver observer = new NodeObserver(config, metrics);
+        Map<TableId, Transport> channelSessions = new LinkedHashMap<>();
         // Appliers first, so that messages queued for this node while it was away find them.
         for (ChannelConfig ch : config.channels()) {
             if (ch.subscribe()) {
                 StoreSet.Opened s = stores.get(ch.store());
-                ChannelApplier applier = new ChannelApplier(ch, s.store(), s.loader(), ctx);
+                ChannelApplier applier = new ChannelApplier(ch, s.store(), s.loader(), ctx,
+                        observer.progress(ch.table()));
                 toClose.add(0, applier);
                 applier.start();
                 // A session of its own per subscribed channel: the broker's flow control (receive maximum, in-flight
@@ -200,6 +205,7 @@ public final class MqdbNode implements AutoCloseable {
                 own.subscribe(topics.directSnapshot(name, ch.table()), applier);
                 own.subscribe(topics.positionFilter(ch.table()), applier.positionHandler());
                 channelTransports.add(own);
+                channelSessions.put(ch.table(), own);
             }
         }
         if (config.channels().stream().anyMatch(ChannelConfig::publish)) {
@@ -235,6 +241,9 @@ public final class MqdbNode implements AutoCloseable {
             toClose.add(0, p);
             p.start();
         }
+        toClose.add(0, observer); // closed first: the listener goes before what it reports on
+        observer.start(ctx, channelSessions);
+        this.observer = observer;
         ScheduledExecutorService status = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "status");
             t.setDaemon(true);
@@ -399,6 +408,14 @@ public final class MqdbNode implements AutoCloseable {
     /** @return the node's counters */
     public NodeMetrics metrics() {
         return metrics;
+    }
+
+    /**
+     * @return the node's observability (lag per channel, Micrometer registry, HTTP listener); empty until the node
+     *     has started
+     */
+    public Optional<NodeObserver> observer() {
+        return Optional.ofNullable(observer);
     }
 
     /** @return the node's config */

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Clears the retained messages the node left on the broker for channels it no longer has: the position
  * ({@code mqdb/<cluster>/pos/<schema>/<table>/<node>}) of a channel it no longer publishes, and the presence of the
- * MQTT session of a channel it no longer subscribes. Without it they would stay on the broker for good, and
+ * MQTT session and the applied position ({@code mqdb/<cluster>/applied/<schema>/<table>/<node>}) of a channel it no
+ * longer subscribes. Without it they would stay on the broker for good, and
  * subscribers of a channel would keep asking a node that no longer publishes it for what its old position announced.
  *
  * <p>It subscribes to the node's own retained topics: the broker sends what is retained there when the subscription
@@ -47,12 +48,14 @@ final class RetainedCleanup {
         this.subscribed = Set.copyOf(subscribed);
     }
 
-    /** Subscribes to the node's retained positions and channel presences. */
+    /** Subscribes to the node's retained positions, applied positions and channel presences. */
     void subscribe() {
         transport.subscribe(topics.positionsOf(node), m -> clearUnless(m, published, "position",
                 "no longer publishes"));
         transport.subscribe(topics.channelPresenceFilter(node), m -> clearUnless(m, subscribed,
                 "channel session presence", "no longer subscribes"));
+        transport.subscribe(topics.appliedOf(node), m -> clearUnless(m, subscribed, "applied position",
+                "no longer subscribes"));
     }
 
     private void clearUnless(InboundMessage m, Set<TableId> kept, String what, String why) {

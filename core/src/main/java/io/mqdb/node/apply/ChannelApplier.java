@@ -134,7 +134,22 @@ public final class ChannelApplier extends Worker implements MessageHandler {
     private static final int PROBE_SAMPLES = 8;
     private static final long SAMPLE_EVERY_NANOS = 30_000_000_000L;
 
+    private final ApplyProgress progress;
+
+    /** An applier whose progress is kept for nobody but {@link #progress()}. */
     public ChannelApplier(ChannelConfig channel, Store store, ClassLoader storeLoader, NodeContext ctx) {
+        this(channel, store, storeLoader, ctx, new ApplyProgress(channel.table(), (nanos, events) -> { }));
+    }
+
+    /**
+     * @param channel the channel's config
+     * @param store its store
+     * @param storeLoader the store's class loader, the apply thread's context loader
+     * @param ctx what the node's jobs share
+     * @param progress where the applier keeps how far it applied the channel (for lag and metrics)
+     */
+    public ChannelApplier(ChannelConfig channel, Store store, ClassLoader storeLoader, NodeContext ctx,
+            ApplyProgress progress) {
         super("apply-" + channel.table(), "channel " + channel.table() + ": apply", storeLoader, LOG, ctx::fail);
         this.channel = channel;
         this.table = channel.table();
@@ -146,6 +161,12 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         this.markerTable = new TableId(table.schema(), MARKER_TABLE);
         this.snapshotTopic = ctx.topics().directSnapshot(ctx.nodeName(), table);
         this.nextMarkerCheckNanos = System.nanoTime() + MARKER_FIRST_CHECK_NANOS;
+        this.progress = progress;
+    }
+
+    /** @return how far the channel is applied; thread-safe */
+    public ApplyProgress progress() {
+        return progress;
     }
 
     /**
@@ -174,6 +195,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
                                 + " on " + p.channel() + ", published on " + topicNode + "'s topic");
                     } else {
                         positions.add(p);
+                        if (!p.node().equals(ctx.nodeName()) && p.channel().equals(table)) {
+                            progress.position(p, () -> versions.counter(sequenceCounter(p.node())));
+                        }
                     }
                 } catch (InvalidDataException e) {
                     LOG.warn("channel {}: ignoring a bad position message on {}: {}", table, m.topic(), e.getMessage());
@@ -240,6 +264,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
 
     /** Decodes, applies and acknowledges a group of messages. */
     private void process(List<InboundMessage> messages) throws InterruptedException {
+        long started = System.nanoTime();
         List<ChangeEvent> events = new ArrayList<>();
         List<SeqMark> marks = new ArrayList<>();
         long receiveMillis = System.currentTimeMillis();
@@ -313,8 +338,18 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             }
         }
         if (!events.isEmpty() || !marks.isEmpty()) {
+            long oldest = Long.MAX_VALUE;
+            for (ChangeEvent e : events) {
+                oldest = Math.min(oldest, e.version().millis());
+            }
+            if (oldest != Long.MAX_VALUE) {
+                progress.unapplied(oldest);
+            }
             applyNewest(events, marks);
         }
+        progress.batchDone(appliedNewestMillis, appliedCount, System.nanoTime() - started);
+        appliedNewestMillis = 0;
+        appliedCount = 0;
         for (InboundMessage m : messages) {
             m.ack();
         }
@@ -407,7 +442,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             List<ChangeEvent> applied = apply(newest);
             List<Key> keys = new ArrayList<>(applied.size());
             Key lastLive = null;
+            appliedCount += applied.size();
             for (ChangeEvent e : applied) {
+                appliedNewestMillis = Math.max(appliedNewestMillis, e.version().millis());
                 versions.record(table, e.key(), e.version(), e.op() == Op.DELETE);
                 keys.add(e.key());
                 if (e.op() != Op.DELETE) {
@@ -433,6 +470,10 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         }
     }
 
+    /** The events {@link #applyNewest} applied in the batch being processed, and the newest one's version time. */
+    private int appliedCount;
+    private long appliedNewestMillis;
+
     private String sequenceCounter(String origin) {
         return "seq\u0000" + table + "\u0000" + origin;
     }
@@ -448,6 +489,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
     private void contiguous(String origin, long seq) {
         contiguous.put(origin, seq);
         versions.counter(sequenceCounter(origin), seq);
+        if (!isStreamKey(origin)) {
+            progress.applied(origin, seq);
+        }
     }
 
     /**

@@ -8,11 +8,13 @@ import io.mqdb.spi.TableId;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
- * The small JSON messages of catch-up: a publisher's position on a channel, and a subscriber's request to publish
- * again. Documented in {@code docs/topics.md}.
+ * The small JSON messages of catch-up: a publisher's position on a channel, a subscriber's request to publish
+ * again, and how far a subscriber applied a channel. Documented in {@code docs/topics.md}.
  */
 public final class Control {
     /** The most targeted snapshots a position lists (and a parser reads): one per requesting node. */
@@ -189,6 +191,53 @@ public final class Control {
                         o.has("resetHlc") ? o.get("resetHlc").getAsLong() : 0);
             } catch (RuntimeException e) {
                 throw new InvalidDataException("not a resend request: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * How far a subscriber applied a channel, kept retained on {@code mqdb/<cluster>/applied/<schema>/<table>/<node>}
+     * so that any tool can compute the subscriber's lag from the broker alone (with the origins' positions).
+     *
+     * @param node the subscriber
+     * @param channel the channel
+     * @param origins per origin, the sequence number up to which the subscriber applied everything it published
+     * @param lastAppliedMillis the version time (ms since the epoch) of the newest event applied, 0 when none
+     * @param oldestUnappliedMillis the version time of the oldest event the subscriber holds and has not applied yet
+     *     (a batch held while its store is retried), 0 when none
+     * @param eventsBehind the events behind as the subscriber computed them when it published this
+     */
+    public record Applied(String node, TableId channel, Map<String, Long> origins, long lastAppliedMillis,
+                          long oldestUnappliedMillis, long eventsBehind) {
+        public Applied {
+            origins = Map.copyOf(origins);
+        }
+
+        public byte[] toJson() {
+            JsonObject o = new JsonObject();
+            o.addProperty("node", node);
+            o.addProperty("channel", channel.toString());
+            JsonObject a = new JsonObject();
+            new TreeMap<>(origins).forEach(a::addProperty);
+            o.add("origins", a);
+            o.addProperty("lastAppliedMillis", lastAppliedMillis);
+            o.addProperty("oldestUnappliedMillis", oldestUnappliedMillis);
+            o.addProperty("eventsBehind", eventsBehind);
+            return o.toString().getBytes(StandardCharsets.UTF_8);
+        }
+
+        public static Applied parse(byte[] payload) {
+            try {
+                JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
+                Map<String, Long> origins = new TreeMap<>();
+                for (Map.Entry<String, com.google.gson.JsonElement> e : o.getAsJsonObject("origins").entrySet()) {
+                    origins.put(e.getKey(), e.getValue().getAsLong());
+                }
+                return new Applied(o.get("node").getAsString(), TableId.parse(o.get("channel").getAsString()),
+                        origins, o.get("lastAppliedMillis").getAsLong(), o.get("oldestUnappliedMillis").getAsLong(),
+                        o.get("eventsBehind").getAsLong());
+            } catch (RuntimeException e) {
+                throw new InvalidDataException("not an applied position: " + e.getMessage(), e);
             }
         }
     }
