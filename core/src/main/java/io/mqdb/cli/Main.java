@@ -7,14 +7,16 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code mqdb} command line: {@code run}, {@code check-config}, {@code plugins}, {@code demo},
- * {@code uninstall}, {@code dead-letters}, {@code keygen}.
+ * {@code uninstall}, {@code dead-letters}, {@code keygen}, {@code status}.
  *
- * <p>Exit codes: 0 success, 1 a runtime failure, 2 a usage or configuration error.
+ * <p>Exit codes: 0 success, 1 a runtime failure, 2 a usage or configuration error; {@code status}: 3 when a node is
+ * offline or a lag is above {@code --max-lag}.
  */
 @Command(name = "mqdb", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Keeps databases in sync over MQTT.",
         subcommands = {RunCommand.class, CheckConfigCommand.class, PluginsCommand.class, DemoCommand.class,
-                UninstallCommand.class, DeadLettersCommand.class, KeygenCommand.class, CommandLine.HelpCommand.class})
+                UninstallCommand.class, DeadLettersCommand.class, KeygenCommand.class, StatusCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of a configuration or usage error. */
     static final int CONFIG_ERROR = 2;
