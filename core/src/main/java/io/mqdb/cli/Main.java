@@ -40,7 +40,26 @@ public final class Main implements Runnable {
      * @return the exit code
      */
     public static int execute(String... args) {
+        return execute(new CommandLine(new Main()), args);
+    }
+
+    /**
+     * Runs a command line without exiting the JVM, printing to the given writers instead of the standard streams:
+     * for embedding, and for tests whose JVM also logs to standard out.
+     *
+     * @param out where the command's answer goes
+     * @param err where its errors go
+     * @param args the command line
+     * @return the exit code
+     */
+    public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        return execute(cl, args);
+    }
+
+    private static int execute(CommandLine cl, String... args) {
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof ConfigException) {
                 line.getErr().println(ex.getMessage());

@@ -185,6 +185,7 @@ public final class MqdbNode implements AutoCloseable {
 
         NodeObserver observer = new NodeObserver(config, metrics);
         Map<TableId, Transport> channelSessions = new LinkedHashMap<>();
+        List<ChannelApplier> appliers = new ArrayList<>();
         // Appliers first, so that messages queued for this node while it was away find them.
         for (ChannelConfig ch : config.channels()) {
             if (ch.subscribe()) {
@@ -192,6 +193,7 @@ public final class MqdbNode implements AutoCloseable {
                 ChannelApplier applier = new ChannelApplier(ch, s.store(), s.loader(), ctx,
                         observer.progress(ch.table()));
                 toClose.add(0, applier);
+                appliers.add(applier);
                 applier.start();
                 // A session of its own per subscribed channel: the broker's flow control (receive maximum, in-flight
                 // window, queue) is per connection, and a channel whose apply queue is full blocks its connection's
@@ -216,6 +218,12 @@ public final class MqdbNode implements AutoCloseable {
                         .collect(java.util.stream.Collectors.toSet()),
                 config.channels().stream().filter(ChannelConfig::subscribe).map(ChannelConfig::table)
                         .collect(java.util.stream.Collectors.toSet())).subscribe();
+        // The publishers' positions for the lag, on the control session too: on a channel's own session they wait
+        // behind its unacknowledged messages. After the cleanup's filters, so that this node's own positions (which
+        // the lag ignores) still reach the cleanup.
+        for (ChannelApplier a : appliers) {
+            transport.subscribe(topics.positionFilter(a.progress().channel()), a.lagPositionHandler());
+        }
         transport.start();
         for (Transport t : channelTransports) {
             t.start();

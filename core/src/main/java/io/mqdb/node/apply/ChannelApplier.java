@@ -175,36 +175,67 @@ public final class ChannelApplier extends Worker implements MessageHandler {
      */
     public MessageHandler positionHandler() {
         return m -> {
-            if (m.payload().length > 0) {
-                try {
-                    Signing.Verified v;
-                    try {
-                        v = ctx.openControl(m.topic(), m.payload());
-                    } catch (SignatureRefused e) {
-                        refusePosition(m.topic(), e.getMessage());
-                        m.ack();
-                        return;
-                    }
-                    byte[] payload = v.payload();
-                    String signer = v.signer();
-                    Control.Position p = Control.Position.parse(payload);
-                    String topicNode = m.topic().substring(m.topic().lastIndexOf('/') + 1);
-                    if (signer != null && (!signer.equals(topicNode) || !signer.equals(p.node())
-                            || !p.channel().equals(table))) {
-                        refusePosition(m.topic(), "signed by " + signer + " but is the position of " + p.node()
-                                + " on " + p.channel() + ", published on " + topicNode + "'s topic");
-                    } else {
-                        positions.add(p);
-                        if (!p.node().equals(ctx.nodeName()) && p.channel().equals(table)) {
-                            progress.position(p, () -> versions.counter(sequenceCounter(p.node())));
-                        }
-                    }
-                } catch (InvalidDataException e) {
-                    LOG.warn("channel {}: ignoring a bad position message on {}: {}", table, m.topic(), e.getMessage());
-                }
+            Control.Position p = openPosition(m);
+            if (p != null) {
+                positions.add(p);
+                progress(p);
             }
             m.ack();
         };
+    }
+
+    /**
+     * @return a handler of the channel's position topic for another session than the channel's (the node's control
+     *     session): it only keeps the publishers' positions for the channel's lag. On the channel's own session a
+     *     position waits behind the channel's unacknowledged messages (PUBACKs go in order, and a broker's in-flight
+     *     window is per session), so while a batch is held for a store that is down the lag would not grow there.
+     */
+    public MessageHandler lagPositionHandler() {
+        return m -> {
+            Control.Position p = openPosition(m);
+            if (p != null) {
+                progress(p);
+            }
+            m.ack();
+        };
+    }
+
+    private void progress(Control.Position p) {
+        if (!p.node().equals(ctx.nodeName()) && p.channel().equals(table)) {
+            progress.position(p, () -> versions.counter(sequenceCounter(p.node())));
+        }
+    }
+
+    /**
+     * @return the position a message carries when it is one of this channel that comes, signed when signing is on,
+     *     from the node it names; else null (logged). Callback thread.
+     */
+    private Control.Position openPosition(InboundMessage m) {
+        if (m.payload().length == 0) {
+            return null;
+        }
+        try {
+            Signing.Verified v;
+            try {
+                v = ctx.openControl(m.topic(), m.payload());
+            } catch (SignatureRefused e) {
+                refusePosition(m.topic(), e.getMessage());
+                return null;
+            }
+            String signer = v.signer();
+            Control.Position p = Control.Position.parse(v.payload());
+            String topicNode = m.topic().substring(m.topic().lastIndexOf('/') + 1);
+            if (signer != null && (!signer.equals(topicNode) || !signer.equals(p.node())
+                    || !p.channel().equals(table))) {
+                refusePosition(m.topic(), "signed by " + signer + " but is the position of " + p.node()
+                        + " on " + p.channel() + ", published on " + topicNode + "'s topic");
+                return null;
+            }
+            return p;
+        } catch (InvalidDataException e) {
+            LOG.warn("channel {}: ignoring a bad position message on {}: {}", table, m.topic(), e.getMessage());
+            return null;
+        }
     }
 
     private final RefusalLog positionRefusals = new RefusalLog(LOG);
