@@ -49,7 +49,8 @@ class ObservabilityIT {
 
     @TempDir
     Path dir;
-    private final PluginRegistry plugins = PluginRegistry.load(Optional.empty(), ObservabilityIT.class.getClassLoader());
+    private final PluginRegistry plugins = PluginRegistry.load(Optional.empty(),
+            ObservabilityIT.class.getClassLoader());
     private final PostgresServer pg = PostgresServer.shared();
     private final int brokerPort = ServerFixture.freePort();
     private final int redisHttp = ServerFixture.freePort();

@@ -160,14 +160,15 @@ final class ClusterStatus {
 
     /** @return the report as the table {@code mqdb status} prints */
     static String table(Report r) {
-        StringBuilder out = new StringBuilder();
+        java.io.StringWriter text = new java.io.StringWriter();
+        java.io.PrintWriter out = new java.io.PrintWriter(text);
         List<String[]> nodeRows = new ArrayList<>();
         nodeRows.add(new String[] {"NODE", "STATE", "SINCE"});
         for (NodeRow n : r.nodes()) {
             nodeRows.add(new String[] {n.name(), n.online() ? "online" : "offline", n.since()});
         }
-        columns(out, nodeRows);
-        out.append('\n');
+        TextTable.print(out, nodeRows, false);
+        out.println();
         List<String[]> channelRows = new ArrayList<>();
         channelRows.add(new String[] {"CHANNEL", "PUBLISHERS", "SUBSCRIBER", "EVENTS BEHIND", "SECONDS BEHIND"});
         for (ChannelRow c : r.channels()) {
@@ -181,14 +182,15 @@ final class ClusterStatus {
                         s.lag() == null ? "?" : seconds(s.lag().seconds())});
             }
         }
-        columns(out, channelRows);
-        for (String p : r.problems()) {
-            out.append("\nproblem: ").append(p);
-        }
+        TextTable.print(out, channelRows, false);
         if (!r.problems().isEmpty()) {
-            out.append('\n');
+            out.println();
         }
-        return out.toString();
+        for (String p : r.problems()) {
+            out.println("problem: " + p);
+        }
+        out.flush();
+        return text.toString();
     }
 
     /** @return the report as the JSON {@code mqdb status --json} prints */
@@ -234,24 +236,5 @@ final class ClusterStatus {
 
     private static String seconds(double s) {
         return Double.isNaN(s) ? "?" : String.format(Locale.ROOT, "%.1f", s);
-    }
-
-    private static void columns(StringBuilder out, List<String[]> rows) {
-        int[] width = new int[rows.get(0).length];
-        for (String[] row : rows) {
-            for (int i = 0; i < row.length; i++) {
-                width[i] = Math.max(width[i], row[i].length());
-            }
-        }
-        for (String[] row : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < row.length; i++) {
-                line.append(row[i]);
-                if (i < row.length - 1) {
-                    line.append(" ".repeat(width[i] - row[i].length() + 2));
-                }
-            }
-            out.append(line.toString().stripTrailing()).append('\n');
-        }
     }
 }

@@ -113,7 +113,7 @@ final class DeadLettersCommand implements Runnable {
                 rows.add(new String[] {l.id().toString(), l.time(), l.channel().toString(), truncate(l.reason()),
                         l.payload().map(p -> p.length + " B").orElse("-")});
             }
-            printTable(out, rows);
+            TextTable.print(out, rows, true);
             out.printf("%d dead letter(s) in %s%n", letters.size(), dir);
             out.flush();
             return 0;
@@ -122,24 +122,6 @@ final class DeadLettersCommand implements Runnable {
         private static String truncate(String reason) {
             String r = reason.replaceAll("\\s+", " ").trim();
             return r.length() <= REASON_WIDTH ? r : r.substring(0, REASON_WIDTH - 3) + "...";
-        }
-
-        private static void printTable(PrintWriter out, List<String[]> rows) {
-            int[] width = new int[rows.get(0).length];
-            for (String[] r : rows) {
-                for (int i = 0; i < r.length; i++) {
-                    width[i] = Math.max(width[i], r[i].length());
-                }
-            }
-            for (String[] r : rows) {
-                StringBuilder line = new StringBuilder();
-                for (int i = 0; i < r.length; i++) {
-                    boolean last = i == r.length - 1;
-                    line.append(last ? String.format("%" + width[i] + "s", r[i])
-                            : String.format("%-" + width[i] + "s  ", r[i]));
-                }
-                out.println(line);
-            }
         }
     }
 
@@ -332,7 +314,8 @@ final class DeadLettersCommand implements Runnable {
          */
         private Transport connect(NodeConfig conf, Topics topics) throws InterruptedException {
             BrokerConfig b = conf.broker();
-            List<String> uris = brokers != null && !brokers.isEmpty() ? brokers : BrokerConnection.uris(b, config.file, spec.commandLine());
+            List<String> uris = brokers != null && !brokers.isEmpty() ? brokers
+                    : BrokerConnection.uris(b, config.file, spec.commandLine());
             long pid = ProcessHandle.current().pid();
             TransportOptions options;
             try {

@@ -39,6 +39,9 @@ final class StatusCommand implements Callable<Integer> {
     /** Exit code when a node is offline or a lag is above {@code --max-lag}. */
     static final int NOT_HEALTHY = 3;
 
+    @Spec
+    private CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--broker", paramLabel = "URI", description = "the broker (tcp://host:port or ssl://host:port); "
             + "repeat for failover; default: the config's")
     private List<String> brokers;
@@ -72,9 +75,6 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
             description = "how long to try to connect (default: ${DEFAULT-VALUE})")
     private int timeoutSeconds;
-
-    @Spec
-    private CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws InterruptedException {

@@ -55,8 +55,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Lifecycle</h2>
  * {@link #start} opens everything in order (stores, broker, transport, appliers, subscriptions, publishers, then the
- * {@link NodeObserver}: applied positions, metrics and the {@code node.http} listener) on the caller's thread and returns a running node, or throws after closing what it had opened. {@link #close()} stops
- * everything in reverse order; idempotent, any thread. {@link #awaitTermination()} blocks until the node closed,
+ * {@link NodeObserver}: applied positions, metrics and the {@code node.http} listener) on the caller's thread and
+ * returns a running node, or throws after closing what it had opened. {@link #close()} stops everything in reverse
+ * order (the observer first); idempotent, any thread. {@link #awaitTermination()} blocks until the node closed,
  * either by {@code close} or because a worker failed for good ({@link #failure()} then says why).
  */
 public final class MqdbNode implements AutoCloseable {
