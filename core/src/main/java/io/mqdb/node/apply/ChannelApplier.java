@@ -75,7 +75,8 @@ import org.slf4j.LoggerFactory;
  * {@link #onMessage} runs on the transport's callback thread and only queues the message (blocking when the queue is
  * full: back-pressure to the broker). One thread per channel, {@code apply-<schema>:<table>}, does the rest; it is
  * started by {@link #start()} and stopped by {@link #close()}. Position messages ({@link #positionHandler()}) are
- * queued by the callback thread too and handled by the apply thread.
+ * queued by the callback thread too and handled by the apply thread; the callback thread also notes them in the
+ * channel's {@link ApplyProgress} (its lag), as does {@link #lagPositionHandler()} on the node's control session.
  */
 public final class ChannelApplier extends Worker implements MessageHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelApplier.class);
@@ -175,7 +176,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
      */
     public MessageHandler positionHandler() {
         return m -> {
-            Control.Position p = openPosition(m);
+            Control.Position p = openPosition(m, true);
             if (p != null) {
                 positions.add(p);
                 progress(p);
@@ -189,10 +190,11 @@ public final class ChannelApplier extends Worker implements MessageHandler {
      *     session): it only keeps the publishers' positions for the channel's lag. On the channel's own session a
      *     position waits behind the channel's unacknowledged messages (PUBACKs go in order, and a broker's in-flight
      *     window is per session), so while a batch is held for a store that is down the lag would not grow there.
+     *     It refuses what {@link #positionHandler()} refuses, silently: that one counts and logs the refusals.
      */
     public MessageHandler lagPositionHandler() {
         return m -> {
-            Control.Position p = openPosition(m);
+            Control.Position p = openPosition(m, false);
             if (p != null) {
                 progress(p);
             }
@@ -207,10 +209,11 @@ public final class ChannelApplier extends Worker implements MessageHandler {
     }
 
     /**
+     * @param report whether to count and log a refused or bad position
      * @return the position a message carries when it is one of this channel that comes, signed when signing is on,
-     *     from the node it names; else null (logged). Callback thread.
+     *     from the node it names; else null. Callback thread.
      */
-    private Control.Position openPosition(InboundMessage m) {
+    private Control.Position openPosition(InboundMessage m, boolean report) {
         if (m.payload().length == 0) {
             return null;
         }
@@ -219,7 +222,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             try {
                 v = ctx.openControl(m.topic(), m.payload());
             } catch (SignatureRefused e) {
-                refusePosition(m.topic(), e.getMessage());
+                if (report) {
+                    refusePosition(m.topic(), e.getMessage());
+                }
                 return null;
             }
             String signer = v.signer();
@@ -227,13 +232,17 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             String topicNode = m.topic().substring(m.topic().lastIndexOf('/') + 1);
             if (signer != null && (!signer.equals(topicNode) || !signer.equals(p.node())
                     || !p.channel().equals(table))) {
-                refusePosition(m.topic(), "signed by " + signer + " but is the position of " + p.node()
-                        + " on " + p.channel() + ", published on " + topicNode + "'s topic");
+                if (report) {
+                    refusePosition(m.topic(), "signed by " + signer + " but is the position of " + p.node()
+                            + " on " + p.channel() + ", published on " + topicNode + "'s topic");
+                }
                 return null;
             }
             return p;
         } catch (InvalidDataException e) {
-            LOG.warn("channel {}: ignoring a bad position message on {}: {}", table, m.topic(), e.getMessage());
+            if (report) {
+                LOG.warn("channel {}: ignoring a bad position message on {}: {}", table, m.topic(), e.getMessage());
+            }
             return null;
         }
     }
