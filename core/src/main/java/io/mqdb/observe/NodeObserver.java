@@ -77,7 +77,9 @@ public final class NodeObserver implements AutoCloseable {
      */
     public ApplyProgress progress(TableId channel) {
         Timer timer = Timer.builder("mqdb.apply.batch").description("time to decode, apply and commit one batch")
-                .tags(channelTag(channel)).publishPercentileHistogram().register(registry);
+                .tags(channelTag(channel)).publishPercentileHistogram()
+                .minimumExpectedValue(java.time.Duration.ofMillis(1))
+                .maximumExpectedValue(java.time.Duration.ofSeconds(60)).register(registry);
         ApplyProgress p = new ApplyProgress(channel, (nanos, events) -> timer.record(nanos, TimeUnit.NANOSECONDS));
         progress.put(channel, p);
         return p;
