@@ -139,6 +139,11 @@ class ObservabilityIT {
         assertThat(after.eventsBehind("lite")).isZero();
         assertThat(after.secondsBehind("redis")).isZero();
         assertThat(get(redisHttp, "/ready").statusCode()).isEqualTo(200);
+        StringWriter fromConfig = new StringWriter();
+        assertThat(Main.execute(new PrintWriter(fromConfig, true), new PrintWriter(new StringWriter(), true),
+                "status", "--config", dir.resolve("redis.yaml").toString(), "--json", "--settle-ms", "1000"))
+                .as("status with the broker of a node config: " + fromConfig).isZero();
+        assertThat(fromConfig.toString()).contains("\"node\":\"redis\",\"eventsBehind\":0");
         assertThat(get(redisHttp, "/metrics").body())
                 .contains("mqdb_dead_letters_total{channel=\"shop:items\",node=\"redis\"} 0");
         System.out.printf("ObservabilityIT: Redis back: caught up %d ms later (600 rows on both subscribers); "
