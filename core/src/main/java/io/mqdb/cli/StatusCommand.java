@@ -61,6 +61,10 @@ final class StatusCommand implements Callable<Integer> {
             + "from this node config")
     private Path config;
 
+    @Option(names = "--client-id", paramLabel = "ID", description = "the MQTT client id (default: the config's "
+            + "broker.client-id followed by -status-<pid>, else status-<pid>-<random>)")
+    private String clientId;
+
     @Option(names = "--json", description = "print JSON instead of a table")
     private boolean json;
 
@@ -107,11 +111,14 @@ final class StatusCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--cluster: " + e.getMessage());
         }
         long pid = ProcessHandle.current().pid();
-        String clientId = "mqdb-status-" + pid + "-" + Long.toHexString(System.nanoTime());
+        // An authenticating embedded broker lets a node's user in only with a client id that starts with the node's,
+        // and any other user only with one that does not start with mqdb-.
+        String id = clientId != null ? clientId : b.map(x -> x.clientId() + "-status-" + pid)
+                .orElse("status-" + pid + "-" + Long.toHexString(System.nanoTime()));
         Optional<TlsOptions> tls = b.flatMap(BrokerConfig::tls).map(BrokerConnection::tls);
         TransportOptions options;
         try {
-            options = new TransportOptions(uris, clientId, username, password, tls, Duration.ofSeconds(1),
+            options = new TransportOptions(uris, id, username, password, tls, Duration.ofSeconds(1),
                     Duration.ofSeconds(30), Duration.ofSeconds(timeoutSeconds), 65_535, 100,
                     Topics.ROOT + "/" + topics.cluster() + "/tools/status/" + pid, new byte[0], new byte[0],
                     b.map(BrokerConfig::client).orElse(ClientLibrary.HIVEMQ));
