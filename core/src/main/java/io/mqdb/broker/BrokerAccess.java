@@ -23,12 +23,14 @@ import java.util.Optional;
  * node's session and the messages queued for it. It then gets the topic permissions of its role, everything else
  * denied:
  * <ul>
- *   <li><b>node</b> {@code n}: publish its channels' changes and schemas, its own presence, positions and dead
- *       letters ({@code nodes/n/...}, {@code pos/+/+/n}, {@code dead/n/...}), its flow reports
- *       ({@code flow/+/+/n}), resend requests to any node ({@code ctl/+/resend}), direct catch-up messages ({@code to/+/...}) and tool topics; subscribe to the
+ *   <li><b>node</b> {@code n}: publish its channels' changes and schemas, its own presence, positions, applied
+ *       positions, flow reports and dead letters ({@code nodes/n/...}, {@code pos/+/+/n}, {@code applied/+/+/n},
+ *       {@code flow/+/+/n}, {@code dead/n/...}), resend requests to any node ({@code ctl/+/resend}), direct
+ *       catch-up messages ({@code to/+/...}) and tool topics; subscribe to the
  *       cluster's topics;</li>
  *   <li><b>writer</b>: publish, not retained, changes of its channels; subscribe to the schemas;</li>
- *   <li><b>reader</b>: subscribe to its channels (or all), the schemas, presences, positions and dead letters.</li>
+ *   <li><b>reader</b>: subscribe to its channels (or all), the schemas, presences, positions, applied positions and
+ *       dead letters; publish the empty presence of {@code mqdb status} ({@code tools/status/...}).</li>
  * </ul>
  * The hosting node connects with a {@link #local() local credential} made for each start, with a node's rights on
  * the whole cluster.
@@ -166,6 +168,7 @@ public final class BrokerAccess {
         p.add(new Permission(root + "nodes/" + n + "/presence/#", Activity.PUBLISH, true));
         p.add(new Permission(root + "pos/+/+/" + n, Activity.PUBLISH, true));
         p.add(new Permission(root + "flow/+/+/" + n, Activity.PUBLISH, true));
+        p.add(new Permission(root + "applied/+/+/" + n, Activity.PUBLISH, true));
         p.add(new Permission(root + "dead/" + n + "/#", Activity.PUBLISH, false));
         p.add(new Permission(root + "ctl/+/resend", Activity.PUBLISH, false));
         p.add(new Permission(root + "to/+/#", Activity.PUBLISH, false));
@@ -188,9 +191,10 @@ public final class BrokerAccess {
         for (String t : tables(channels)) {
             p.add(new Permission(root + "ch/" + t, Activity.SUBSCRIBE, false));
         }
-        for (String other : List.of("schema/+/+", "nodes/#", "pos/#", "dead/#")) {
+        for (String other : List.of("schema/+/+", "nodes/#", "pos/#", "applied/#", "dead/#")) {
             p.add(new Permission(root + other, Activity.SUBSCRIBE, false));
         }
+        p.add(new Permission(root + "tools/status/#", Activity.PUBLISH, true)); // mqdb status's empty presence
         return p;
     }
 

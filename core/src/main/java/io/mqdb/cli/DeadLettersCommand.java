@@ -1,19 +1,15 @@
 package io.mqdb.cli;
 
-import io.mqdb.broker.HiveMqEmbeddedBroker;
 import io.mqdb.cli.DeadLetterFiles.Id;
 import io.mqdb.cli.DeadLetterFiles.Letter;
 import io.mqdb.codec.Topics;
 import io.mqdb.config.BrokerConfig;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.config.NodeConfig;
-import io.mqdb.config.TlsConfig;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.TableId;
 import io.mqdb.transport.Transport;
-import io.mqdb.transport.TlsOptions;
 import io.mqdb.transport.TransportOptions;
-import io.mqdb.transport.Transports;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -118,7 +113,7 @@ final class DeadLettersCommand implements Runnable {
                 rows.add(new String[] {l.id().toString(), l.time(), l.channel().toString(), truncate(l.reason()),
                         l.payload().map(p -> p.length + " B").orElse("-")});
             }
-            printTable(out, rows);
+            TextTable.print(out, rows, true);
             out.printf("%d dead letter(s) in %s%n", letters.size(), dir);
             out.flush();
             return 0;
@@ -127,24 +122,6 @@ final class DeadLettersCommand implements Runnable {
         private static String truncate(String reason) {
             String r = reason.replaceAll("\\s+", " ").trim();
             return r.length() <= REASON_WIDTH ? r : r.substring(0, REASON_WIDTH - 3) + "...";
-        }
-
-        private static void printTable(PrintWriter out, List<String[]> rows) {
-            int[] width = new int[rows.get(0).length];
-            for (String[] r : rows) {
-                for (int i = 0; i < r.length; i++) {
-                    width[i] = Math.max(width[i], r[i].length());
-                }
-            }
-            for (String[] r : rows) {
-                StringBuilder line = new StringBuilder();
-                for (int i = 0; i < r.length; i++) {
-                    boolean last = i == r.length - 1;
-                    line.append(last ? String.format("%" + width[i] + "s", r[i])
-                            : String.format("%-" + width[i] + "s  ", r[i]));
-                }
-                out.println(line);
-            }
         }
     }
 
@@ -337,60 +314,22 @@ final class DeadLettersCommand implements Runnable {
          */
         private Transport connect(NodeConfig conf, Topics topics) throws InterruptedException {
             BrokerConfig b = conf.broker();
-            List<String> uris = brokers != null && !brokers.isEmpty() ? brokers : brokerUris(b);
+            List<String> uris = brokers != null && !brokers.isEmpty() ? brokers
+                    : BrokerConnection.uris(b, config.file, spec.commandLine());
             long pid = ProcessHandle.current().pid();
             TransportOptions options;
             try {
                 options = new TransportOptions(uris, b.clientId() + "-dlq-replay-" + pid, b.username(),
-                        b.password().map(s -> s.value()), b.tls().map(ReplayCommand::tls), Duration.ofSeconds(1),
+                        b.password().map(s -> s.value()), b.tls().map(BrokerConnection::tls), Duration.ofSeconds(1),
                         b.keepAlive(), b.connectTimeout(), b.receiveMaximum(), b.maxInflight(),
                         Topics.ROOT + "/" + topics.cluster() + "/tools/dlq-replay/" + pid, new byte[0], new byte[0],
                         b.client());
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            Transport transport = Transports.open(options);
-            CountDownLatch started = new CountDownLatch(1);
-            Thread watchdog = new Thread(() -> {
-                try {
-                    if (!started.await(timeoutSeconds, TimeUnit.SECONDS)) {
-                        transport.close(); // makes start() give up
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "dlq-replay-connect-timeout");
-            watchdog.setDaemon(true);
-            watchdog.start();
-            try {
-                transport.start();
-            } catch (IllegalStateException e) {
-                transport.close();
-                throw new MqdbException("cannot connect to " + uris + " within " + timeoutSeconds + " s"
-                        + (b.embedded().isPresent() && b.uris().isEmpty() && brokers == null
-                        ? " (the embedded broker runs inside its node: is the node running?)" : ""), e);
-            } finally {
-                started.countDown();
-            }
-            return transport;
-        }
-
-        private List<String> brokerUris(BrokerConfig b) {
-            if (!b.uris().isEmpty()) {
-                return b.uris();
-            }
-            var e = b.embedded().orElseThrow(); // the config loader requires one or the other
-            if (e.port() == 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(), config.file
-                        + ": broker.embedded.port is 0 (a free port picked at start): give the broker with --broker");
-            }
-            // the address rule of the embedded broker (0.0.0.0 is reached on 127.0.0.1); nothing is started
-            return List.of(new HiveMqEmbeddedBroker(e).uri());
-        }
-
-        private static TlsOptions tls(TlsConfig t) {
-            return new TlsOptions(t.caFile(), t.certFile(), t.keyFile(), t.keyPassword().map(s -> s.value()),
-                    t.verifyHostname());
+            return BrokerConnection.open(options, timeoutSeconds, "dlq-replay",
+                    b.embedded().isPresent() && b.uris().isEmpty() && brokers == null
+                            ? " (the embedded broker runs inside its node: is the node running?)" : "");
         }
     }
 }

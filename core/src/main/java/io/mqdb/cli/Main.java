@@ -7,14 +7,16 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code mqdb} command line: {@code run}, {@code check-config}, {@code plugins}, {@code demo},
- * {@code uninstall}, {@code dead-letters}, {@code keygen}.
+ * {@code uninstall}, {@code dead-letters}, {@code keygen}, {@code status}.
  *
- * <p>Exit codes: 0 success, 1 a runtime failure, 2 a usage or configuration error.
+ * <p>Exit codes: 0 success, 1 a runtime failure, 2 a usage or configuration error; {@code status}: 3 when a node is
+ * offline or a lag is above {@code --max-lag}.
  */
 @Command(name = "mqdb", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Keeps databases in sync over MQTT.",
         subcommands = {RunCommand.class, CheckConfigCommand.class, PluginsCommand.class, DemoCommand.class,
-                UninstallCommand.class, DeadLettersCommand.class, KeygenCommand.class, CommandLine.HelpCommand.class})
+                UninstallCommand.class, DeadLettersCommand.class, KeygenCommand.class, StatusCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of a configuration or usage error. */
     static final int CONFIG_ERROR = 2;
@@ -38,7 +40,26 @@ public final class Main implements Runnable {
      * @return the exit code
      */
     public static int execute(String... args) {
+        return execute(new CommandLine(new Main()), args);
+    }
+
+    /**
+     * Runs a command line without exiting the JVM, printing to the given writers instead of the standard streams:
+     * for embedding, and for tests whose JVM also logs to standard out.
+     *
+     * @param out where the command's answer goes
+     * @param err where its errors go
+     * @param args the command line
+     * @return the exit code
+     */
+    public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        return execute(cl, args);
+    }
+
+    private static int execute(CommandLine cl, String... args) {
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof ConfigException) {
                 line.getErr().println(ex.getMessage());

@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
  * mqdb/&lt;cluster&gt;/to/&lt;node&gt;/ch/&lt;schema&gt;/&lt;table&gt;    resends for one node, QoS 1
  * mqdb/&lt;cluster&gt;/to/&lt;node&gt;/snap/&lt;schema&gt;/&lt;table&gt;  a snapshot made for one node, QoS 1
  * mqdb/&lt;cluster&gt;/flow/&lt;schema&gt;/&lt;table&gt;/&lt;node&gt;  how far a subscriber received, retained
+ * mqdb/&lt;cluster&gt;/applied/&lt;schema&gt;/&lt;table&gt;/&lt;node&gt;  how far a subscriber applied, retained
  * </pre>
  *
  * <p>Schema and table names are {@link TableId} identifiers and therefore always valid topic levels. Cluster and node
@@ -128,6 +129,34 @@ public final class Topics {
         return prefix + "pos/+/+/" + requireName("node", node);
     }
 
+    /** @return {@code mqdb/<cluster>/pos/+/+/+}, every publisher's position on every channel */
+    public String positionFilter() {
+        return prefix + "pos/+/+/+";
+    }
+
+    /**
+     * @param node a subscribing node
+     * @param t a table it subscribes
+     * @return {@code mqdb/<cluster>/applied/<schema>/<table>/<node>}, where the node keeps, retained, how far it
+     *     applied the channel (per origin), so any tool can tell its lag from the broker alone
+     */
+    public String applied(String node, TableId t) {
+        return prefix + "applied/" + t.schema() + "/" + t.table() + "/" + requireName("node", node);
+    }
+
+    /** @return {@code mqdb/<cluster>/applied/+/+/+}, every subscriber's applied position on every channel */
+    public String appliedFilter() {
+        return prefix + "applied/+/+/+";
+    }
+
+    /**
+     * @param node a subscribing node
+     * @return {@code mqdb/<cluster>/applied/+/+/<node>}, the node's applied positions on every channel
+     */
+    public String appliedOf(String node) {
+        return prefix + "applied/+/+/" + requireName("node", node);
+    }
+
     /**
      * @param node a node
      * @param t a table it subscribes
@@ -147,8 +176,9 @@ public final class Topics {
     }
 
     /**
-     * The table of a topic made by {@link #position}, {@link #flow} or {@link #channelPresence}: the two levels
-     * before the last (a position, a flow report) or the last two (a channel presence).
+     * The table of a topic made by {@link #position}, {@link #flow}, {@link #applied} or {@link #channelPresence}:
+     * the two levels before the last (a position, a flow report, an applied position) or the last two (a channel
+     * presence).
      *
      * @param topic a topic a message arrived on
      * @return the table, or empty when the topic is neither kind
@@ -160,7 +190,8 @@ public final class Topics {
         String[] levels = topic.substring(prefix.length()).split("/", -1);
         String schema;
         String table;
-        if (levels.length == 4 && (levels[0].equals("pos") || levels[0].equals("flow"))) {
+        if (levels.length == 4 && (levels[0].equals("pos") || levels[0].equals("flow")
+                || levels[0].equals("applied"))) {
             schema = levels[1];
             table = levels[2];
         } else if (levels.length == 6 && levels[0].equals("nodes") && levels[2].equals("presence")

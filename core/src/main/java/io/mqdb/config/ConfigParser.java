@@ -38,7 +38,8 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 final class ConfigParser {
     static final List<String> ROOT_KEYS = List.of("node", "broker", "stores", "channels");
     static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir", "tombstone-retention",
-            "outbox-max-mb", "resend-window-mb", "max-clock-skew", "signing");
+            "outbox-max-mb", "resend-window-mb", "max-clock-skew", "signing", "http");
+    static final List<String> HTTP_KEYS = List.of("bind", "port", "token", "ready-max-lag");
     static final List<String> SIGNING_KEYS = List.of("key", "key-file", "trust", "trust-file");
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
             "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight", "client",
@@ -195,7 +196,46 @@ final class ConfigParser {
         Duration skew = seconds(e.get("max-clock-skew"), 1, 86_400).orElse(NodeSection.DEFAULT_MAX_CLOCK_SKEW);
         Optional<SigningConfig> signing = e.containsKey("signing") ? signing(e.get("signing"), name)
                 : Optional.empty();
-        return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew, signing);
+        Optional<HttpConfig> http = e.containsKey("http") ? http(e.get("http")) : Optional.empty();
+        return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew, signing, http);
+    }
+
+    /**
+     * {@code node.http}: {@code bind} (default loopback), {@code port} (1 to 65535), {@code token} (a secret, from
+     * {@code ${env:}} or {@code ${file:}}; required beyond loopback) and {@code ready-max-lag} (events, 0 or more).
+     * Written as {@code http:} with nothing after it: on with the defaults.
+     */
+    private Optional<HttpConfig> http(Entry section) {
+        if (isNull(section.value())) {
+            return Optional.of(new HttpConfig(HttpConfig.DEFAULT_BIND, HttpConfig.DEFAULT_PORT, Optional.empty(),
+                    HttpConfig.DEFAULT_READY_MAX_LAG));
+        }
+        if (!(section.value() instanceof MappingNode)) {
+            problem(section.location(), "expected a mapping with the keys " + String.join(", ", HTTP_KEYS) + ", got "
+                    + kind(section.value()));
+            return Optional.empty();
+        }
+        Map<String, Entry> e = mapping(section, HTTP_KEYS);
+        Entry bindEntry = e.get("bind");
+        Optional<Scalar> bind = bindEntry == null ? Optional.empty()
+                : scalar(bindEntry, "an address").filter(s -> nonBlank(s, "an address"));
+        int port = integer(e.get("port"), 1, 65_535).orElse(HttpConfig.DEFAULT_PORT);
+        Optional<Scalar> tokenText = Optional.ofNullable(e.get("token")).flatMap(t -> scalar(t, "a string"))
+                .filter(t -> nonBlank(t, "a token"));
+        if (tokenText.isPresent() && !tokenText.get().interpolated()) {
+            problem(tokenText.get().location(), "write the token as ${env:NAME} or ${file:path}, not in the file "
+                    + "itself: it is a secret");
+        }
+        Optional<Secret> token = tokenText.map(t -> new Secret(t.text()));
+        if (bind.isPresent() && !isLoopback(bind.get().text()) && !e.containsKey("token")) {
+            problem(bindEntry.location(), bind.get().shown() + " is not a loopback address; binding the HTTP "
+                    + "listener elsewhere needs node.http.token (${env:NAME}), which every path but /health then "
+                    + "requires as Authorization: Bearer <token>");
+        }
+        long readyMaxLag = integer(e.get("ready-max-lag"), 0, Integer.MAX_VALUE)
+                .orElse((int) HttpConfig.DEFAULT_READY_MAX_LAG);
+        return Optional.of(new HttpConfig(bind.map(Scalar::text).orElse(HttpConfig.DEFAULT_BIND), port, token,
+                readyMaxLag));
     }
 
     private static final Pattern FILE_REFERENCE = Pattern.compile("\\$\\{file:([^}]+)}");

@@ -21,9 +21,11 @@ import java.util.Optional;
  *     the row and the clock); default 1 minute
  * @param signing {@code node.signing}: this node's key and the cluster's trust list; empty when messages are not
  *     signed (the default)
+ * @param http {@code node.http}: the metrics and health listener; empty when it is off (the default)
  */
 public record NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
-                          int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing) {
+                          int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing,
+                          Optional<HttpConfig> http) {
     /** The default {@link #maxClockSkew()}. */
     public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
     /** The default tombstone retention. */
@@ -47,12 +49,14 @@ public record NodeSection(String name, String cluster, Path dataDir, Duration to
     /** A node section without signing. */
     public NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
             int resendWindowMb, Duration maxClockSkew) {
-        this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, maxClockSkew, Optional.empty());
+        this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, maxClockSkew, Optional.empty(),
+                Optional.empty());
     }
 
     /** Rejects nulls. */
     public NodeSection {
         Objects.requireNonNull(signing, "signing");
+        Objects.requireNonNull(http, "http");
         Objects.requireNonNull(tombstoneRetention, "tombstoneRetention");
         Objects.requireNonNull(maxClockSkew, "maxClockSkew");
         Objects.requireNonNull(name, "name");

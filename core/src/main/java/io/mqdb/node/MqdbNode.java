@@ -18,6 +18,7 @@ import io.mqdb.node.publish.ChannelPublisher;
 import io.mqdb.node.publish.ForeignWrites;
 import io.mqdb.node.runtime.NodeContext;
 import io.mqdb.node.runtime.RefusalLog;
+import io.mqdb.observe.NodeObserver;
 import io.mqdb.plugin.PluginRegistry;
 import io.mqdb.signing.Keys;
 import io.mqdb.signing.SignatureRefused;
@@ -54,9 +55,10 @@ import org.slf4j.LoggerFactory;
  * are captured and published like any other local change.
  *
  * <h2>Lifecycle</h2>
- * {@link #start} opens everything in order (stores, broker, transport, appliers, subscriptions, publishers) on the
- * caller's thread and returns a running node, or throws after closing what it had opened. {@link #close()} stops
- * everything in reverse order; idempotent, any thread. {@link #awaitTermination()} blocks until the node closed,
+ * {@link #start} opens everything in order (stores, broker, transport, appliers, subscriptions, publishers, then the
+ * {@link NodeObserver}: applied positions, metrics and the {@code node.http} listener) on the caller's thread and
+ * returns a running node, or throws after closing what it had opened. {@link #close()} stops everything in reverse
+ * order (the observer first); idempotent, any thread. {@link #awaitTermination()} blocks until the node closed,
  * either by {@code close} or because a worker failed for good ({@link #failure()} then says why).
  */
 public final class MqdbNode implements AutoCloseable {
@@ -72,6 +74,7 @@ public final class MqdbNode implements AutoCloseable {
     private final HybridClock clock;
     private volatile boolean closing;
     private NodeContext ctx;
+    private volatile NodeObserver observer;
 
     private MqdbNode(NodeConfig config, StoreSet stores) {
         this.config = config;
@@ -183,12 +186,17 @@ public final class MqdbNode implements AutoCloseable {
                 versions, config.node(), new ConcurrentHashMap<>(), new ForeignWrites(), signing(),
                 new FlowWindow(config.broker().flowWindow()));
 
+        NodeObserver observer = new NodeObserver(config, metrics);
+        Map<TableId, Transport> channelSessions = new LinkedHashMap<>();
+        List<ChannelApplier> appliers = new ArrayList<>();
         // Appliers first, so that messages queued for this node while it was away find them.
         for (ChannelConfig ch : config.channels()) {
             if (ch.subscribe()) {
                 StoreSet.Opened s = stores.get(ch.store());
-                ChannelApplier applier = new ChannelApplier(ch, s.store(), s.loader(), ctx);
+                ChannelApplier applier = new ChannelApplier(ch, s.store(), s.loader(), ctx,
+                        observer.progress(ch.table()));
                 toClose.add(0, applier);
+                appliers.add(applier);
                 applier.start();
                 // A session of its own per subscribed channel: the broker's flow control (receive maximum, in-flight
                 // window, queue) is per connection, and a channel whose apply queue is full blocks its connection's
@@ -202,6 +210,7 @@ public final class MqdbNode implements AutoCloseable {
                 own.subscribe(topics.directSnapshot(name, ch.table()), applier);
                 own.subscribe(topics.positionFilter(ch.table()), applier.positionHandler());
                 channelTransports.add(own);
+                channelSessions.put(ch.table(), own);
             }
         }
         // The cleanup first: a message goes to the first subscription it matches, and the node's own retained flow
@@ -216,6 +225,12 @@ public final class MqdbNode implements AutoCloseable {
             if (ctx.flow().enabled()) {
                 transport.subscribe(topics.flowFilter(), this::onFlow);
             }
+        }
+        // The publishers' positions for the lag, on the control session too: on a channel's own session they wait
+        // behind its unacknowledged messages. After the cleanup's filters, so that this node's own positions (which
+        // the lag ignores) still reach the cleanup.
+        for (ChannelApplier a : appliers) {
+            transport.subscribe(topics.positionFilter(a.progress().channel()), a.lagPositionHandler());
         }
         transport.start();
         for (Transport t : channelTransports) {
@@ -242,6 +257,9 @@ public final class MqdbNode implements AutoCloseable {
             toClose.add(0, p);
             p.start();
         }
+        toClose.add(0, observer); // closed first: the listener goes before what it reports on
+        observer.start(ctx, channelSessions);
+        this.observer = observer;
         ScheduledExecutorService status = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "status");
             t.setDaemon(true);
@@ -453,6 +471,14 @@ public final class MqdbNode implements AutoCloseable {
     /** @return the node's counters */
     public NodeMetrics metrics() {
         return metrics;
+    }
+
+    /**
+     * @return the node's observability (lag per channel, Micrometer registry, HTTP listener); empty until the node
+     *     has started
+     */
+    public Optional<NodeObserver> observer() {
+        return Optional.ofNullable(observer);
     }
 
     /** @return the node's config */

@@ -1,5 +1,6 @@
 package io.mqdb.node;
 
+import io.mqdb.spi.TableId;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -58,6 +59,27 @@ public final class NodeMetrics {
 
     /** Per store, the number of changes in its outbox not yet acknowledged by the broker. */
     public final Map<String, LongSupplier> outboxDepth = new ConcurrentHashMap<>();
+
+    /** Per channel, the changes of {@link #published} delivered to the broker on it. */
+    private final Map<TableId, LongAdder> publishedByChannel = new ConcurrentHashMap<>();
+    /** Per channel, the messages or events of {@link #deadLetters} that arrived on it. */
+    private final Map<TableId, LongAdder> deadLettersByChannel = new ConcurrentHashMap<>();
+
+    /**
+     * @param channel a channel
+     * @return the changes this node delivered to the broker on it (created at 0 when first asked)
+     */
+    public LongAdder published(TableId channel) {
+        return publishedByChannel.computeIfAbsent(channel, c -> new LongAdder());
+    }
+
+    /**
+     * @param channel a channel
+     * @return the messages or events of the channel that went to the dead letters (created at 0 when first asked)
+     */
+    public LongAdder deadLetters(TableId channel) {
+        return deadLettersByChannel.computeIfAbsent(channel, c -> new LongAdder());
+    }
 
     /** @return the changes waiting in every outbox */
     public long outboxDepth() {

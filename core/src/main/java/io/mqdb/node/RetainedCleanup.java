@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Clears the retained messages the node left on the broker for channels it no longer has: the position
  * ({@code mqdb/<cluster>/pos/<schema>/<table>/<node>}) of a channel it no longer publishes, and the presence of the
- * MQTT session and the flow report ({@code mqdb/<cluster>/flow/<schema>/<table>/<node>}) of a channel it no longer
- * subscribes. Without it they would stay on the broker for good, and
+ * MQTT session, the flow report ({@code mqdb/<cluster>/flow/<schema>/<table>/<node>}) and the applied position
+ * ({@code mqdb/<cluster>/applied/<schema>/<table>/<node>}) of a channel it no longer subscribes. Without it they
+ * would stay on the broker for good, and
  * subscribers of a channel would keep asking a node that no longer publishes it for what its old position announced.
  *
  * <p>It subscribes to the node's own retained topics: the broker sends what is retained there when the subscription
@@ -48,13 +49,15 @@ final class RetainedCleanup {
         this.subscribed = Set.copyOf(subscribed);
     }
 
-    /** Subscribes to the node's retained positions, channel presences and flow reports. */
+    /** Subscribes to the node's retained positions, channel presences, flow reports and applied positions. */
     void subscribe() {
         transport.subscribe(topics.positionsOf(node), m -> clearUnless(m, published, "position",
                 "no longer publishes"));
         transport.subscribe(topics.channelPresenceFilter(node), m -> clearUnless(m, subscribed,
                 "channel session presence", "no longer subscribes"));
         transport.subscribe(topics.flowsOf(node), m -> clearUnless(m, subscribed, "flow report",
+                "no longer subscribes"));
+        transport.subscribe(topics.appliedOf(node), m -> clearUnless(m, subscribed, "applied position",
                 "no longer subscribes"));
     }
 

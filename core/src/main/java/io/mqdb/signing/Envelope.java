@@ -60,6 +60,21 @@ public final class Envelope {
         return true;
     }
 
+    /**
+     * The payload of a message, signed or not, <b>without verifying</b> the signature: for tools that only show
+     * what nodes published ({@code mqdb status}); never for anything a node acts on.
+     *
+     * @param message a received payload
+     * @return the payload inside a signed envelope, or {@code message} itself when it is not signed
+     * @throws SignatureRefused when it starts like a signed message but is not a well-formed envelope
+     */
+    public static byte[] unverifiedPayload(byte[] message) {
+        if (!isSigned(message)) {
+            return message;
+        }
+        return java.util.Arrays.copyOfRange(message, parse(message).payloadFrom(), message.length);
+    }
+
     static byte[] write(String signer, byte[] keyId, byte[] signature, byte[] payload) {
         byte[] name = signer.getBytes(StandardCharsets.US_ASCII);
         byte[] out = new byte[MAGIC.length + 2 + name.length + KEY_ID_BYTES + SIGNATURE_BYTES + payload.length];

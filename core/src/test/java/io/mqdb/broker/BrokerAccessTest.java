@@ -67,12 +67,16 @@ class BrokerAccessTest {
     }
 
     @Test
-    void aWriterPublishesItsChannelsOnlyAndAReaderPublishesNothing() {
+    void aWriterPublishesItsChannelsOnlyAndAReaderPublishesNothingButTheStatusToolsPresence() {
         assertThat(access.permissionsOf("sensor").orElseThrow()).containsExactly(
                 new Permission("mqdb/prod/ch/shop/readings", Activity.PUBLISH, false),
                 new Permission("mqdb/prod/schema/+/+", Activity.SUBSCRIBE, false));
-        assertThat(access.permissionsOf("dash").orElseThrow()).allMatch(x -> x.activity() == Activity.SUBSCRIBE)
+        assertThat(access.permissionsOf("dash").orElseThrow())
+                .filteredOn(x -> x.activity() == Activity.PUBLISH)
+                .containsExactly(new Permission("mqdb/prod/tools/status/#", Activity.PUBLISH, true));
+        assertThat(access.permissionsOf("dash").orElseThrow())
                 .contains(new Permission("mqdb/prod/ch/+/+", Activity.SUBSCRIBE, false))
+                .contains(new Permission("mqdb/prod/applied/#", Activity.SUBSCRIBE, false))
                 .noneMatch(x -> x.topicFilter().contains("/ctl/") || x.topicFilter().equals("mqdb/prod/#"));
     }
 

@@ -185,6 +185,32 @@ class EmbeddedBrokerAuthIT {
     }
 
     @Test
+    void aNodePublishesItsAppliedPositionAndAReaderRunsMqdbStatus() throws Exception {
+        String n = "mqdb-prod-b-tool";
+        assertThat(publish(n, "b", "b-pw", "mqdb/prod/nodes/b/presence", "{\"state\":\"online\",\"node\":\"b\","
+                + "\"time\":\"2027-01-15T08:00:00Z\",\"channels\":[{\"name\":\"shop:readings\",\"publish\":false,"
+                + "\"subscribe\":true}]}", true)).isEqualTo("ok");
+        assertThat(publish(n, "b", "b-pw", "mqdb/prod/applied/shop/readings/b", new String(new io.mqdb.node.catchup
+                .Control.Applied("b", TableId.parse("shop:readings"), java.util.Map.of(), 0, 0, 0).toJson(),
+                StandardCharsets.UTF_8), true)).as("node b, its applied position").isEqualTo("ok");
+        assertThat(publish(n, "b", "b-pw", "mqdb/prod/applied/shop/readings/a", "forged", true))
+                .as("node b, a's applied position").isEqualTo("refused");
+        java.nio.file.Path config = dir.resolve("dash.yaml");
+        java.nio.file.Files.writeString(config, """
+                node: { name: dash, cluster: prod }
+                broker: { uris: [ "%s" ], username: dash, password: d-pw, client-id: dash-tool }
+                """.formatted(uri));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = io.mqdb.cli.Main.execute(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true),
+                "status", "--config", config.toString(), "--settle-ms", "1000");
+        System.out.println("mqdb status as the reader dash:\n" + out + err);
+        assertThat(code).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("b     online  2027-01-15T08:00:00Z")
+                .contains("shop:readings  -           b           0              0.0");
+    }
+
+    @Test
     void aTransportWhoseCredentialsAreRefusedFailsToStartNamingTheBrokerAndTheCause() {
         for (io.mqdb.transport.ClientLibrary library : io.mqdb.transport.ClientLibrary.values()) {
             io.mqdb.transport.TransportOptions options = io.mqdb.transport.TransportOptions.of(List.of(uri),

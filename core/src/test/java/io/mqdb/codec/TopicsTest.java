@@ -31,6 +31,16 @@ class TopicsTest {
     }
 
     @Test
+    void appliedPositionsAreOneRetainedTopicPerChannelAndSubscriber() {
+        assertThat(topics.applied("node-b", orders)).isEqualTo("mqdb/mqdb/applied/shop/orders/node-b");
+        assertThat(topics.appliedOf("node-b")).isEqualTo("mqdb/mqdb/applied/+/+/node-b");
+        assertThat(topics.appliedFilter()).isEqualTo("mqdb/mqdb/applied/+/+/+");
+        assertThat(topics.positionFilter()).isEqualTo("mqdb/mqdb/pos/+/+/+");
+        assertThat(topics.parseOwnedTable(topics.applied("node-b", orders))).contains(orders);
+        assertThatThrownBy(() -> topics.applied("+", orders)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void parseChannelInvertsChannel() {
         TableId t = new TableId("Sales_2024", "_line_items");
         assertThat(topics.parseChannel(topics.channel(t))).contains(t);

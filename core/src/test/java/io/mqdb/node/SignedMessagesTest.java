@@ -139,4 +139,22 @@ class SignedMessagesTest {
         assertThat(b.metrics().plainWrites.sum()).isZero();
         assertThat(b.metrics().signatureRefused.sum()).isEqualTo(1);
     }
+
+    @Test
+    void theAppliedPositionIsSignedByTheSubscriberAndALaggingOnesLagIsNotForgedByAnUnsignedPosition() {
+        a.sendRaw(signedByA.seal(Items.TOPIC, a.batch(a.upsert(item(1, "one"), hlc(1000), 1))));
+        a.publish(POSITION_TOPIC, signedByA.seal(POSITION_TOPIC, new Control.Position("a", Items.TABLE, 1,
+                Optional.empty(), 0).toJson()), true);
+        String topic = "mqdb/mqdb/applied/shop/items/b";
+        await().atMost(WAIT).until(() -> cluster.broker().retained(topic).isPresent());
+        byte[] sealed = cluster.broker().retained(topic).orElseThrow();
+        Signing.Verified v = signedByA.open(topic, sealed);
+        assertThat(v.signer()).isEqualTo("b");
+        await().atMost(WAIT).until(() -> Control.Applied.parse(signedByA.open(topic,
+                cluster.broker().retained(topic).orElseThrow()).payload()).origins().getOrDefault("a", 0L) == 1);
+        // An unsigned position claiming a is far ahead: refused, so b's lag stays 0.
+        a.publish(POSITION_TOPIC, new Control.Position("a", Items.TABLE, 1_000, Optional.empty(), 0).toJson(), true);
+        await().atMost(WAIT).until(() -> b.metrics().signatureRefused.sum() >= 1);
+        assertThat(b.observer().orElseThrow().lags().get(Items.TABLE).events()).isZero();
+    }
 }

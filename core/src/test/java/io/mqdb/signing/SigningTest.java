@@ -140,4 +140,13 @@ class SigningTest {
                 .hasMessageNotContaining("not a key");
         assertThatThrownBy(() -> Keys.publicKey("AAAA")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void aToolReadsTheUnverifiedPayloadOfASignedMessageAndAPlainOneAsItIs() {
+        byte[] sealed = a.seal("mqdb/mqdb/applied/shop/items/node-a", PAYLOAD);
+        assertThat(Envelope.unverifiedPayload(sealed)).isEqualTo(PAYLOAD);
+        assertThat(Envelope.unverifiedPayload(PAYLOAD)).isSameAs(PAYLOAD);
+        byte[] truncated = java.util.Arrays.copyOf(sealed, 10);
+        assertThatThrownBy(() -> Envelope.unverifiedPayload(truncated)).isInstanceOf(SignatureRefused.class);
+    }
 }

@@ -44,8 +44,8 @@ class CliIT {
     void helpIsAvailableForEveryCommand() throws Exception {
         Result r = mqdb("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("run", "check-config", "plugins", "demo");
-        for (String c : List.of("run", "check-config", "plugins", "demo")) {
+        assertThat(r.out()).contains("run", "check-config", "plugins", "demo", "status");
+        for (String c : List.of("run", "check-config", "plugins", "demo", "status")) {
             assertThat(mqdb(c, "--help").exit()).as(c + " --help").isZero();
         }
     }
@@ -59,6 +59,17 @@ class CliIT {
                 .contains("synced: mirror holds all 3,000 rows of legacy.db, identical")
                 .contains("changes made by the simulated legacy application")
                 .containsPattern("identical: legacy.db [0-9,]+ rows, mirror [0-9,]+ rows");
+    }
+
+    @Test
+    void statusPrintsNoInfoLinesAndExitsWithOneWhenTheBrokerIsNotThere() throws Exception {
+        int port = io.mqdb.testing.ServerFixture.freePort();
+        Result r = mqdb("status", "--broker", "tcp://127.0.0.1:" + port, "--timeout", "3");
+        System.out.println(r.out() + r.err());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("cannot connect to [tcp://127.0.0.1:" + port + "] within 3 s");
+        assertThat(r.out()).as("standard output: the transport's INFO lines on its connect attempts").isEmpty();
+        assertThat(mqdb("status").exit()).as("no broker given").isEqualTo(2);
     }
 
     @Test

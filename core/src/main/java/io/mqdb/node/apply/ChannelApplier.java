@@ -75,7 +75,8 @@ import org.slf4j.LoggerFactory;
  * {@link #onMessage} runs on the transport's callback thread and only queues the message (blocking when the queue is
  * full: back-pressure to the broker). One thread per channel, {@code apply-<schema>:<table>}, does the rest; it is
  * started by {@link #start()} and stopped by {@link #close()}. Position messages ({@link #positionHandler()}) are
- * queued by the callback thread too and handled by the apply thread.
+ * queued by the callback thread too and handled by the apply thread; the callback thread also notes them in the
+ * channel's {@link ApplyProgress} (its lag), as does {@link #lagPositionHandler()} on the node's control session.
  */
 public final class ChannelApplier extends Worker implements MessageHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelApplier.class);
@@ -134,7 +135,22 @@ public final class ChannelApplier extends Worker implements MessageHandler {
     private static final int PROBE_SAMPLES = 8;
     private static final long SAMPLE_EVERY_NANOS = 30_000_000_000L;
 
+    private final ApplyProgress progress;
+
+    /** An applier whose progress is kept for nobody but {@link #progress()}. */
     public ChannelApplier(ChannelConfig channel, Store store, ClassLoader storeLoader, NodeContext ctx) {
+        this(channel, store, storeLoader, ctx, new ApplyProgress(channel.table(), (nanos, events) -> { }));
+    }
+
+    /**
+     * @param channel the channel's config
+     * @param store its store
+     * @param storeLoader the store's class loader, the apply thread's context loader
+     * @param ctx what the node's jobs share
+     * @param progress where the applier keeps how far it applied the channel (for lag and metrics)
+     */
+    public ChannelApplier(ChannelConfig channel, Store store, ClassLoader storeLoader, NodeContext ctx,
+            ApplyProgress progress) {
         super("apply-" + channel.table(), "channel " + channel.table() + ": apply", storeLoader, LOG, ctx::fail);
         this.channel = channel;
         this.table = channel.table();
@@ -146,6 +162,12 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         this.markerTable = new TableId(table.schema(), MARKER_TABLE);
         this.snapshotTopic = ctx.topics().directSnapshot(ctx.nodeName(), table);
         this.nextMarkerCheckNanos = System.nanoTime() + MARKER_FIRST_CHECK_NANOS;
+        this.progress = progress;
+    }
+
+    /** @return how far the channel is applied; thread-safe */
+    public ApplyProgress progress() {
+        return progress;
     }
 
     /**
@@ -154,33 +176,75 @@ public final class ChannelApplier extends Worker implements MessageHandler {
      */
     public MessageHandler positionHandler() {
         return m -> {
-            if (m.payload().length > 0) {
-                try {
-                    Signing.Verified v;
-                    try {
-                        v = ctx.openControl(m.topic(), m.payload());
-                    } catch (SignatureRefused e) {
-                        refusePosition(m.topic(), e.getMessage());
-                        m.ack();
-                        return;
-                    }
-                    byte[] payload = v.payload();
-                    String signer = v.signer();
-                    Control.Position p = Control.Position.parse(payload);
-                    String topicNode = m.topic().substring(m.topic().lastIndexOf('/') + 1);
-                    if (signer != null && (!signer.equals(topicNode) || !signer.equals(p.node())
-                            || !p.channel().equals(table))) {
-                        refusePosition(m.topic(), "signed by " + signer + " but is the position of " + p.node()
-                                + " on " + p.channel() + ", published on " + topicNode + "'s topic");
-                    } else {
-                        positions.add(p);
-                    }
-                } catch (InvalidDataException e) {
-                    LOG.warn("channel {}: ignoring a bad position message on {}: {}", table, m.topic(), e.getMessage());
-                }
+            Control.Position p = openPosition(m, true);
+            if (p != null) {
+                positions.add(p);
+                progress(p);
             }
             m.ack();
         };
+    }
+
+    /**
+     * @return a handler of the channel's position topic for another session than the channel's (the node's control
+     *     session): it only keeps the publishers' positions for the channel's lag. On the channel's own session a
+     *     position waits behind the channel's unacknowledged messages (PUBACKs go in order, and a broker's in-flight
+     *     window is per session), so while a batch is held for a store that is down the lag would not grow there.
+     *     It refuses what {@link #positionHandler()} refuses, silently: that one counts and logs the refusals.
+     */
+    public MessageHandler lagPositionHandler() {
+        return m -> {
+            Control.Position p = openPosition(m, false);
+            if (p != null) {
+                progress(p);
+            }
+            m.ack();
+        };
+    }
+
+    private void progress(Control.Position p) {
+        if (!p.node().equals(ctx.nodeName()) && p.channel().equals(table)) {
+            progress.position(p, () -> versions.counter(sequenceCounter(p.node())));
+        }
+    }
+
+    /**
+     * @param report whether to count and log a refused or bad position
+     * @return the position a message carries when it is one of this channel that comes, signed when signing is on,
+     *     from the node it names; else null. Callback thread.
+     */
+    private Control.Position openPosition(InboundMessage m, boolean report) {
+        if (m.payload().length == 0) {
+            return null;
+        }
+        try {
+            Signing.Verified v;
+            try {
+                v = ctx.openControl(m.topic(), m.payload());
+            } catch (SignatureRefused e) {
+                if (report) {
+                    refusePosition(m.topic(), e.getMessage());
+                }
+                return null;
+            }
+            String signer = v.signer();
+            Control.Position p = Control.Position.parse(v.payload());
+            String topicNode = m.topic().substring(m.topic().lastIndexOf('/') + 1);
+            if (signer != null && (!signer.equals(topicNode) || !signer.equals(p.node())
+                    || !p.channel().equals(table))) {
+                if (report) {
+                    refusePosition(m.topic(), "signed by " + signer + " but is the position of " + p.node()
+                            + " on " + p.channel() + ", published on " + topicNode + "'s topic");
+                }
+                return null;
+            }
+            return p;
+        } catch (InvalidDataException e) {
+            if (report) {
+                LOG.warn("channel {}: ignoring a bad position message on {}: {}", table, m.topic(), e.getMessage());
+            }
+            return null;
+        }
     }
 
     private final RefusalLog positionRefusals = new RefusalLog(LOG);
@@ -291,6 +355,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
 
     /** Decodes, applies and acknowledges a group of messages. */
     private void process(List<InboundMessage> messages) throws InterruptedException {
+        long started = System.nanoTime();
         List<ChangeEvent> events = new ArrayList<>();
         List<SeqMark> marks = new ArrayList<>();
         long receiveMillis = System.currentTimeMillis();
@@ -364,8 +429,18 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             }
         }
         if (!events.isEmpty() || !marks.isEmpty()) {
+            long oldest = Long.MAX_VALUE;
+            for (ChangeEvent e : events) {
+                oldest = Math.min(oldest, e.version().millis());
+            }
+            if (oldest != Long.MAX_VALUE) {
+                progress.unapplied(oldest);
+            }
             applyNewest(events, marks);
         }
+        progress.batchDone(appliedNewestMillis, appliedCount, System.nanoTime() - started);
+        appliedNewestMillis = 0;
+        appliedCount = 0;
         for (InboundMessage m : messages) {
             m.ack();
         }
@@ -458,7 +533,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             List<ChangeEvent> applied = apply(newest);
             List<Key> keys = new ArrayList<>(applied.size());
             Key lastLive = null;
+            appliedCount += applied.size();
             for (ChangeEvent e : applied) {
+                appliedNewestMillis = Math.max(appliedNewestMillis, e.version().millis());
                 versions.record(table, e.key(), e.version(), e.op() == Op.DELETE);
                 keys.add(e.key());
                 if (e.op() != Op.DELETE) {
@@ -484,6 +561,10 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         }
     }
 
+    /** The events {@link #applyNewest} applied in the batch being processed, and the newest one's version time. */
+    private int appliedCount;
+    private long appliedNewestMillis;
+
     private String sequenceCounter(String origin) {
         return "seq\u0000" + table + "\u0000" + origin;
     }
@@ -499,6 +580,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
     private void contiguous(String origin, long seq) {
         contiguous.put(origin, seq);
         versions.counter(sequenceCounter(origin), seq);
+        if (!isStreamKey(origin)) {
+            progress.applied(origin, seq);
+        }
     }
 
     /**

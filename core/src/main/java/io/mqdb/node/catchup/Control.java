@@ -11,15 +11,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The small JSON messages of catch-up: a publisher's position on a channel, a subscriber's request to publish
- * again, and a subscriber's report of how far it received. Documented in {@code docs/topics.md}.
+ * again, how far a subscriber applied a channel (for lag), and how far it received and applied it (for flow
+ * control). Documented in {@code docs/topics.md}.
  */
 public final class Control {
     /** The most targeted snapshots a position lists (and a parser reads): one per requesting node. */
     public static final int MAX_TARGETED = 64;
-    /** The most origins a flow report lists (and a parser reads). */
+    /** The most origins a flow report or an applied position lists (and a parser reads). */
     public static final int MAX_FLOW_ORIGINS = 64;
 
     private Control() {
@@ -196,9 +198,60 @@ public final class Control {
             }
         }
     }
+
     /**
-     * A subscriber's report, on {@code mqdb/<cluster>/flow/<schema>/<table>/<node>} (QoS 1, not retained), of how
-     * far it got in each origin's numbering of a channel. Publishers use it to stay within their flow window.
+     * How far a subscriber applied a channel, kept retained on {@code mqdb/<cluster>/applied/<schema>/<table>/<node>}
+     * so that any tool can compute the subscriber's lag from the broker alone (with the origins' positions).
+     *
+     * @param node the subscriber
+     * @param channel the channel
+     * @param origins per origin, the sequence number up to which the subscriber applied everything it published
+     * @param lastAppliedMillis the version time (ms since the epoch) of the newest event applied, 0 when none
+     * @param oldestUnappliedMillis the version time of the oldest event the subscriber holds and has not applied yet
+     *     (a batch held while its store is retried), 0 when none
+     * @param eventsBehind the events behind as the subscriber computed them when it published this
+     */
+    public record Applied(String node, TableId channel, Map<String, Long> origins, long lastAppliedMillis,
+                          long oldestUnappliedMillis, long eventsBehind) {
+        public Applied {
+            origins = Map.copyOf(origins);
+        }
+
+        public byte[] toJson() {
+            JsonObject o = new JsonObject();
+            o.addProperty("node", node);
+            o.addProperty("channel", channel.toString());
+            JsonObject a = new JsonObject();
+            new TreeMap<>(origins).forEach(a::addProperty);
+            o.add("origins", a);
+            o.addProperty("lastAppliedMillis", lastAppliedMillis);
+            o.addProperty("oldestUnappliedMillis", oldestUnappliedMillis);
+            o.addProperty("eventsBehind", eventsBehind);
+            return o.toString().getBytes(StandardCharsets.UTF_8);
+        }
+
+        public static Applied parse(byte[] payload) {
+            try {
+                JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
+                Map<String, Long> origins = new TreeMap<>();
+                for (Map.Entry<String, com.google.gson.JsonElement> e : o.getAsJsonObject("origins").entrySet()) {
+                    if (origins.size() == MAX_FLOW_ORIGINS) {
+                        break;
+                    }
+                    origins.put(e.getKey(), e.getValue().getAsLong());
+                }
+                return new Applied(o.get("node").getAsString(), TableId.parse(o.get("channel").getAsString()),
+                        origins, o.get("lastAppliedMillis").getAsLong(), o.get("oldestUnappliedMillis").getAsLong(),
+                        o.get("eventsBehind").getAsLong());
+            } catch (RuntimeException e) {
+                throw new InvalidDataException("not an applied position: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * A subscriber's report, on {@code mqdb/<cluster>/flow/<schema>/<table>/<node>} (QoS 1, retained), of how far
+     * it got in each origin's numbering of a channel. Publishers use it to stay within their flow window.
      *
      * @param node the subscriber
      * @param channel the channel

@@ -51,6 +51,7 @@ public final class DeadLetters {
      */
     public void record(TableId table, String topic, byte[] payload, String reason) {
         metrics.deadLetters.increment();
+        metrics.deadLetters(table).increment();
         JsonObject o = new JsonObject();
         o.addProperty("time", Instant.now().toString());
         o.addProperty("node", node);

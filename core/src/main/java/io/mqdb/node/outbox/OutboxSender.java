@@ -174,7 +174,9 @@ public final class OutboxSender extends Worker {
                 for (OutboxEntry m : messages) {
                     events += m.events();
                     if (m.lastSeq() > 0) {
-                        delivered.merge(TableId.parse(m.channel()), m.lastSeq(), Math::max);
+                        TableId channel = TableId.parse(m.channel());
+                        ctx.metrics().published(channel).add(m.events());
+                        delivered.merge(channel, m.lastSeq(), Math::max);
                     }
                 }
                 ctx.metrics().published.add(events);

@@ -1,0 +1,240 @@
+package io.mqdb.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.mqdb.node.catchup.Control;
+import io.mqdb.observe.Lag;
+import io.mqdb.spi.TableId;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * What {@code mqdb status} learned from the broker's retained messages: the nodes' presences, the publishers'
+ * positions and the subscribers' applied positions; and the report made of them. The lag of a subscriber is
+ * {@link Lag#of} over the positions of the channel's other nodes and the subscriber's applied position, as the node
+ * itself computes it.
+ *
+ * <h2>Threads</h2>
+ * The {@code add} methods run on the transport's callback thread, {@link #report} on the command's; all synchronized.
+ */
+final class ClusterStatus {
+    private final Map<String, NodeRow> nodes = new TreeMap<>();
+    private final Map<TableId, Map<String, Control.Position>> positions = new TreeMap<>(ClusterStatus::compare);
+    private final Map<TableId, Map<String, Control.Applied>> applied = new TreeMap<>(ClusterStatus::compare);
+    private final Map<TableId, TreeSet<String>> declaredPublishers = new TreeMap<>(ClusterStatus::compare);
+    private final Map<TableId, TreeSet<String>> declaredSubscribers = new TreeMap<>(ClusterStatus::compare);
+
+    /**
+     * A node as its presence shows it.
+     *
+     * @param name the node
+     * @param online whether its presence says online
+     * @param since when it published that presence (its start, or its stop or the broker's last will)
+     */
+    record NodeRow(String name, boolean online, String since) {
+    }
+
+    /**
+     * One subscriber of a channel.
+     *
+     * @param node the subscriber
+     * @param lag its lag, or null when it published no applied position (a node older than applied positions, or
+     *     one that has not run since it subscribed)
+     */
+    record SubscriberRow(String node, Lag lag) {
+    }
+
+    /**
+     * @param channel the channel
+     * @param publishers its publishers (a retained position, or a presence that says so)
+     * @param subscribers its subscribers (an applied position, or a presence that says so)
+     */
+    record ChannelRow(TableId channel, List<String> publishers, List<SubscriberRow> subscribers) {
+    }
+
+    /**
+     * @param nodes every node with a retained presence
+     * @param channels every channel a node publishes or subscribes
+     * @param problems why the exit code is not 0: offline nodes, lags above the bound
+     */
+    record Report(List<NodeRow> nodes, List<ChannelRow> channels, List<String> problems) {
+    }
+
+    private static int compare(TableId a, TableId b) {
+        return a.toString().compareTo(b.toString());
+    }
+
+    /** A retained presence ({@code mqdb/<cluster>/nodes/<node>/presence}); an empty one is ignored. */
+    synchronized void addPresence(byte[] payload) {
+        if (payload.length == 0) {
+            return;
+        }
+        JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
+        String node = o.get("node").getAsString();
+        nodes.put(node, new NodeRow(node, "online".equals(o.get("state").getAsString()),
+                o.has("time") ? o.get("time").getAsString() : ""));
+        if (o.has("channels")) {
+            for (JsonElement e : o.getAsJsonArray("channels")) {
+                JsonObject c = e.getAsJsonObject();
+                TableId t = TableId.parse(c.get("name").getAsString());
+                if (c.get("publish").getAsBoolean()) {
+                    declaredPublishers.computeIfAbsent(t, k -> new TreeSet<>()).add(node);
+                }
+                if (c.get("subscribe").getAsBoolean()) {
+                    declaredSubscribers.computeIfAbsent(t, k -> new TreeSet<>()).add(node);
+                }
+            }
+        }
+    }
+
+    /** A publisher's retained position. */
+    synchronized void addPosition(Control.Position p) {
+        positions.computeIfAbsent(p.channel(), k -> new TreeMap<>()).put(p.node(), p);
+    }
+
+    /** A subscriber's retained applied position. */
+    synchronized void addApplied(Control.Applied a) {
+        applied.computeIfAbsent(a.channel(), k -> new TreeMap<>()).put(a.node(), a);
+    }
+
+    /**
+     * @param nowMillis the time now
+     * @param maxLag the most events a subscriber may be behind without being a problem; negative: no bound
+     * @return what is known now
+     */
+    synchronized Report report(long nowMillis, long maxLag) {
+        List<String> problems = new ArrayList<>();
+        for (NodeRow n : nodes.values()) {
+            if (!n.online()) {
+                problems.add("node " + n.name() + " is offline since " + n.since());
+            }
+        }
+        TreeSet<TableId> channels = new TreeSet<>(ClusterStatus::compare);
+        channels.addAll(positions.keySet());
+        channels.addAll(applied.keySet());
+        channels.addAll(declaredPublishers.keySet());
+        channels.addAll(declaredSubscribers.keySet());
+        List<ChannelRow> rows = new ArrayList<>();
+        for (TableId t : channels) {
+            Map<String, Control.Position> pos = positions.getOrDefault(t, Map.of());
+            Map<String, Control.Applied> app = applied.getOrDefault(t, Map.of());
+            TreeSet<String> publishers = new TreeSet<>(pos.keySet());
+            publishers.addAll(declaredPublishers.getOrDefault(t, new TreeSet<>()));
+            TreeSet<String> subscribers = new TreeSet<>(app.keySet());
+            subscribers.addAll(declaredSubscribers.getOrDefault(t, new TreeSet<>()));
+            List<SubscriberRow> subs = new ArrayList<>();
+            for (String s : subscribers) {
+                Control.Applied a = app.get(s);
+                Lag lag = a == null ? null : lag(pos, a, nowMillis);
+                subs.add(new SubscriberRow(s, lag));
+                if (lag != null && maxLag >= 0 && lag.events() > maxLag) {
+                    problems.add("node " + s + " is " + lag.events() + " events behind on " + t + " (--max-lag "
+                            + maxLag + ")");
+                }
+            }
+            rows.add(new ChannelRow(t, List.copyOf(publishers), subs));
+        }
+        return new Report(List.copyOf(nodes.values()), rows, problems);
+    }
+
+    /** The subscriber's lag on the channel: the other nodes' positions against its applied position. */
+    static Lag lag(Map<String, Control.Position> positions, Control.Applied a, long nowMillis) {
+        Map<String, Long> published = new HashMap<>();
+        Map<String, Long> epochs = new HashMap<>();
+        for (Control.Position p : positions.values()) {
+            if (!p.node().equals(a.node())) {
+                published.put(p.node(), p.seq());
+                epochs.put(p.node(), p.epoch());
+            }
+        }
+        return Lag.of(published, epochs, a.origins(), a.lastAppliedMillis(), a.oldestUnappliedMillis(), nowMillis);
+    }
+
+    /** @return the report as the table {@code mqdb status} prints */
+    static String table(Report r) {
+        java.io.StringWriter text = new java.io.StringWriter();
+        java.io.PrintWriter out = new java.io.PrintWriter(text);
+        List<String[]> nodeRows = new ArrayList<>();
+        nodeRows.add(new String[] {"NODE", "STATE", "SINCE"});
+        for (NodeRow n : r.nodes()) {
+            nodeRows.add(new String[] {n.name(), n.online() ? "online" : "offline", n.since()});
+        }
+        TextTable.print(out, nodeRows, false);
+        out.println();
+        List<String[]> channelRows = new ArrayList<>();
+        channelRows.add(new String[] {"CHANNEL", "PUBLISHERS", "SUBSCRIBER", "EVENTS BEHIND", "SECONDS BEHIND"});
+        for (ChannelRow c : r.channels()) {
+            String pubs = c.publishers().isEmpty() ? "-" : String.join(",", c.publishers());
+            if (c.subscribers().isEmpty()) {
+                channelRows.add(new String[] {c.channel().toString(), pubs, "-", "-", "-"});
+            }
+            for (SubscriberRow s : c.subscribers()) {
+                channelRows.add(new String[] {c.channel().toString(), pubs, s.node(),
+                        s.lag() == null ? "?" : Long.toString(s.lag().events()),
+                        s.lag() == null ? "?" : seconds(s.lag().seconds())});
+            }
+        }
+        TextTable.print(out, channelRows, false);
+        if (!r.problems().isEmpty()) {
+            out.println();
+        }
+        for (String p : r.problems()) {
+            out.println("problem: " + p);
+        }
+        out.flush();
+        return text.toString();
+    }
+
+    /** @return the report as the JSON {@code mqdb status --json} prints */
+    static String json(Report r) {
+        JsonObject o = new JsonObject();
+        JsonArray nodes = new JsonArray();
+        for (NodeRow n : r.nodes()) {
+            JsonObject j = new JsonObject();
+            j.addProperty("node", n.name());
+            j.addProperty("state", n.online() ? "online" : "offline");
+            j.addProperty("since", n.since());
+            nodes.add(j);
+        }
+        o.add("nodes", nodes);
+        JsonArray channels = new JsonArray();
+        for (ChannelRow c : r.channels()) {
+            JsonObject j = new JsonObject();
+            j.addProperty("channel", c.channel().toString());
+            JsonArray pubs = new JsonArray();
+            c.publishers().forEach(pubs::add);
+            j.add("publishers", pubs);
+            JsonArray subs = new JsonArray();
+            for (SubscriberRow s : c.subscribers()) {
+                JsonObject k = new JsonObject();
+                k.addProperty("node", s.node());
+                if (s.lag() != null) {
+                    k.addProperty("eventsBehind", s.lag().events());
+                    if (!Double.isNaN(s.lag().seconds())) {
+                        k.addProperty("secondsBehind", s.lag().seconds());
+                    }
+                }
+                subs.add(k);
+            }
+            j.add("subscribers", subs);
+            channels.add(j);
+        }
+        o.add("channels", channels);
+        JsonArray problems = new JsonArray();
+        r.problems().forEach(problems::add);
+        o.add("problems", problems);
+        return o.toString();
+    }
+
+    private static String seconds(double s) {
+        return Double.isNaN(s) ? "?" : String.format(Locale.ROOT, "%.1f", s);
+    }
+}
