@@ -48,17 +48,23 @@ class FlowControlIT {
         return MqdbNode.start(ConfigLoader.load(file), plugins);
     }
 
+    private int port;
+
     private void startNodes(int flowWindow) throws Exception {
-        int port = ServerFixture.freePort();
+        port = ServerFixture.freePort();
         a = start("a", """
-                node: { name: a, data-dir: a-data }
+                node: { name: a, data-dir: a-data, resend-window-mb: 0 }
                 broker:
                   flow-window: %d
                   embedded: { port: %d, max-queued-messages: 16, max-inflight-messages: 4 }
                 stores: { local: { type: mapdb } }
-                channels: [ { name: shop:items, store: local, publish: true, batch-size: 20 } ]
+                channels: [ { name: shop:items, store: local, publish: true, batch-size: 100 } ]
                 """.formatted(flowWindow, port));
-        b = start("b", """
+        b = startB();
+    }
+
+    private MqdbNode startB() throws Exception {
+        return start("b", """
                 node: { name: b, data-dir: b-data }
                 broker: { uris: [ "tcp://127.0.0.1:%d" ] }
                 stores: { local: { type: mapdb } }
@@ -76,7 +82,19 @@ class FlowControlIT {
         }
     }
 
-    /** Writes the rows in calls of 1,000 (50 messages each) and waits until b holds all of them. */
+    /** Writes rows {@code from..to} in calls of 1,000 (10 messages each). */
+    private void write(long from, long to) {
+        LocalTable items = a.table("shop:items");
+        for (long start = from; start <= to; start += 1000) {
+            List<Row> rows = new ArrayList<>(1000);
+            for (long i = start; i < Math.min(to + 1, start + 1000); i++) {
+                rows.add(Row.of(Map.of("id", i, "name", "item " + i)));
+            }
+            items.upsert(rows);
+        }
+    }
+
+    /** Writes the rows in calls of 1,000 (10 messages each) and waits until b holds all of them. */
     private long burst() throws InterruptedException {
         LocalTable items = a.table("shop:items");
         items.ensure(SCHEMA);
@@ -86,13 +104,7 @@ class FlowControlIT {
         LocalTable mirror = b.table("shop:items");
         await().atMost(Duration.ofSeconds(30)).until(() -> mirror.count() == 1);
         long start = System.nanoTime();
-        for (int from = 1; from <= ROWS; from += 1000) {
-            List<Row> rows = new ArrayList<>(1000);
-            for (long i = from; i < from + 1000; i++) {
-                rows.add(Row.of(Map.of("id", i, "name", "item " + i)));
-            }
-            items.upsert(rows);
-        }
+        write(1, ROWS);
         await().atMost(Duration.ofSeconds(120)).until(() -> mirror.count() == ROWS + 1);
         return (System.nanoTime() - start) / 1_000_000;
     }
@@ -108,5 +120,27 @@ class FlowControlIT {
         assertThat(waits).as("the publisher waited for the subscriber").isPositive();
         assertThat(requests).as("nothing was dropped by the broker").isZero();
         assertThat(a.metrics().resent.sum()).isZero();
+    }
+
+    @Test
+    void aSnapshotMadeForASubscriberThatWasAwayIsPacedAndNotLost() throws Exception {
+        startNodes(6);
+        burst();
+        b.close();
+        b = null;
+        write(ROWS + 1, 2L * ROWS); // a keeps no resend window: b needs a snapshot made for it when it returns
+        // a waits for b for up to 3 s, then stops counting it and publishes everything (the broker drops most)
+        await().atMost(Duration.ofSeconds(30)).until(() -> a.metrics().published.sum() >= 2L * ROWS + 1
+                && a.metrics().outboxDepth() == 0);
+        long start = System.nanoTime();
+        b = startB();
+        LocalTable mirror = b.table("shop:items");
+        await().atMost(Duration.ofSeconds(50)).until(() -> mirror.count() == 2L * ROWS + 1);
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        System.out.printf("b back: %d rows in %d ms through a queue of 4 + 16, snapshots made for it %d (rows %d), "
+                + "flow waits %d%n", 2 * ROWS + 1, ms, a.metrics().targetedSnapshots.sum(),
+                a.metrics().targetedSnapshotRows.sum(), a.metrics().flowWaits.sum());
+        assertThat(a.metrics().targetedSnapshots.sum()).as("one snapshot, not lost and made again").isEqualTo(1);
+        assertThat(a.metrics().targetedSnapshotRows.sum()).isEqualTo(2L * ROWS + 1);
     }
 }

@@ -403,8 +403,13 @@ public final class MqdbNode implements AutoCloseable {
                 return;
             }
             // A report that does not name this node comes from a subscriber that has nothing of it yet: received 0.
+            long now = System.nanoTime();
             ctx.flow().report(f.node(), f.channel().toString(), f.received().getOrDefault(config.node().name(), 0L),
-                    f.applied().getOrDefault(config.node().name(), -1L), System.nanoTime());
+                    f.applied().getOrDefault(config.node().name(), -1L), now);
+            Long stream = f.stream().get(config.node().name());
+            if (stream != null) {
+                ctx.flow().reportStream(f.node(), f.channel().toString(), stream, now);
+            }
         } catch (io.mqdb.spi.InvalidDataException e) {
             LOG.debug("node {}: ignoring a bad flow report: {}", config.node().name(), e.getMessage());
         } finally {

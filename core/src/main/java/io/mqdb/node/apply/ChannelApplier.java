@@ -315,7 +315,8 @@ public final class ChannelApplier extends Worker implements MessageHandler {
      * Tells the publishers how far this node received each origin's numbering of the channel (the highest number
      * handled, gaps or not: what left the broker's queue for this node) and applied it without a gap, so they stay
      * within their flow window ({@link io.mqdb.node.outbox.FlowWindow}). Origins known only from their positions are
-     * reported too, and the first report, made when the apply thread starts, names none: a publisher then counts this
+     * reported too, with how far a snapshot an origin makes for this node alone has arrived (its stream), so that
+     * one is paced as well; the first report, made when the apply thread starts, names none: a publisher then counts this
      * node as having received nothing of it yet, so it paces this node from its very first burst. When it changed, at most every {@link #FLOW_EVERY_NANOS}; the idle
      * loop sends the last one within 200 ms. Apply thread; QoS 1, retained, so a publisher that starts later learns it
      * at once; a report the broker did not take is published again.
@@ -338,16 +339,30 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             received.put(origin, beyond == null || beyond.isEmpty() ? have : Math.max(have, beyond.last()));
             applied.put(origin, have);
         }
+        Map<String, Long> stream = new java.util.TreeMap<>();
+        java.util.Set<String> streaming = new java.util.TreeSet<>(targetedInFlight.keySet());
+        for (String key : contiguous.keySet()) {
+            if (isStreamKey(key)) {
+                streaming.add(key.substring(0, key.indexOf('\u0000')));
+            }
+        }
+        for (String origin : streaming) {
+            String key = streamKey(origin);
+            long have = contiguous(key);
+            TreeSet<Long> beyond = ahead.get(key);
+            stream.put(origin, beyond == null || beyond.isEmpty() ? have : Math.max(have, beyond.last()));
+        }
         Map<String, Long> both = new java.util.HashMap<>(received);
         applied.forEach((o, v) -> both.put(o + "\u0000applied", v));
+        stream.forEach((o, v) -> both.put(o + "\u0000stream", v));
         if (both.equals(lastFlow)) {
             return; // the first report, before any origin is known, is the empty one: it registers this node
         }
         lastFlowNanos = now;
         lastFlow = both;
         String topic = ctx.topics().flow(ctx.nodeName(), table);
-        ctx.transport().publish(topic, ctx.seal(topic, new Control.Flow(ctx.nodeName(), table, received, applied)
-                .toJson()), true).exceptionally(t -> {
+        ctx.transport().publish(topic, ctx.seal(topic, new Control.Flow(ctx.nodeName(), table, received, applied,
+                stream).toJson()), true).exceptionally(t -> {
                     lastFlow = null; // the next call publishes it again
                     return null;
                 });

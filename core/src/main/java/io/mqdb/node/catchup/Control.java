@@ -259,11 +259,20 @@ public final class Control {
      *     or dead-lettered), gaps or not (at most {@link #MAX_FLOW_ORIGINS})
      * @param applied per origin, the number up to which it handled everything, without a gap (at most
      *     {@link #MAX_FLOW_ORIGINS}; empty from a report that has none)
+     * @param stream per origin that is sending it a snapshot made for it alone, the stream number up to which it
+     *     handled that snapshot without a gap (at most {@link #MAX_FLOW_ORIGINS}; usually empty)
      */
-    public record Flow(String node, TableId channel, Map<String, Long> received, Map<String, Long> applied) {
+    public record Flow(String node, TableId channel, Map<String, Long> received, Map<String, Long> applied,
+                       Map<String, Long> stream) {
         public Flow {
             received = bounded(received);
             applied = bounded(applied);
+            stream = bounded(stream);
+        }
+
+        /** A report without snapshot streams. */
+        public Flow(String node, TableId channel, Map<String, Long> received, Map<String, Long> applied) {
+            this(node, channel, received, applied, Map.of());
         }
 
         private static Map<String, Long> bounded(Map<String, Long> m) {
@@ -286,6 +295,11 @@ public final class Control {
             JsonObject a = new JsonObject();
             applied.forEach(a::addProperty);
             o.add("applied", a);
+            if (!stream.isEmpty()) {
+                JsonObject t = new JsonObject();
+                stream.forEach(t::addProperty);
+                o.add("stream", t);
+            }
             return o.toString().getBytes(StandardCharsets.UTF_8);
         }
 
@@ -294,7 +308,8 @@ public final class Control {
                 JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
                 return new Flow(o.get("node").getAsString(), TableId.parse(o.get("channel").getAsString()),
                         numbers(o.getAsJsonObject("received")),
-                        o.has("applied") ? numbers(o.getAsJsonObject("applied")) : Map.of());
+                        o.has("applied") ? numbers(o.getAsJsonObject("applied")) : Map.of(),
+                        o.has("stream") ? numbers(o.getAsJsonObject("stream")) : Map.of());
             } catch (RuntimeException e) {
                 throw new InvalidDataException("not a flow report: " + e.getMessage(), e);
             }

@@ -40,6 +40,11 @@ public final class FlowWindow {
     private final Map<String, ArrayDeque<Long>> sent = new ConcurrentHashMap<>();
     /** Per channel: the last sequence number published. */
     private final Map<String, Long> lastSent = new ConcurrentHashMap<>();
+    /** Per direct snapshot topic ({@code .../to/<node>/snap/...}): the same two for a snapshot made for one node. */
+    private final Map<String, ArrayDeque<Long>> sentStream = new ConcurrentHashMap<>();
+    private final Map<String, Long> lastSentStream = new ConcurrentHashMap<>();
+    /** Per channel, per requester: how far it reported a snapshot made for it alone. */
+    private final Map<String, Map<String, Subscriber>> streamReports = new ConcurrentHashMap<>();
     private final Object signal = new Object();
 
     /** What one subscriber reported on one channel; guarded by itself. */
@@ -89,6 +94,120 @@ public final class FlowWindow {
         synchronized (signal) {
             signal.notifyAll();
         }
+    }
+
+    /**
+     * Takes a subscriber's report of how far it received the snapshot this node makes for it alone; any thread.
+     *
+     * @param subscriber the node the snapshot is made for
+     * @param channel the channel, {@code schema:table}
+     * @param seq the highest stream number of the snapshot it received
+     * @param nowNanos {@link System#nanoTime()}
+     */
+    public void reportStream(String subscriber, String channel, long seq, long nowNanos) {
+        Subscriber s = streamReports.computeIfAbsent(channel, c -> new ConcurrentHashMap<>())
+                .computeIfAbsent(subscriber, n -> new Subscriber());
+        synchronized (s) {
+            if (seq > s.seq) {
+                s.seq = seq;
+                s.activeAtNanos = nowNanos;
+            }
+        }
+        synchronized (signal) {
+            signal.notifyAll();
+        }
+    }
+
+    /**
+     * As {@link #admissible} for the messages of snapshots made for single nodes (the targeted outbox): each
+     * requester's stream is kept a window ahead of what it reported of it, while it reports (from the first message,
+     * it counts as having received nothing). A requester that does not report within {@link #ACTIVE_NANOS} (an older
+     * node), or then stands still that long, is not waited for. Send thread.
+     *
+     * @param messages the next messages of the targeted outbox, in order, on {@code mqdb/<cluster>/to/<node>/snap/...}
+     * @return how many of the first messages to publish
+     */
+    int admissibleTargeted(List<OutboxEntry> messages, long nowNanos) {
+        if (window == 0) {
+            return messages.size();
+        }
+        Map<String, Integer> more = new java.util.HashMap<>();
+        for (int i = 0; i < messages.size(); i++) {
+            OutboxEntry m = messages.get(i);
+            if (m.lastSeq() == 0) {
+                continue;
+            }
+            int ahead = more.computeIfAbsent(m.topic(), t -> outstandingStream(t, m.channel(), nowNanos));
+            if (ahead < 0) {
+                continue;
+            }
+            if (ahead >= window) {
+                return i;
+            }
+            more.put(m.topic(), ahead + 1);
+        }
+        return messages.size();
+    }
+
+    /** Records messages of the targeted outbox the broker acknowledged. Send thread. */
+    void sentTargeted(List<OutboxEntry> messages) {
+        if (window == 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (OutboxEntry m : messages) {
+            if (m.lastSeq() > 0) {
+                sentStream.computeIfAbsent(m.topic(), t -> new ArrayDeque<>()).addLast(m.lastSeq());
+                lastSentStream.merge(m.topic(), m.lastSeq(), Math::max);
+                // The first messages of a new snapshot for a node: it has received nothing of it yet, so the window
+                // applies from the start (it reports within ACTIVE_NANOS, or is not waited for)
+                Subscriber s = streamReports.computeIfAbsent(m.channel(), c -> new ConcurrentHashMap<>())
+                        .computeIfAbsent(requesterOf(m.topic()), n -> new Subscriber());
+                synchronized (s) {
+                    if (s.seq < m.firstSeq() - 1 && (s.seq < 0 || now - s.activeAtNanos >= ACTIVE_NANOS)) {
+                        s.seq = m.firstSeq() - 1;
+                        s.activeAtNanos = now;
+                    }
+                }
+            }
+        }
+    }
+
+    /** @return the messages on a direct snapshot topic beyond what its node reported, or -1 when not waited for */
+    private int outstandingStream(String topic, String channel, long nowNanos) {
+        ArrayDeque<Long> q = sentStream.get(topic);
+        Map<String, Subscriber> subs = streamReports.get(channel);
+        Subscriber s = subs == null ? null : subs.get(requesterOf(topic));
+        long reported = -1;
+        if (s != null) {
+            synchronized (s) {
+                if (s.seq >= lastSentStream.getOrDefault(topic, 0L)) {
+                    s.activeAtNanos = nowNanos;
+                }
+                if (nowNanos - s.activeAtNanos < ACTIVE_NANOS) {
+                    reported = s.seq;
+                }
+            }
+        }
+        if (reported < 0) {
+            if (q != null) {
+                q.clear();
+            }
+            return -1;
+        }
+        if (q == null) {
+            return 0;
+        }
+        while (!q.isEmpty() && q.peekFirst() <= reported) {
+            q.pollFirst();
+        }
+        return q.size();
+    }
+
+    /** The node a direct topic {@code mqdb/<cluster>/to/<node>/...} is for. */
+    static String requesterOf(String topic) {
+        String[] levels = topic.split("/", 5);
+        return levels.length > 3 ? levels[3] : "";
     }
 
     /**

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * taken as lost (a broker restarted in memory) and served again.
  *
  * <p>Flow control: a channel's messages wait in the outbox while the channel is a {@link FlowWindow} ahead of its
- * slowest active subscriber (resends and targeted snapshots, for one node that asked, do not wait).
+ * slowest active subscriber; a snapshot made for one node waits while it is a window ahead of that node; a resend is
+ * published a window at a time, each once the requester applied the one before.
  *
  * <h2>Threads</h2>
  * One thread, {@code send-<store>}, started by {@link #start()} and stopped by {@link #close()}.
@@ -187,9 +188,10 @@ public final class OutboxSender extends Worker {
 
     /**
      * Publishes the oldest messages of the targeted outbox (snapshots made for single nodes), at most
-     * {@link #MAX_MESSAGES} so the channels' own messages take turns with them.
+     * {@link #MAX_MESSAGES} so the channels' own messages take turns with them, and no more than the flow window lets
+     * through ({@link FlowWindow#admissibleTargeted}).
      *
-     * @return whether there were any
+     * @return whether any waits there (published now, or held by the flow window)
      */
     private boolean sendTargeted() throws InterruptedException {
         List<DurableQueue.Entry> entries = targetedOutbox.peek(MAX_MESSAGES, Duration.ZERO);
@@ -200,7 +202,18 @@ public final class OutboxSender extends Worker {
         for (DurableQueue.Entry e : entries) {
             messages.add(OutboxEntry.decode(e.payload()));
         }
+        int n = ctx.flow().admissibleTargeted(messages, System.nanoTime());
+        if (n == 0) {
+            ctx.metrics().flowWaits.increment();
+            ctx.flow().awaitReport(FLOW_WAIT_MILLIS); // its node is a window behind
+            return true; // more waits: the channels' outbox is looked at without waiting
+        }
+        if (n < messages.size()) {
+            messages = messages.subList(0, n);
+            entries = entries.subList(0, n);
+        }
         publishAndWait(messages);
+        ctx.flow().sentTargeted(messages);
         targetedOutbox.markDelivered(entries.get(entries.size() - 1).index());
         return true;
     }

@@ -96,6 +96,10 @@ class ControlTest {
         Control.Flow big = Control.Flow.parse(json(many.append("}}").toString()));
         assertThat(big.received()).hasSize(Control.MAX_FLOW_ORIGINS).containsEntry("o0", 0L);
         assertThat(big.applied()).isEmpty();
+        assertThat(big.stream()).isEmpty();
+        Control.Flow withStream = new Control.Flow("node-b", ORDERS, java.util.Map.of("node-a", 5L),
+                java.util.Map.of("node-a", 5L), java.util.Map.of("node-a", 1_975_000_000_000_000_100L));
+        assertThat(Control.Flow.parse(withStream.toJson())).isEqualTo(withStream);
     }
 
     @Test

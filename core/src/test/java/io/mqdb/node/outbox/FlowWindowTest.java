@@ -110,4 +110,34 @@ class FlowWindowTest {
         assertThat(w.awaitApplied("b", ORDERS, 180)).isTrue();
         mover.join();
     }
+
+    /** {@code n} messages of a snapshot made for {@code node}, stream numbers from {@code first}, 10 events each. */
+    private static List<OutboxEntry> snapshotFor(String node, long first, int n) {
+        List<OutboxEntry> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long f = first + 10L * i;
+            out.add(new OutboxEntry("mqdb/mqdb/to/" + node + "/snap/shop/orders", false, ORDERS, f, f + 9,
+                    new byte[0]));
+        }
+        return out;
+    }
+
+    @Test
+    void aSnapshotMadeForOneNodeIsPacedByThatNodesStreamOnly() {
+        FlowWindow w = new FlowWindow(3);
+        assertThat(FlowWindow.requesterOf("mqdb/mqdb/to/node-b/snap/shop/orders")).isEqualTo("node-b");
+        List<OutboxEntry> first = snapshotFor("b", 1, 5);
+        long now = System.nanoTime();
+        assertThat(w.admissibleTargeted(first, now)).as("nothing sent to b yet").isEqualTo(5);
+        w.sentTargeted(first.subList(0, 3));
+        List<OutboxEntry> next = new ArrayList<>(snapshotFor("b", 31, 2));
+        assertThat(w.admissibleTargeted(next, now)).as("b has reported nothing of it: a window is out").isZero();
+        // another node's snapshot is not held by b's (when it comes first in the outbox)
+        assertThat(w.admissibleTargeted(snapshotFor("c", 1, 2), now)).isEqualTo(2);
+        w.reportStream("b", ORDERS, 20, now + SECOND);
+        assertThat(w.admissibleTargeted(next, now + SECOND)).isEqualTo(2);
+        // b stands still behind for longer than ACTIVE_NANOS: no longer waited for
+        assertThat(w.admissibleTargeted(snapshotFor("b", 31, 9), now + SECOND + FlowWindow.ACTIVE_NANOS))
+                .isEqualTo(9);
+    }
 }
