@@ -84,6 +84,7 @@ class CliIT {
         Result r = mqdb("plugins", "-v");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("mapdb", "jdbc", "redis", "cassandra", home.resolve("plugins").toString(), "file");
+        assertThat(r.out() + r.err()).as("the answer alone, no log lines in front").doesNotContain(" INFO ");
     }
 
     @Test
@@ -91,6 +92,7 @@ class CliIT {
         Result r = mqdb("check-config", home.resolve("conf/mqdb.yaml").toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("OK");
+        assertThat(r.out() + r.err()).as("the answer alone, no log lines in front").doesNotContain(" INFO ");
     }
 
     @Test

@@ -434,7 +434,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
                         deadLetter(m.topic(), m.payload(), "event " + we.index() + ": its version "
                                 + event.version().hlc() + " is " + (ahead == Long.MAX_VALUE ? "invalid (negative)"
                                 : ahead + " ms further ahead of this node's clock than node.max-clock-skew ("
-                                + ctx.config().maxClockSkew() + ") allows") + "; not applied");
+                                + ctx.config().maxClockSkew().toMillis() + " ms) allows") + "; not applied");
                         continue;
                     }
                     events.add(event);
