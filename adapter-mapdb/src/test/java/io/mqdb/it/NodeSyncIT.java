@@ -115,6 +115,44 @@ class NodeSyncIT {
     }
 
     @Test
+    void aNodeOnWireFormJsonPublishesVersionOneBatchesThatApply() throws Exception {
+        MqttClient raw = new MqttClient("tcp://127.0.0.1:" + port, "it-raw-" + System.nanoTime(), new MemoryPersistence());
+        java.util.concurrent.BlockingQueue<byte[]> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+        raw.connect(new MqttConnectionOptions());
+        raw.subscribe(new org.eclipse.paho.mqttv5.common.MqttSubscription[] {
+                new org.eclipse.paho.mqttv5.common.MqttSubscription("mqdb/mqdb/ch/shop/items", 1)},
+                new org.eclipse.paho.mqttv5.client.IMqttMessageListener[] {(t, m) -> seen.add(m.getPayload())});
+        MqdbNode c = start("c", """
+                node: { name: c, data-dir: c-data, wire-form: json }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { local: { type: mapdb } }
+                channels: [ { name: shop:items, store: local, publish: true } ]
+                """.formatted(port));
+        try {
+            LocalTable items = c.table("shop:items");
+            items.ensure(SCHEMA);
+            List<Row> rows = new ArrayList<>();
+            for (long i = 5001; i <= 5100; i++) {
+                rows.add(item(i, "json " + i, "1.25"));
+            }
+            items.upsert(rows);
+            LocalTable mirror = b.table("shop:items");
+            await().atMost(Duration.ofSeconds(30)).until(() -> mirror.count() == 100);
+            assertThat(mirror.get(Key.of(5050L)).orElseThrow().get("name")).isEqualTo("json 5050");
+            byte[] first = seen.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(first).isNotNull();
+            String text = new String(first, StandardCharsets.UTF_8);
+            assertThat(text).as("version 1: a JSON object").startsWith("{").contains("\"v\":1", "json 50");
+            System.out.printf("wire-form json: %d rows applied from JSON batches (first message %d bytes)%n",
+                    mirror.count(), first.length);
+        } finally {
+            c.close();
+            raw.disconnect();
+            raw.close();
+        }
+    }
+
+    @Test
     void insertsUpdatesAndDeletesReachTheSubscriber() throws Exception {
         LocalTable items = a.table("shop:items");
         items.ensure(SCHEMA);

@@ -1,5 +1,6 @@
 package io.mqdb.config;
 
+import io.mqdb.codec.WireForm;
 import io.mqdb.spi.TableId;
 import io.mqdb.transport.ClientLibrary;
 import java.net.URI;
@@ -38,7 +39,7 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 final class ConfigParser {
     static final List<String> ROOT_KEYS = List.of("node", "broker", "stores", "channels");
     static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir", "tombstone-retention",
-            "outbox-max-mb", "resend-window-mb", "max-clock-skew", "signing", "http");
+            "outbox-max-mb", "resend-window-mb", "max-clock-skew", "signing", "http", "wire-form");
     static final List<String> HTTP_KEYS = List.of("bind", "port", "token", "ready-max-lag");
     static final List<String> SIGNING_KEYS = List.of("key", "key-file", "trust", "trust-file");
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
@@ -197,7 +198,8 @@ final class ConfigParser {
         Optional<SigningConfig> signing = e.containsKey("signing") ? signing(e.get("signing"), name)
                 : Optional.empty();
         Optional<HttpConfig> http = e.containsKey("http") ? http(e.get("http")) : Optional.empty();
-        return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew, signing, http);
+        WireForm wireForm = Optional.ofNullable(e.get("wire-form")).flatMap(this::wireForm).orElse(WireForm.BINARY);
+        return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew, signing, http, wireForm);
     }
 
     /**
@@ -425,6 +427,21 @@ final class ConfigParser {
         int flowWindow = integer(e.get("flow-window"), 0, 65_535).orElse(BrokerConfig.DEFAULT_FLOW_WINDOW);
         return new BrokerConfig(embedded, uris, username, password, tls, clientId, sessionExpiry, keepAlive,
                 connectTimeout, receiveMaximum, maxInflight, client, flowWindow);
+    }
+
+    private Optional<WireForm> wireForm(Entry entry) {
+        Optional<Scalar> s = scalar(entry, "binary or json");
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        return switch (s.get().text()) {
+            case "binary" -> Optional.of(WireForm.BINARY);
+            case "json" -> Optional.of(WireForm.JSON);
+            default -> {
+                problem(entry.location(), "expected binary or json, got " + s.get().shown());
+                yield Optional.empty();
+            }
+        };
     }
 
     private Optional<ClientLibrary> clientLibrary(Entry entry) {

@@ -1,5 +1,6 @@
 package io.mqdb.config;
 
+import io.mqdb.codec.WireForm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -22,10 +23,13 @@ import java.util.Optional;
  * @param signing {@code node.signing}: this node's key and the cluster's trust list; empty when messages are not
  *     signed (the default)
  * @param http {@code node.http}: the metrics and health listener; empty when it is off (the default)
+ * @param wireForm {@code node.wire-form}: the form of the change batches this node publishes; default
+ *     {@link WireForm#BINARY}; {@link WireForm#JSON} while subscribers of a release that reads only the JSON form
+ *     remain (a rolling upgrade: upgrade every node, then switch back)
  */
 public record NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
                           int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing,
-                          Optional<HttpConfig> http) {
+                          Optional<HttpConfig> http, WireForm wireForm) {
     /** The default {@link #maxClockSkew()}. */
     public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
     /** The default tombstone retention. */
@@ -53,10 +57,18 @@ public record NodeSection(String name, String cluster, Path dataDir, Duration to
                 Optional.empty());
     }
 
+    /** A node section that publishes the binary form. */
+    public NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
+            int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing, Optional<HttpConfig> http) {
+        this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, maxClockSkew, signing, http,
+                WireForm.BINARY);
+    }
+
     /** Rejects nulls. */
     public NodeSection {
         Objects.requireNonNull(signing, "signing");
         Objects.requireNonNull(http, "http");
+        Objects.requireNonNull(wireForm, "wireForm");
         Objects.requireNonNull(tombstoneRetention, "tombstoneRetention");
         Objects.requireNonNull(maxClockSkew, "maxClockSkew");
         Objects.requireNonNull(name, "name");

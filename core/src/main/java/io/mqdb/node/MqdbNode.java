@@ -3,6 +3,7 @@ package io.mqdb.node;
 import io.mqdb.broker.EmbeddedBroker;
 import io.mqdb.broker.HiveMqEmbeddedBroker;
 import io.mqdb.clock.HybridClock;
+import io.mqdb.codec.CodecLimits;
 import io.mqdb.codec.EventCodec;
 import io.mqdb.codec.Topics;
 import io.mqdb.config.BrokerConfig;
@@ -182,8 +183,9 @@ public final class MqdbNode implements AutoCloseable {
                 metrics);
         VersionIndex versions = VersionIndex.open(config.node().dataDir().resolve("versions.db"));
         toClose.add(0, versions);
-        ctx = new NodeContext(name, clock, new EventCodec(), topics, transport, state, metrics, dead, this::fail,
-                versions, config.node(), new ConcurrentHashMap<>(), new ForeignWrites(), signing(),
+        EventCodec codec = new EventCodec(config.node().wireForm(), CodecLimits.DEFAULTS);
+        ctx = new NodeContext(name, clock, codec, topics, transport, state, metrics, dead, this::fail, versions,
+                config.node(), new ConcurrentHashMap<>(), new ForeignWrites(), signing(),
                 new FlowWindow(config.broker().flowWindow()));
 
         NodeObserver observer = new NodeObserver(config, metrics);

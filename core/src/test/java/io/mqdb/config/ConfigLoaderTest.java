@@ -330,6 +330,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theWireFormIsBinaryOrJson(@TempDir Path dir) throws Exception {
+        assertThat(lines("node: {name: a, wire-form: xml}\nbroker: embedded\n")).containsExactly(
+                "mqdb.yaml:1: node.wire-form: expected binary or json, got \"xml\"");
+        Path file = dir.resolve("json.yaml");
+        Files.writeString(file, "node: {name: a, wire-form: json}\nbroker: embedded\n");
+        assertThat(ConfigLoader.load(file).node().wireForm()).isEqualTo(io.mqdb.codec.WireForm.JSON);
+        Files.writeString(file, "node: {name: a}\nbroker: embedded\n");
+        assertThat(ConfigLoader.load(file).node().wireForm()).isEqualTo(io.mqdb.codec.WireForm.BINARY);
+    }
+
+    @Test
     void aNegativeFlowWindowIsRefusedAndZeroTurnsItOff(@TempDir Path dir) throws Exception {
         assertThat(lines("node: {name: a}\nbroker:\n  embedded: {port: 1883}\n  flow-window: -1\n"))
                 .containsExactly("mqdb.yaml:4: broker.flow-window: expected 0 to 65535, got -1");
