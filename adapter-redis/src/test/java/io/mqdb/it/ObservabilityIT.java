@@ -149,6 +149,30 @@ class ObservabilityIT {
         System.out.printf("ObservabilityIT: Redis back: caught up %d ms later (600 rows on both subscribers); "
                 + "/metrics of redis: %d events, %.1f s behind; mqdb status:%n%s", caughtUpMs, lagEvents(redisHttp),
                 lagSeconds(redisHttp), table());
+        watchReportsAgainUntilInterrupted();
+    }
+
+    /** {@code mqdb status --watch 1}: a report with its time line every second, until the thread is interrupted. */
+    private void watchReportsAgainUntilInterrupted() throws Exception {
+        StringWriter out = new StringWriter();
+        Thread watch = new Thread(() -> Main.execute(new PrintWriter(out, true), new PrintWriter(new StringWriter(),
+                true), "status", "--broker", "tcp://127.0.0.1:" + brokerPort, "--settle-ms", "500", "--watch", "1"),
+                "status-watch");
+        watch.start();
+        try {
+            await().atMost(WAIT).until(() -> out.toString().split("\n--- ", -1).length >= 3);
+        } finally {
+            watch.interrupt();
+            watch.join(10_000);
+        }
+        assertThat(watch.isAlive()).as("--watch ends when interrupted").isFalse();
+        assertThat(out.toString()).startsWith("--- ").contains("redis", "lite", CHANNEL);
+        StringWriter err = new StringWriter();
+        assertThat(Main.execute(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "status",
+                "--broker", "tcp://127.0.0.1:" + brokerPort, "--watch", "0", "--settle-ms", "1000")).isZero();
+        assertThat(Main.execute(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "status",
+                "--broker", "tcp://127.0.0.1:" + brokerPort, "--watch", "3601")).isEqualTo(2);
+        assertThat(err.toString()).contains("--watch: expected 1 to 3600 seconds, got 3601");
     }
 
     /** The answer of {@code mqdb status --json --max-lag 0}, parsed. */

@@ -38,8 +38,9 @@ final class ClusterStatus {
      * @param name the node
      * @param online whether its presence says online
      * @param since when it published that presence (its start, or its stop or the broker's last will)
+     * @param version the release it announced, empty from a node older than that
      */
-    record NodeRow(String name, boolean online, String since) {
+    record NodeRow(String name, boolean online, String since, String version) {
     }
 
     /**
@@ -73,6 +74,11 @@ final class ClusterStatus {
     }
 
     /** A retained presence ({@code mqdb/<cluster>/nodes/<node>/presence}); an empty one is ignored. */
+    /** A version as a node announced it, if it looks like one; else {@code ?} (it is printed to a terminal). */
+    private static String printable(String version) {
+        return version.matches("[A-Za-z0-9._+-]{1,64}") ? version : "?";
+    }
+
     synchronized void addPresence(byte[] payload) {
         if (payload.length == 0) {
             return;
@@ -80,7 +86,8 @@ final class ClusterStatus {
         JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
         String node = o.get("node").getAsString();
         nodes.put(node, new NodeRow(node, "online".equals(o.get("state").getAsString()),
-                o.has("time") ? o.get("time").getAsString() : ""));
+                o.has("time") ? o.get("time").getAsString() : "", o.has("version") ? printable(o.get("version").getAsString())
+                : ""));
         if (o.has("channels")) {
             for (JsonElement e : o.getAsJsonArray("channels")) {
                 JsonObject c = e.getAsJsonObject();
@@ -163,9 +170,10 @@ final class ClusterStatus {
         java.io.StringWriter text = new java.io.StringWriter();
         java.io.PrintWriter out = new java.io.PrintWriter(text);
         List<String[]> nodeRows = new ArrayList<>();
-        nodeRows.add(new String[] {"NODE", "STATE", "SINCE"});
+        nodeRows.add(new String[] {"NODE", "STATE", "SINCE", "VERSION"});
         for (NodeRow n : r.nodes()) {
-            nodeRows.add(new String[] {n.name(), n.online() ? "online" : "offline", n.since()});
+            nodeRows.add(new String[] {n.name(), n.online() ? "online" : "offline", n.since(),
+                    n.version().isEmpty() ? "-" : n.version()});
         }
         TextTable.print(out, nodeRows, false);
         out.println();
@@ -202,6 +210,7 @@ final class ClusterStatus {
             j.addProperty("node", n.name());
             j.addProperty("state", n.online() ? "online" : "offline");
             j.addProperty("since", n.since());
+            j.addProperty("version", n.version());
             nodes.add(j);
         }
         o.add("nodes", nodes);

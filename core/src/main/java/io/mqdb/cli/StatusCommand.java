@@ -76,6 +76,11 @@ final class StatusCommand implements Callable<Integer> {
             description = "how long to collect the retained messages after connecting (default: ${DEFAULT-VALUE})")
     private int settleMs;
 
+    @Option(names = "--watch", paramLabel = "SECONDS", defaultValue = "0",
+            description = "stay connected and print the report again every SECONDS (1 to 3600), until interrupted; "
+                    + "each report is preceded by a line with the time")
+    private int watchSeconds;
+
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
             description = "how long to try to connect (default: ${DEFAULT-VALUE})")
     private int timeoutSeconds;
@@ -85,6 +90,10 @@ final class StatusCommand implements Callable<Integer> {
         CommandLine cl = spec.commandLine();
         if (settleMs < 0 || timeoutSeconds < 1) {
             throw new CommandLine.ParameterException(cl, "--settle-ms must be 0 or more and --timeout at least 1");
+        }
+        if (watchSeconds < 0 || watchSeconds > 3600) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--watch: expected 1 to 3600 seconds, got "
+                    + watchSeconds);
         }
         Optional<NodeConfig> conf = config == null ? Optional.empty() : Optional.of(ConfigLoader.load(config));
         Optional<BrokerConfig> b = conf.map(NodeConfig::broker);
@@ -135,14 +144,27 @@ final class StatusCommand implements Callable<Integer> {
             transport.subscribe(topics.appliedFilter(), m -> read(m, err, "applied position",
                     p -> status.addApplied(Control.Applied.parse(p))));
             Thread.sleep(settleMs); // the settle time: retained messages arrive right after subscribing
+            if (watchSeconds > 0) {
+                // The subscriptions stay: the nodes' later presences, positions and applied positions keep the
+                // status current between reports. Ends when the thread is interrupted (Ctrl-C stops the JVM).
+                while (true) {
+                    PrintWriter out = cl.getOut();
+                    out.println("--- " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+                    print(status.report(System.currentTimeMillis(), maxLag), out);
+                    Thread.sleep(watchSeconds * 1000L);
+                }
+            }
         } finally {
             transport.close();
         }
         ClusterStatus.Report r = status.report(System.currentTimeMillis(), maxLag);
-        PrintWriter out = cl.getOut();
+        print(r, cl.getOut());
+        return r.problems().isEmpty() ? 0 : NOT_HEALTHY;
+    }
+
+    private void print(ClusterStatus.Report r, PrintWriter out) {
         out.print(json ? ClusterStatus.json(r) + "\n" : ClusterStatus.table(r));
         out.flush();
-        return r.problems().isEmpty() ? 0 : NOT_HEALTHY;
     }
 
     /** Reads one retained message, skipping (with a line on stderr) one that is not what its topic promises. */

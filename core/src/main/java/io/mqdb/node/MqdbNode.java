@@ -318,6 +318,10 @@ public final class MqdbNode implements AutoCloseable {
         return out;
     }
 
+    /** The release, from the jar's manifest; {@code dev} when run from classes (tests, an IDE). */
+    static final String VERSION = java.util.Optional.ofNullable(MqdbNode.class.getPackage().getImplementationVersion())
+            .filter(v -> v.matches("[A-Za-z0-9._+-]{1,64}")).orElse("dev");
+
     private byte[] presence(String state) {
         StringBuilder channels = new StringBuilder();
         for (ChannelConfig c : config.channels()) {
@@ -328,7 +332,8 @@ public final class MqdbNode implements AutoCloseable {
                     .append(",\"subscribe\":").append(c.subscribe()).append('}');
         }
         return ("{\"state\":\"" + state + "\",\"node\":\"" + config.node().name() + "\",\"time\":\""
-                + Instant.now() + "\",\"channels\":[" + channels + "]}").getBytes(StandardCharsets.UTF_8);
+                + Instant.now() + "\",\"version\":\"" + VERSION + "\",\"channels\":[" + channels + "]}")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     private String lastStatus = "";

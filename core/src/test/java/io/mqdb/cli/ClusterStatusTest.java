@@ -16,7 +16,8 @@ class ClusterStatusTest {
 
     private static byte[] presence(String node, String state, String channels) {
         return ("{\"state\":\"" + state + "\",\"node\":\"" + node + "\",\"time\":\"2027-01-15T08:00:00Z\","
-                + "\"channels\":[" + channels + "]}").getBytes(StandardCharsets.UTF_8);
+                + (node.equals("pg") ? "\"version\":\"1.2.0\"," : "") + "\"channels\":[" + channels + "]}")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     private static ClusterStatus cluster() {
@@ -63,5 +64,19 @@ class ClusterStatusTest {
         assertThat(r.channels().get(0).subscribers().get(0).lag()).isNull();
         assertThat(r.problems()).isEmpty();
         assertThat(ClusterStatus.table(r)).contains("shop:items  -           old         ?              ?");
+    }
+
+    @Test
+    void theNodesVersionIsShownAsAnnouncedAndOnlyWhenItLooksLikeOne() {
+        ClusterStatus s = cluster();
+        String table = ClusterStatus.table(s.report(NOW, -1));
+        assertThat(table).contains("NODE   STATE   SINCE                 VERSION")
+                .contains("pg     online  2027-01-15T08:00:00Z  1.2.0")
+                .contains("redis  online  2027-01-15T08:00:00Z  -");
+        assertThat(ClusterStatus.json(s.report(NOW, -1))).contains("\"node\":\"pg\",\"state\":\"online\","
+                + "\"since\":\"2027-01-15T08:00:00Z\",\"version\":\"1.2.0\"");
+        s.addPresence(("{\"state\":\"online\",\"node\":\"pg\",\"time\":\"t\",\"version\":\"\\u001b[31mred\"}")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(ClusterStatus.table(s.report(NOW, -1))).contains("pg     online  t").doesNotContain("\u001b");
     }
 }
