@@ -1,6 +1,10 @@
 package io.mqdb.cli;
 
+import io.mqdb.config.ConfigLoader;
+import io.mqdb.config.NodeConfig;
 import io.mqdb.node.MqdbNode;
+import io.mqdb.node.StoreSet;
+import io.mqdb.plugin.PluginRegistry;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -14,7 +18,10 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        MqdbNode node = MqdbNode.start(config);
+        PluginRegistry plugins = PluginRegistry.load(MqdbNode.defaultPluginsDir(), MqdbNode.class.getClassLoader());
+        NodeConfig c = ConfigLoader.load(config, StoreSet.checker(plugins));
+        LogFormats.use(c.node().logFormat());
+        MqdbNode node = MqdbNode.start(c, plugins);
         Thread hook = new Thread(node::close, "shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         node.awaitTermination();

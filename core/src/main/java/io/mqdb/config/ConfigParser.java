@@ -39,7 +39,8 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 final class ConfigParser {
     static final List<String> ROOT_KEYS = List.of("node", "broker", "stores", "channels");
     static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir", "tombstone-retention",
-            "outbox-max-mb", "resend-window-mb", "max-clock-skew", "signing", "http", "wire-form");
+            "outbox-max-mb", "resend-window-mb", "max-clock-skew", "signing", "http", "wire-form",
+            "log-format");
     static final List<String> HTTP_KEYS = List.of("bind", "port", "token", "ready-max-lag");
     static final List<String> SIGNING_KEYS = List.of("key", "key-file", "trust", "trust-file");
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
@@ -199,7 +200,10 @@ final class ConfigParser {
                 : Optional.empty();
         Optional<HttpConfig> http = e.containsKey("http") ? http(e.get("http")) : Optional.empty();
         WireForm wireForm = Optional.ofNullable(e.get("wire-form")).flatMap(this::wireForm).orElse(WireForm.BINARY);
-        return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew, signing, http, wireForm);
+        NodeSection.LogFormat logFormat = Optional.ofNullable(e.get("log-format")).flatMap(this::logFormat)
+                .orElse(NodeSection.LogFormat.TEXT);
+        return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew, signing, http, wireForm,
+                logFormat);
     }
 
     /**
@@ -427,6 +431,21 @@ final class ConfigParser {
         int flowWindow = integer(e.get("flow-window"), 0, 65_535).orElse(BrokerConfig.DEFAULT_FLOW_WINDOW);
         return new BrokerConfig(embedded, uris, username, password, tls, clientId, sessionExpiry, keepAlive,
                 connectTimeout, receiveMaximum, maxInflight, client, flowWindow);
+    }
+
+    private Optional<NodeSection.LogFormat> logFormat(Entry entry) {
+        Optional<Scalar> s = scalar(entry, "text or json");
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        return switch (s.get().text()) {
+            case "text" -> Optional.of(NodeSection.LogFormat.TEXT);
+            case "json" -> Optional.of(NodeSection.LogFormat.JSON);
+            default -> {
+                problem(entry.location(), "expected text or json, got " + s.get().shown());
+                yield Optional.empty();
+            }
+        };
     }
 
     private Optional<WireForm> wireForm(Entry entry) {

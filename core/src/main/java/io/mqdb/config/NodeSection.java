@@ -26,10 +26,19 @@ import java.util.Optional;
  * @param wireForm {@code node.wire-form}: the form of the change batches this node publishes; default
  *     {@link WireForm#BINARY}; {@link WireForm#JSON} while subscribers of a release that reads only the JSON form
  *     remain (a rolling upgrade: upgrade every node, then switch back)
+ * @param logFormat {@code node.log-format}: how {@code mqdb run} writes its log lines; default {@link LogFormat#TEXT}
  */
 public record NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
                           int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing,
-                          Optional<HttpConfig> http, WireForm wireForm) {
+                          Optional<HttpConfig> http, WireForm wireForm, LogFormat logFormat) {
+    /** How {@code mqdb run} writes its log lines. */
+    public enum LogFormat {
+        /** One line of text per event, as people read them (the default). */
+        TEXT,
+        /** One JSON object per line (logback's {@code JsonEncoder}), for log shippers. */
+        JSON
+    }
+
     /** The default {@link #maxClockSkew()}. */
     public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
     /** The default tombstone retention. */
@@ -64,11 +73,20 @@ public record NodeSection(String name, String cluster, Path dataDir, Duration to
                 WireForm.BINARY);
     }
 
+    /** A node section that logs text. */
+    public NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
+            int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing, Optional<HttpConfig> http,
+            WireForm wireForm) {
+        this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, maxClockSkew, signing, http,
+                wireForm, LogFormat.TEXT);
+    }
+
     /** Rejects nulls. */
     public NodeSection {
         Objects.requireNonNull(signing, "signing");
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(wireForm, "wireForm");
+        Objects.requireNonNull(logFormat, "logFormat");
         Objects.requireNonNull(tombstoneRetention, "tombstoneRetention");
         Objects.requireNonNull(maxClockSkew, "maxClockSkew");
         Objects.requireNonNull(name, "name");

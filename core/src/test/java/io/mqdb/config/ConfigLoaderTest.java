@@ -330,6 +330,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theLogFormatIsTextOrJson(@TempDir Path dir) throws Exception {
+        assertThat(lines("node: {name: a, log-format: yaml}\nbroker: embedded\n")).containsExactly(
+                "mqdb.yaml:1: node.log-format: expected text or json, got \"yaml\"");
+        Path file = dir.resolve("log.yaml");
+        Files.writeString(file, "node: {name: a, log-format: json}\nbroker: embedded\n");
+        assertThat(ConfigLoader.load(file).node().logFormat()).isEqualTo(NodeSection.LogFormat.JSON);
+    }
+
+    @Test
     void theWireFormIsBinaryOrJson(@TempDir Path dir) throws Exception {
         assertThat(lines("node: {name: a, wire-form: xml}\nbroker: embedded\n")).containsExactly(
                 "mqdb.yaml:1: node.wire-form: expected binary or json, got \"xml\"");
