@@ -199,8 +199,12 @@ final class ConfigParser {
         Optional<SigningConfig> signing = e.containsKey("signing") ? signing(e.get("signing"), name)
                 : Optional.empty();
         Optional<HttpConfig> http = e.containsKey("http") ? http(e.get("http")) : Optional.empty();
-        WireForm wireForm = Optional.ofNullable(e.get("wire-form")).flatMap(this::wireForm).orElse(WireForm.BINARY);
-        NodeSection.LogFormat logFormat = Optional.ofNullable(e.get("log-format")).flatMap(this::logFormat)
+        WireForm wireForm = Optional.ofNullable(e.get("wire-form"))
+                .flatMap(w -> choice(w, orderedMap("binary", WireForm.BINARY, "json", WireForm.JSON)))
+                .orElse(WireForm.BINARY);
+        NodeSection.LogFormat logFormat = Optional.ofNullable(e.get("log-format"))
+                .flatMap(l -> choice(l, orderedMap("text", NodeSection.LogFormat.TEXT, "json",
+                        NodeSection.LogFormat.JSON)))
                 .orElse(NodeSection.LogFormat.TEXT);
         return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew, signing, http, wireForm,
                 logFormat);
@@ -433,34 +437,28 @@ final class ConfigParser {
                 connectTimeout, receiveMaximum, maxInflight, client, flowWindow);
     }
 
-    private Optional<NodeSection.LogFormat> logFormat(Entry entry) {
-        Optional<Scalar> s = scalar(entry, "text or json");
+    /**
+     * @param choices the words the key takes, in the order the error message names them, and what each means
+     * @return what the entry's word means; empty, with a problem at its line, for any other value
+     */
+    private <T> Optional<T> choice(Entry entry, Map<String, T> choices) {
+        String words = String.join(" or ", choices.keySet());
+        Optional<Scalar> s = scalar(entry, words);
         if (s.isEmpty()) {
             return Optional.empty();
         }
-        return switch (s.get().text()) {
-            case "text" -> Optional.of(NodeSection.LogFormat.TEXT);
-            case "json" -> Optional.of(NodeSection.LogFormat.JSON);
-            default -> {
-                problem(entry.location(), "expected text or json, got " + s.get().shown());
-                yield Optional.empty();
-            }
-        };
+        T t = choices.get(s.get().text());
+        if (t == null) {
+            problem(entry.location(), "expected " + words + ", got " + s.get().shown());
+        }
+        return Optional.ofNullable(t);
     }
 
-    private Optional<WireForm> wireForm(Entry entry) {
-        Optional<Scalar> s = scalar(entry, "binary or json");
-        if (s.isEmpty()) {
-            return Optional.empty();
-        }
-        return switch (s.get().text()) {
-            case "binary" -> Optional.of(WireForm.BINARY);
-            case "json" -> Optional.of(WireForm.JSON);
-            default -> {
-                problem(entry.location(), "expected binary or json, got " + s.get().shown());
-                yield Optional.empty();
-            }
-        };
+    private static <T> Map<String, T> orderedMap(String k1, T v1, String k2, T v2) {
+        Map<String, T> m = new LinkedHashMap<>();
+        m.put(k1, v1);
+        m.put(k2, v2);
+        return m;
     }
 
     private Optional<ClientLibrary> clientLibrary(Entry entry) {

@@ -1,10 +1,13 @@
 package io.mqdb.node.outbox;
 
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /**
  * End-to-end flow control of a publishing node: keeps each channel at most {@code window} messages ahead of the
@@ -52,6 +55,20 @@ public final class FlowWindow {
         long seq = -1;
         long applied = -1;
         long activeAtNanos;
+
+        /** Takes a reported number: a higher one makes the subscriber active as of now. */
+        synchronized void moved(long reported, long nowNanos) {
+            if (reported > seq) {
+                seq = reported;
+                activeAtNanos = nowNanos;
+            }
+        }
+    }
+
+    private void signal() {
+        synchronized (signal) {
+            signal.notifyAll();
+        }
     }
 
     /** @param window the most messages of a channel beyond the slowest active subscriber; 0 turns it off */
@@ -85,15 +102,10 @@ public final class FlowWindow {
         Subscriber s = reports.computeIfAbsent(channel, c -> new ConcurrentHashMap<>())
                 .computeIfAbsent(subscriber, n -> new Subscriber());
         synchronized (s) {
-            if (seq > s.seq) {
-                s.seq = seq;
-                s.activeAtNanos = nowNanos;
-            }
+            s.moved(seq, nowNanos);
             s.applied = Math.max(s.applied, applied);
         }
-        synchronized (signal) {
-            signal.notifyAll();
-        }
+        signal();
     }
 
     /**
@@ -105,17 +117,9 @@ public final class FlowWindow {
      * @param nowNanos {@link System#nanoTime()}
      */
     public void reportStream(String subscriber, String channel, long seq, long nowNanos) {
-        Subscriber s = streamReports.computeIfAbsent(channel, c -> new ConcurrentHashMap<>())
-                .computeIfAbsent(subscriber, n -> new Subscriber());
-        synchronized (s) {
-            if (seq > s.seq) {
-                s.seq = seq;
-                s.activeAtNanos = nowNanos;
-            }
-        }
-        synchronized (signal) {
-            signal.notifyAll();
-        }
+        streamReports.computeIfAbsent(channel, c -> new ConcurrentHashMap<>())
+                .computeIfAbsent(subscriber, n -> new Subscriber()).moved(seq, nowNanos);
+        signal();
     }
 
     /**
@@ -128,25 +132,44 @@ public final class FlowWindow {
      * @return how many of the first messages to publish
      */
     int admissibleTargeted(List<OutboxEntry> messages, long nowNanos) {
+        return admit(messages, OutboxEntry::topic, m -> outstandingStream(m.topic(), m.channel(), nowNanos));
+    }
+
+    /**
+     * How many of the first messages to publish: up to the first whose stream ({@code key}: a channel, a direct
+     * topic) has a full window.
+     *
+     * @param outstanding a stream's messages beyond its slowest active reader, or -1 when nobody is waited for
+     */
+    private int admit(List<OutboxEntry> messages, Function<OutboxEntry, String> key,
+                      ToIntFunction<OutboxEntry> outstanding) {
         if (window == 0) {
             return messages.size();
         }
-        Map<String, Integer> more = new java.util.HashMap<>();
+        Map<String, Integer> more = new HashMap<>();
         for (int i = 0; i < messages.size(); i++) {
             OutboxEntry m = messages.get(i);
             if (m.lastSeq() == 0) {
                 continue;
             }
-            int ahead = more.computeIfAbsent(m.topic(), t -> outstandingStream(t, m.channel(), nowNanos));
+            int ahead = more.computeIfAbsent(key.apply(m), k -> outstanding.applyAsInt(m));
             if (ahead < 0) {
-                continue;
+                continue; // nobody active to wait for
             }
             if (ahead >= window) {
                 return i;
             }
-            more.put(m.topic(), ahead + 1);
+            more.put(key.apply(m), ahead + 1);
         }
         return messages.size();
+    }
+
+    /** Forgets the numbers up to {@code reported} at the head of {@code q}; @return how many are left */
+    private static int beyond(ArrayDeque<Long> q, long reported) {
+        while (!q.isEmpty() && q.peekFirst() <= reported) {
+            q.pollFirst();
+        }
+        return q.size();
     }
 
     /** Records messages of the targeted outbox the broker acknowledged. Send thread. */
@@ -195,13 +218,7 @@ public final class FlowWindow {
             }
             return -1;
         }
-        if (q == null) {
-            return 0;
-        }
-        while (!q.isEmpty() && q.peekFirst() <= reported) {
-            q.pollFirst();
-        }
-        return q.size();
+        return q == null ? 0 : beyond(q, reported);
     }
 
     /** The node a direct topic {@code mqdb/<cluster>/to/<node>/...} is for. */
@@ -259,25 +276,7 @@ public final class FlowWindow {
      * @return how many of the first messages to publish
      */
     int admissible(List<OutboxEntry> messages, long nowNanos) {
-        if (window == 0) {
-            return messages.size();
-        }
-        Map<String, Integer> more = new java.util.HashMap<>();
-        for (int i = 0; i < messages.size(); i++) {
-            OutboxEntry m = messages.get(i);
-            if (m.lastSeq() == 0) {
-                continue;
-            }
-            int ahead = more.computeIfAbsent(m.channel(), c -> outstanding(c, nowNanos));
-            if (ahead < 0) {
-                continue; // nobody active to wait for
-            }
-            if (ahead >= window) {
-                return i;
-            }
-            more.put(m.channel(), ahead + 1);
-        }
-        return messages.size();
+        return admit(messages, OutboxEntry::channel, m -> outstanding(m.channel(), nowNanos));
     }
 
     /** Records messages the broker acknowledged on their channel topics. Send thread. */
@@ -308,13 +307,7 @@ public final class FlowWindow {
             }
             return -1;
         }
-        if (q == null) {
-            return 0;
-        }
-        while (!q.isEmpty() && q.peekFirst() <= slowest) {
-            q.pollFirst();
-        }
-        return q.size();
+        return q == null ? 0 : beyond(q, slowest);
     }
 
     /** @return the lowest report of the channel's active subscribers, or {@link Long#MAX_VALUE} when none is */
