@@ -12,6 +12,7 @@ import io.mqdb.spi.ChangeEvent;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.ColumnType;
 import io.mqdb.spi.InvalidDataException;
+import io.mqdb.spi.Json;
 import io.mqdb.spi.Key;
 import io.mqdb.spi.Op;
 import io.mqdb.spi.Row;
@@ -739,6 +740,37 @@ public final class EventCodec {
         long hlc = e.hlc().isPresent() ? e.hlc().getAsLong() : Version.pack(receiveMillis, 0);
         Version version = new Version(hlc, e.origin().orElse(DEFAULT_ORIGIN));
         return new ChangeEvent(e.table(), e.op(), key, row, version, e.seq());
+    }
+
+    /**
+     * The one rule for the NUL character (U+0000) in text, on every store alike: a received event holding one is
+     * refused (the applier dead-letters it). PostgreSQL can store it in neither {@code text} nor {@code jsonb} (and
+     * failed the whole batch), while Redis, MapDB, MariaDB and SQLite kept it, so the same event made replicas
+     * differ. Checked in string and JSON values (raw, or as the JSON escape: a backslash, then {@code u0000}) and in
+     * key values. The codec itself carries NULs faithfully; the rule is the applier's.
+     *
+     * @return the event
+     * @throws InvalidDataException naming the column, when a value holds a NUL
+     */
+    public static ChangeEvent requireNoNul(ChangeEvent ev) {
+        for (Object v : ev.key().values()) {
+            checkNul(ev, "key", v);
+        }
+        if (ev.row() != null) {
+            for (Map.Entry<String, Object> c : ev.row().values().entrySet()) {
+                checkNul(ev, c.getKey(), c.getValue());
+            }
+        }
+        return ev;
+    }
+
+    private static void checkNul(ChangeEvent ev, String column, Object v) {
+        boolean nul = v instanceof String s ? s.indexOf('\u0000') >= 0
+                : v instanceof Json j && (j.text().indexOf('\u0000') >= 0 || j.text().contains("\\u0000"));
+        if (nul) {
+            throw new InvalidDataException(ev.table() + " event " + ev.sequence() + ": column " + column
+                    + " holds a NUL character (U+0000), which mqdb refuses on every store (PostgreSQL cannot store it)");
+        }
     }
 
     private static Object[] keyFromKeyObject(SchemaIndex ix, WireEvent e) {

@@ -534,4 +534,25 @@ class EventCodecTest {
                 .satisfies(e -> assertThat(e.getMessage()).contains("got \"12\\u0001").contains("(5003 characters)")
                         .hasSizeLessThan(400));
     }
+
+    ChangeEvent nulChecked(String json) {
+        return EventCodec.requireNoNul(decodeOne(json, SCHEMA));
+    }
+
+    @Test
+    void aNulCharacterInTextIsRefusedByTheApplierRuleInBothFormsAndInJsonValues() {
+        ChangeEvent withNul = upsert(1, Map.of("item", "a\u0000b", "note", "n"));
+        WireBatch binary = codec.decode(codec.encodeBatch("node-a", SCHEMA, List.of(withNul)), ORDERS);
+        assertThat(codec.toEvent(binary.events().get(0), SCHEMA, 0).row().get("item")).as("carried faithfully")
+                .isEqualTo("a\u0000b");
+        assertThatThrownBy(() -> EventCodec.requireNoNul(codec.toEvent(binary.events().get(0), SCHEMA, 0)))
+                .isInstanceOf(InvalidDataException.class).hasMessageContaining("column item holds a NUL character");
+        assertThatThrownBy(() -> nulChecked("{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":2,\"note\":\"x\\u0000\"}}"))
+                .isInstanceOf(InvalidDataException.class).hasMessageContaining("column note holds a NUL character");
+        assertThatThrownBy(() -> nulChecked("{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":3,\"note\":\"n\","
+                + "\"doc\":{\"a\":\"\\u0000\"}}}"))
+                .isInstanceOf(InvalidDataException.class).hasMessageContaining("column doc holds a NUL character");
+        assertThat(nulChecked("{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":4,\"note\":\"no NUL \\u0001\"}}")
+                .row().get("note")).isEqualTo("no NUL \u0001");
+    }
 }

@@ -1,5 +1,6 @@
 package io.mqdb.node.apply;
 
+import io.mqdb.codec.EventCodec;
 import io.mqdb.codec.SchemaInference;
 import io.mqdb.codec.WireBatch;
 import io.mqdb.codec.WireEvent;
@@ -427,7 +428,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
                 }
                 try {
                     TableSchema s = resolveSchema(batch.schema(), we);
-                    ChangeEvent event = ctx.codec().toEvent(we, s, receiveMillis);
+                    ChangeEvent event = EventCodec.requireNoNul(ctx.codec().toEvent(we, s, receiveMillis));
                     long ahead = ctx.clock().beyondSkewMillis(event.version().hlc(), receiveMillis);
                     if (ahead > 0) {
                         ctx.metrics().clockSkewRefused.increment();
@@ -512,7 +513,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             }
             try {
                 TableSchema s = resolveSchema(batch.schema(), we);
-                ChangeEvent e = ctx.codec().toEvent(we, s, receiveMillis);
+                ChangeEvent e = EventCodec.requireNoNul(ctx.codec().toEvent(we, s, receiveMillis));
                 events.add(new ChangeEvent(e.table(), e.op(), e.key(), e.row(),
                         new Version(ctx.clock().now(), plainOrigin()), 0));
                 ctx.metrics().plainWrites.increment();
