@@ -35,6 +35,11 @@ import java.util.function.ToIntFunction;
 public final class FlowWindow {
     /** How long a subscriber counts after it last moved or was caught up. */
     static final long ACTIVE_NANOS = TimeUnit.SECONDS.toNanos(3);
+    /**
+     * The most subscribers tracked per channel: reports naming further ones are ignored, so reports under made-up
+     * node names (possible without signing on a broker that lets anyone publish) cannot grow the maps without bound.
+     */
+    static final int MAX_SUBSCRIBERS = 1024;
 
     private final int window;
     /** Per channel (as {@code schema:table}), per subscriber: what it reported. */
@@ -99,8 +104,10 @@ public final class FlowWindow {
      * @param nowNanos {@link System#nanoTime()}
      */
     public void report(String subscriber, String channel, long seq, long applied, long nowNanos) {
-        Subscriber s = reports.computeIfAbsent(channel, c -> new ConcurrentHashMap<>())
-                .computeIfAbsent(subscriber, n -> new Subscriber());
+        Subscriber s = tracked(reports, channel, subscriber);
+        if (s == null) {
+            return;
+        }
         synchronized (s) {
             s.moved(seq, nowNanos);
             s.applied = Math.max(s.applied, applied);
@@ -117,9 +124,21 @@ public final class FlowWindow {
      * @param nowNanos {@link System#nanoTime()}
      */
     public void reportStream(String subscriber, String channel, long seq, long nowNanos) {
-        streamReports.computeIfAbsent(channel, c -> new ConcurrentHashMap<>())
-                .computeIfAbsent(subscriber, n -> new Subscriber()).moved(seq, nowNanos);
-        signal();
+        Subscriber s = tracked(streamReports, channel, subscriber);
+        if (s != null) {
+            s.moved(seq, nowNanos);
+            signal();
+        }
+    }
+
+    /** @return the record of a subscriber of a channel, made when there is room for it; null when there is not */
+    private static Subscriber tracked(Map<String, Map<String, Subscriber>> all, String channel, String subscriber) {
+        Map<String, Subscriber> subs = all.computeIfAbsent(channel, c -> new ConcurrentHashMap<>());
+        Subscriber s = subs.get(subscriber);
+        if (s == null && subs.size() < MAX_SUBSCRIBERS) {
+            s = subs.computeIfAbsent(subscriber, n -> new Subscriber());
+        }
+        return s;
     }
 
     /**

@@ -140,4 +140,16 @@ class FlowWindowTest {
         assertThat(w.admissibleTargeted(snapshotFor("b", 31, 9), now + SECOND + FlowWindow.ACTIVE_NANOS))
                 .isEqualTo(9);
     }
+
+    @Test
+    void reportsUnderMadeUpNamesBeyondTheBoundAreIgnored() {
+        FlowWindow w = new FlowWindow(2);
+        for (int i = 0; i < FlowWindow.MAX_SUBSCRIBERS; i++) {
+            w.report("n" + i, ORDERS, 1_000_000, -1, 0);
+        }
+        w.sent(messages(ORDERS, 1, 2));
+        w.report("slow-but-one-too-many", ORDERS, 0, -1, 1);
+        assertThat(w.admissible(messages(ORDERS, 21, 3), 1)).as("the extra name is not tracked: it would hold all")
+                .isEqualTo(2);
+    }
 }
