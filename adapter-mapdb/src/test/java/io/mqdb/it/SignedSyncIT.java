@@ -307,6 +307,46 @@ class SignedSyncIT {
     }
 
     @Test
+    void aRecordedResendRequestPublishedAgainIsRefused() throws Exception {
+        LocalTable items = a.table("shop:items");
+        items.ensure(SCHEMA);
+        List<Row> rows = new ArrayList<>();
+        for (long i = 1; i <= 300; i++) {
+            rows.add(Row.of(Map.of("id", i, "name", "item " + i)));
+        }
+        items.upsert(rows);
+        awaitSame();
+        // A request as b would send it, signed with b's key (not targeted: a serves each one it accepts on the channel
+        // topic; from 1, before its resend window, with a fresh snapshot); a recorded request is these exact bytes.
+        Signing asB = new Signing("b", B.getPrivate(), new TrustList(Map.of("b", List.of(B.getPublic()))));
+        String resendTopic = "mqdb/mqdb/ctl/a/resend";
+        long at = Version.pack(System.currentTimeMillis(), 7);
+        byte[] recorded = asB.seal(resendTopic, utf8("{\"channel\":\"shop:items\",\"from\":1,\"to\":0,"
+                + "\"requester\":\"b\",\"at\":" + at + "}"));
+        long publishedBefore = a.metrics().published.sum();
+        publish(resendTopic, recorded, false);
+        await().atMost(Duration.ofSeconds(30)).until(() -> a.metrics().published.sum() > publishedBefore);
+        await().atMost(Duration.ofSeconds(30)).until(() -> a.metrics().outboxDepth() == 0);
+        long publishedOnce = a.metrics().published.sum();
+        for (int i = 0; i < 5; i++) {
+            publish(resendTopic, recorded, false);
+        }
+        long tenMinutesAgo = Version.pack(System.currentTimeMillis() - 600_000, 0);
+        publish(resendTopic, asB.seal(resendTopic, utf8("{\"channel\":\"shop:items\",\"from\":1,\"to\":0,"
+                + "\"requester\":\"b\",\"at\":" + tenMinutesAgo + "}")), false);
+        publish(resendTopic, asB.seal(resendTopic, utf8("{\"channel\":\"shop:items\",\"from\":1,\"to\":0,"
+                + "\"requester\":\"b\"}")), false);
+        await().atMost(Duration.ofSeconds(30)).until(() -> a.metrics().requestsRefused.sum() == 7);
+        System.out.printf("a signed resend request of b served once (a published %d rows again), then the same bytes 5 "
+                + "times, one signed 10 min ago and one without a clock reading: refused %d, published %d more%n",
+                publishedOnce - publishedBefore, a.metrics().requestsRefused.sum(), a.metrics().published.sum() - publishedOnce);
+        assertThat(a.metrics().published.sum()).isEqualTo(publishedOnce);
+        assertThat(a.metrics().signatureRefused.sum()).isZero();
+        items.upsert(Row.of(Map.of("id", 301L, "name", "after the replays")));
+        awaitSame();
+    }
+
+    @Test
     void plainWritesAreStampedByTheReceiverAndLimitedToUpsertsWhereTheChannelSaysSo() throws Exception {
         String notes = "mqdb/mqdb/ch/shop/notes";
         long far = Version.pack(System.currentTimeMillis() + 3_600_000L, 0); // an hour ahead: beyond the skew bound

@@ -19,8 +19,10 @@ import io.mqdb.node.publish.ChannelPublisher;
 import io.mqdb.node.publish.ForeignWrites;
 import io.mqdb.node.runtime.NodeContext;
 import io.mqdb.node.runtime.RefusalLog;
+import io.mqdb.node.runtime.TokenBucket;
 import io.mqdb.observe.NodeObserver;
 import io.mqdb.plugin.PluginRegistry;
+import io.mqdb.signing.Freshness;
 import io.mqdb.signing.Keys;
 import io.mqdb.signing.SignatureRefused;
 import io.mqdb.signing.Signing;
@@ -81,6 +83,7 @@ public final class MqdbNode implements AutoCloseable {
         this.config = config;
         this.stores = stores;
         this.clock = HybridClock.system(config.node().maxClockSkew());
+        this.resendFreshness = new Freshness(config.node().maxClockSkew().toMillis());
     }
 
     /**
@@ -341,6 +344,13 @@ public final class MqdbNode implements AutoCloseable {
     /** Routes a subscriber's resend request to the publisher of the channel's store. Callback thread. */
     private void onResend(io.mqdb.transport.InboundMessage m) {
         try {
+            if (!resendRate.tryTake(System.nanoTime())) {
+                metrics.requestsRefused.increment();
+                resendRefusals.warn("node " + config.node().name() + ": ignoring resend requests beyond "
+                        + RESEND_PER_SECOND + "/s (the requesters ask again)");
+                m.ack();
+                return;
+            }
             Signing.Verified v;
             try {
                 v = ctx.openControl(m.topic(), m.payload());
@@ -356,6 +366,21 @@ public final class MqdbNode implements AutoCloseable {
                 refuseResend("signed by " + signer + " but asks for " + r.requester());
                 m.ack();
                 return;
+            }
+            if (signer != null) {
+                Freshness.Verdict fresh = resendFreshness.accept(signer, r.at(), System.currentTimeMillis());
+                if (fresh != Freshness.Verdict.FRESH) {
+                    metrics.requestsRefused.increment();
+                    resendRefusals.warn("node " + config.node().name() + ": ignoring a resend request of " + signer
+                            + " for " + r.channel() + ": " + switch (fresh) {
+                                case STALE -> r.at() == 0 ? "it carries no clock reading (a node older than replay "
+                                        + "protection)" : "its clock reading is more than node.max-clock-skew away";
+                                case REPLAYED -> "a replay (its clock reading was seen before)";
+                                default -> "too many requests within node.max-clock-skew";
+                            });
+                    m.ack();
+                    return;
+                }
             }
             ChannelPublisher p = config.channels().stream()
                     .filter(c -> c.publish() && c.table().equals(r.channel()))
@@ -373,6 +398,17 @@ public final class MqdbNode implements AutoCloseable {
     }
 
     private final RefusalLog resendRefusals = new RefusalLog(LOG);
+
+    /**
+     * The most resend requests a second this node looks at (on average; {@link #RESEND_BURST} at once), before their
+     * signature is checked: a flood on its resend topic costs it no more. Requesters ask again (backing off), so a
+     * request refused here is served later.
+     */
+    static final int RESEND_PER_SECOND = 500;
+    static final int RESEND_BURST = 2_000;
+    private final TokenBucket resendRate = new TokenBucket(RESEND_PER_SECOND, RESEND_BURST, System.nanoTime());
+    /** With signing on: refuses recorded resend requests published again (replays). */
+    private final Freshness resendFreshness;
 
     /** The most bytes of a subscriber's flow report read; a larger one is ignored undecoded. */
     private static final int MAX_FLOW_REPORT_BYTES = 16 * 1024;

@@ -40,6 +40,11 @@ public final class NodeMetrics {
     public final LongAdder requestsCoalesced = new LongAdder();
     /** Resend requests not served because a snapshot for that node, running or not yet confirmed, covers them. */
     public final LongAdder requestsCovered = new LongAdder();
+    /**
+     * Resend requests refused before being served: beyond the rate bound of the node's resend topic, or, with
+     * node.signing on, replays (a reading seen before, or not fresh).
+     */
+    public final LongAdder requestsRefused = new LongAdder();
     /** Rows removed by snapshot merges: rows an origin no longer has. */
     public final LongAdder mergeDeletes = new LongAdder();
 
@@ -95,7 +100,7 @@ public final class NodeMetrics {
         return "published=" + published.sum() + " (initial load " + snapshotRows.sum() + ", resent " + resent.sum()
                 + "), targeted snapshots=" + targetedSnapshots.sum() + " (rows " + targetedSnapshotRows.sum()
                 + ", requests coalesced " + requestsCoalesced.sum() + ", covered " + requestsCovered.sum()
-                + "), outbox=" + outboxDepth() + ", applied=" + applied.sum() + " (older skipped "
+                + ", refused " + requestsRefused.sum() + "), outbox=" + outboxDepth() + ", applied=" + applied.sum() + " (older skipped "
                 + skippedOlder.sum() + ", merge deletes " + mergeDeletes.sum() + "), resend requests="
                 + resendRequests.sum() + ", dead letters=" + deadLetters.sum() + " (clock skew " + clockSkewRefused.sum()
                 + "), retries=" + retries.sum() + ", flow waits=" + flowWaits.sum()

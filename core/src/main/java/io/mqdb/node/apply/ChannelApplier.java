@@ -715,7 +715,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             String resendTopic = ctx.topics().resend(origin);
             ctx.transport().publish(resendTopic, ctx.seal(resendTopic, new Control.Resend(table, have + 1, to,
                     ctx.nodeName(), true, versions.counter(mergedCounter(origin)), streamHave,
-                    resetHlc.getOrDefault(origin, 0L)).toJson()), false).exceptionally(t -> null);
+                    resetHlc.getOrDefault(origin, 0L), ctx.clock().now()).toJson()), false).exceptionally(t -> null);
         }
         for (var it = targetedInFlight.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, Control.Targeted> e = it.next();

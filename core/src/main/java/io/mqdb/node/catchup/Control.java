@@ -160,12 +160,21 @@ public final class Control {
      * @param resetHlc 0, or, when the requester's store lost its data, a clock reading at or after the loss:
      *     a snapshot for it that started at or before it does not count (what it sent is lost), and the origin's next
      *     one starts after it
+     * @param at the requester's hybrid-clock reading when it asked, unique per requester (0 in the format of nodes
+     *     older than replay protection): with signing on, a request whose reading is not fresh or was seen before is a
+     *     replay and is refused ({@link io.mqdb.signing.Freshness})
      */
     public record Resend(TableId channel, long fromSeq, long toSeq, String requester, boolean targeted, long merged,
-                         long streamSeq, long resetHlc) {
+                         long streamSeq, long resetHlc, long at) {
         /** A request in the format of nodes older than targeted catch-up. */
         Resend(TableId channel, long fromSeq, long toSeq, String requester) {
-            this(channel, fromSeq, toSeq, requester, false, 0, 0, 0);
+            this(channel, fromSeq, toSeq, requester, false, 0, 0, 0, 0);
+        }
+
+        /** A request without a clock reading (nodes older than replay protection). */
+        public Resend(TableId channel, long fromSeq, long toSeq, String requester, boolean targeted, long merged,
+                      long streamSeq, long resetHlc) {
+            this(channel, fromSeq, toSeq, requester, targeted, merged, streamSeq, resetHlc, 0);
         }
 
         public byte[] toJson() {
@@ -181,6 +190,9 @@ public final class Control {
                     o.addProperty("resetHlc", resetHlc);
                 }
             }
+            if (at > 0) {
+                o.addProperty("at", at);
+            }
             return o.toString().getBytes(StandardCharsets.UTF_8);
         }
 
@@ -192,7 +204,8 @@ public final class Control {
                         o.has("to") ? o.get("to").getAsLong() : 0, o.get("requester").getAsString(), targeted,
                         targeted ? o.get("merged").getAsLong() : 0,
                         o.has("streamSeq") ? o.get("streamSeq").getAsLong() : 0,
-                        o.has("resetHlc") ? o.get("resetHlc").getAsLong() : 0);
+                        o.has("resetHlc") ? o.get("resetHlc").getAsLong() : 0,
+                        o.has("at") ? o.get("at").getAsLong() : 0);
             } catch (RuntimeException e) {
                 throw new InvalidDataException("not a resend request: " + e.getMessage(), e);
             }

@@ -77,6 +77,6 @@ final class ResendQueue {
         long to = a.toSeq() == 0 || b.toSeq() == 0 ? 0 : Math.max(a.toSeq(), b.toSeq());
         return new Control.Resend(a.channel(), Math.min(a.fromSeq(), b.fromSeq()), to, a.requester(),
                 a.targeted() && b.targeted(), Math.max(a.merged(), b.merged()), Math.max(a.streamSeq(), b.streamSeq()),
-                Math.max(a.resetHlc(), b.resetHlc()));
+                Math.max(a.resetHlc(), b.resetHlc()), Math.max(a.at(), b.at()));
     }
 }

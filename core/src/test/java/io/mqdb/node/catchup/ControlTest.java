@@ -73,6 +73,9 @@ class ControlTest {
         Control.Resend noReset = new Control.Resend(ORDERS, 1, 0, "node-b", true, 0, 0, 0);
         assertThat(new String(noReset.toJson(), StandardCharsets.UTF_8)).doesNotContain("resetHlc");
         assertThat(Control.Resend.parse(noReset.toJson())).isEqualTo(noReset);
+        Control.Resend stamped = new Control.Resend(ORDERS, 1, 0, "node-b", true, 0, 0, 0, 123_456_789L);
+        assertThat(Control.Resend.parse(stamped.toJson())).isEqualTo(stamped);
+        assertThat(Control.Resend.parse(noReset.toJson()).at()).as("no reading: an older node").isZero();
     }
 
     @Test
