@@ -302,6 +302,67 @@ class NodeSyncIT {
     }
 
     @Test
+    void aNodesOwnLimitsBoundWhatItTakesAndWhatItsBrokerSendsIt() throws Exception {
+        MqdbNode c = start("c", """
+                node: { name: c, data-dir: c-data, limits: { max-message-mb: 1, max-events: 1000, max-columns: 10 } }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { local: { type: mapdb } }
+                channels: [ { name: shop:items, store: local, subscribe: true } ]
+                """.formatted(port));
+        try {
+            LocalTable items = a.table("shop:items");
+            items.ensure(SCHEMA);
+            items.upsert(item(1, "before", "1.00"));
+            awaitSame();
+            LocalTable onC = c.table("shop:items");
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(all(onC)).isEqualTo(all(items)));
+            StringBuilder events = new StringBuilder("{\"v\":1,\"events\":[");
+            for (int i = 0; i < 1_001; i++) {
+                events.append(i == 0 ? "" : ",").append("{\"op\":\"delete\",\"key\":{\"id\":999}}");
+            }
+            byte[] manyEvents = events.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+            StringBuilder wide = new StringBuilder("{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1");
+            for (int i = 0; i < 1_600; i++) {
+                wide.append(",\"c").append(i).append("\":").append(i);
+            }
+            byte[] wideRow = wide.append("}}").toString().getBytes(StandardCharsets.UTF_8);
+            byte[] twoMib = new byte[2 << 20];
+            java.util.Arrays.fill(twoMib, (byte) '{');
+            MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, "it-limits", new MemoryPersistence());
+            try {
+                client.connect(new MqttConnectionOptions());
+                for (byte[] payload : List.of(twoMib, manyEvents, wideRow)) {
+                    MqttMessage m = new MqttMessage(payload);
+                    m.setQos(1);
+                    client.publish("mqdb/mqdb/ch/shop/items", m);
+                }
+                client.disconnect();
+            } finally {
+                client.close();
+            }
+            items.upsert(item(2, "after", "2.00"));
+            awaitSame();
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(all(onC)).isEqualTo(all(items)));
+            await().atMost(Duration.ofSeconds(30)).until(() -> c.metrics().deadLetters.sum() == 2
+                    && b.metrics().deadLetters.sum() == 2);
+            String onCReasons = Files.readString(c.config().node().dataDir().resolve("dead-letters")
+                    .resolve("shop.items.jsonl"));
+            assertThat(onCReasons).contains("maxEvents (1000)").contains("maxColumns (10)");
+            String onBReasons = Files.readString(b.config().node().dataDir().resolve("dead-letters")
+                    .resolve("shop.items.jsonl"));
+            assertThat(onBReasons).as("b, with the default limits, took the 1,001 deletes and refused the 2 MiB "
+                    + "message as malformed").doesNotContain("maxEvents").contains("maxColumns (1600)");
+            assertThat(c.failure()).isEmpty();
+            System.out.println("c (node.limits: max-message-mb 1, max-events 1000, max-columns 10) never received the "
+                    + "2 MiB message (its broker discarded it: above the 1 MiB + 64 KiB c announced), dead-lettered "
+                    + "the 1,001-event batch and the 1,601-column row with its own limits, and applied the next "
+                    + "change; b, with the defaults, applied the deletes and dead-lettered the other two");
+        } finally {
+            c.close();
+        }
+    }
+
+    @Test
     void retainedMessagesOfChannelsRemovedFromTheConfigAreClearedByTheirOwner() throws Exception {
         String cYaml = """
                 node: { name: c, data-dir: c-data }

@@ -579,7 +579,7 @@ public final class EventCodec {
         if (t != JsonToken.BEGIN_OBJECT) {
             throw new Malformed(where + ": expected an object, got " + t);
         }
-        return JsonSupport.readObject(r, 1, limits);
+        return JsonSupport.readObject(r, 1, limits, limits.maxColumns(), where);
     }
 
     /**

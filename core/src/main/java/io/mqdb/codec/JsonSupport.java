@@ -160,11 +160,23 @@ final class JsonSupport {
 
     /** As {@link #readObject(JsonReader, int)}, within {@code limits}. */
     static JsonObject readObject(JsonReader r, int depth, CodecLimits limits) throws IOException {
+        return readObject(r, depth, limits, Integer.MAX_VALUE, "");
+    }
+
+    /**
+     * As {@link #readObject(JsonReader, int, CodecLimits)}, with at most {@code maxMembers} members (a row's or a
+     * key's columns: {@code maxColumns}); one more fails before its value is read.
+     */
+    static JsonObject readObject(JsonReader r, int depth, CodecLimits limits, int maxMembers, String where)
+            throws IOException {
         checkDepth(r, depth, limits.maxDepth());
         JsonObject o = new JsonObject();
         r.beginObject();
         while (r.hasNext()) {
             String name = r.nextName();
+            if (o.size() == maxMembers) {
+                throw new Malformed(where + ": more columns than the limit maxColumns (" + maxMembers + ")");
+            }
             if (o.has(name)) {
                 throw new Malformed("duplicate member " + shown(name) + " at " + r.getPath());
             }

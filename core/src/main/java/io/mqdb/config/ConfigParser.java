@@ -1,5 +1,6 @@
 package io.mqdb.config;
 
+import io.mqdb.codec.CodecLimits;
 import io.mqdb.codec.WireForm;
 import io.mqdb.spi.TableId;
 import io.mqdb.transport.ClientLibrary;
@@ -40,7 +41,11 @@ final class ConfigParser {
     static final List<String> ROOT_KEYS = List.of("node", "broker", "stores", "channels");
     static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir", "tombstone-retention",
             "outbox-max-mb", "resend-window-mb", "max-clock-skew", "signing", "http", "wire-form",
-            "log-format");
+            "log-format", "limits");
+    static final List<String> LIMITS_KEYS = List.of("max-message-mb", "max-events", "max-columns", "max-value-mb",
+            "max-depth");
+    /** The largest {@code node.limits.max-message-mb}: HiveMQ's and Mosquitto's default packet bound is 256 MB. */
+    static final int MAX_MESSAGE_MB = 256;
     static final List<String> HTTP_KEYS = List.of("bind", "port", "token", "ready-max-lag");
     static final List<String> SIGNING_KEYS = List.of("key", "key-file", "trust", "trust-file");
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
@@ -206,8 +211,42 @@ final class ConfigParser {
                 .flatMap(l -> choice(l, orderedMap("text", NodeSection.LogFormat.TEXT, "json",
                         NodeSection.LogFormat.JSON)))
                 .orElse(NodeSection.LogFormat.TEXT);
+        limits = e.containsKey("limits") ? limits(e.get("limits")) : CodecLimits.DEFAULTS;
         return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew, signing, http, wireForm,
-                logFormat);
+                logFormat, limits);
+    }
+
+    /** The node's input bounds, once {@code node:} is read; the channels' batch sizes are checked against them. */
+    private CodecLimits limits = CodecLimits.DEFAULTS;
+
+    /**
+     * {@code node.limits}: {@code max-message-mb} (1 to 256), {@code max-events} (1 to 1,000,000), {@code max-columns}
+     * (1 to 100,000), {@code max-value-mb} (1 to max-message-mb), {@code max-depth} (8 to 1024); each defaults to
+     * {@link CodecLimits#DEFAULTS}.
+     */
+    private CodecLimits limits(Entry section) {
+        if (isNull(section.value())) {
+            return CodecLimits.DEFAULTS;
+        }
+        if (!(section.value() instanceof MappingNode)) {
+            problem(section.location(), "expected a mapping with the keys " + String.join(", ", LIMITS_KEYS)
+                    + ", got " + kind(section.value()));
+            return CodecLimits.DEFAULTS;
+        }
+        Map<String, Entry> e = mapping(section, LIMITS_KEYS);
+        CodecLimits d = CodecLimits.DEFAULTS;
+        int messageMb = integer(e.get("max-message-mb"), 1, MAX_MESSAGE_MB).orElse(d.maxPayloadBytes() >> 20);
+        int events = integer(e.get("max-events"), 1, 1_000_000).orElse(d.maxEvents());
+        int columns = integer(e.get("max-columns"), 1, 100_000).orElse(d.maxColumns());
+        int valueMb = integer(e.get("max-value-mb"), 1, MAX_MESSAGE_MB)
+                .orElse(Math.min(d.maxStringBytes() >> 20, messageMb));
+        if (valueMb > messageMb && e.containsKey("max-value-mb")) {
+            problem(e.get("max-value-mb").location(), "expected at most max-message-mb (" + messageMb + "), got "
+                    + valueMb + ": a value never exceeds its message");
+            valueMb = messageMb;
+        }
+        int depth = integer(e.get("max-depth"), 8, 1024).orElse(d.maxDepth());
+        return new CodecLimits(messageMb << 20, events, columns, valueMb << 20, depth);
     }
 
     /**
@@ -897,6 +936,11 @@ final class ConfigParser {
             problem(at, "neither publish nor subscribe is true: set at least one");
         }
         int batchSize = integer(e.get("batch-size"), 1, MAX_BATCH_SIZE).orElse(DEFAULT_BATCH_SIZE);
+        if (batchSize > limits.maxEvents()) {
+            problem(e.containsKey("batch-size") ? e.get("batch-size").location() : at.child("batch-size"),
+                    "batch-size " + batchSize + " is above node.limits.max-events (" + limits.maxEvents() + "): "
+                    + "nodes with these limits would dead-letter its batches");
+        }
         Duration flush = duration(e.get("flush-interval")).orElse(DEFAULT_FLUSH_INTERVAL);
         ChannelConfig.OnError onError = onError(e.get("on-error"));
         List<String> key = Optional.ofNullable(e.get("key")).map(this::replicaKey).orElse(List.of());

@@ -1,5 +1,6 @@
 package io.mqdb.config;
 
+import io.mqdb.codec.CodecLimits;
 import io.mqdb.codec.WireForm;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,10 +28,12 @@ import java.util.Optional;
  *     {@link WireForm#BINARY}; {@link WireForm#JSON} while subscribers of a release that reads only the JSON form
  *     remain (a rolling upgrade: upgrade every node, then switch back)
  * @param logFormat {@code node.log-format}: how {@code mqdb run} writes its log lines; default {@link LogFormat#TEXT}
+ * @param limits {@code node.limits}: the bounds on what this node decodes from the broker, and so announces to it as
+ *     its maximum packet size; default {@link CodecLimits#DEFAULTS}
  */
 public record NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
                           int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing,
-                          Optional<HttpConfig> http, WireForm wireForm, LogFormat logFormat) {
+                          Optional<HttpConfig> http, WireForm wireForm, LogFormat logFormat, CodecLimits limits) {
     /** How {@code mqdb run} writes its log lines. */
     public enum LogFormat {
         /** One line of text per event, as people read them (the default). */
@@ -81,12 +84,21 @@ public record NodeSection(String name, String cluster, Path dataDir, Duration to
                 wireForm, LogFormat.TEXT);
     }
 
+    /** A node section with the default input bounds. */
+    public NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
+            int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing, Optional<HttpConfig> http,
+            WireForm wireForm, LogFormat logFormat) {
+        this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, maxClockSkew, signing, http,
+                wireForm, logFormat, CodecLimits.DEFAULTS);
+    }
+
     /** Rejects nulls. */
     public NodeSection {
         Objects.requireNonNull(signing, "signing");
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(wireForm, "wireForm");
         Objects.requireNonNull(logFormat, "logFormat");
+        Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(tombstoneRetention, "tombstoneRetention");
         Objects.requireNonNull(maxClockSkew, "maxClockSkew");
         Objects.requireNonNull(name, "name");

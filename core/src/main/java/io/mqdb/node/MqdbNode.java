@@ -3,7 +3,6 @@ package io.mqdb.node;
 import io.mqdb.broker.EmbeddedBroker;
 import io.mqdb.broker.HiveMqEmbeddedBroker;
 import io.mqdb.clock.HybridClock;
-import io.mqdb.codec.CodecLimits;
 import io.mqdb.codec.EventCodec;
 import io.mqdb.codec.Topics;
 import io.mqdb.config.BrokerConfig;
@@ -178,7 +177,8 @@ public final class MqdbNode implements AutoCloseable {
         TransportOptions options = new TransportOptions(uris, b.clientId(), username,
                 password, b.tls().map(MqdbNode::tls), b.sessionExpiry(),
                 b.keepAlive(), b.connectTimeout(), b.receiveMaximum(), b.maxInflight(), topics.presence(name),
-                presence("online"), presence("offline"), b.client());
+                presence("online"), presence("offline"), b.client(),
+                config.node().limits().maxPayloadBytes() + TransportOptions.PACKET_OVERHEAD_BYTES);
         Transport transport = transports.apply(options);
         toClose.add(0, transport);
         NodeState state = NodeState.load(config.node().dataDir().resolve("state.json"));
@@ -186,7 +186,7 @@ public final class MqdbNode implements AutoCloseable {
                 metrics);
         VersionIndex versions = VersionIndex.open(config.node().dataDir().resolve("versions.db"));
         toClose.add(0, versions);
-        EventCodec codec = new EventCodec(config.node().wireForm(), CodecLimits.DEFAULTS);
+        EventCodec codec = new EventCodec(config.node().wireForm(), config.node().limits());
         ctx = new NodeContext(name, clock, codec, topics, transport, state, metrics, dead, this::fail, versions,
                 config.node(), new ConcurrentHashMap<>(), new ForeignWrites(), signing(),
                 new FlowWindow(config.broker().flowWindow()));

@@ -480,7 +480,7 @@ public final class HiveMqTransport implements Transport {
                 .keepAlive((int) options.keepAlive().toSeconds())
                 .restrictions()
                 .receiveMaximum(options.receiveMaximum())
-                .maximumPacketSize(TransportOptions.MAX_PACKET_BYTES)
+                .maximumPacketSize(options.maxPacketBytes())
                 .sendMaximum(options.maxInflight())
                 .topicAliasMaximum(0)
                 .sendTopicAliasMaximum(0)

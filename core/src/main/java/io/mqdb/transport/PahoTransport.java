@@ -375,7 +375,7 @@ public final class PahoTransport implements Transport {
         o.setKeepAliveInterval((int) options.keepAlive().toSeconds());
         o.setConnectionTimeout((int) Math.max(1, options.connectTimeout().toSeconds()));
         o.setReceiveMaximum(options.receiveMaximum());
-        o.setMaximumPacketSize((long) TransportOptions.MAX_PACKET_BYTES);
+        o.setMaximumPacketSize((long) options.maxPacketBytes());
         o.setAutomaticReconnect(false);
         o.setSocketFactory(socketFactory);
         o.setTopicAliasMaximum(0);

@@ -29,11 +29,13 @@ import java.util.Optional;
  * @param onlinePayload published retained on {@code presenceTopic} after every connect
  * @param offlinePayload the last will, and published retained on a clean close
  * @param client the MQTT client library {@link Transports#open} builds the transport on
+ * @param maxPacketBytes the MQTT 5 maximum packet size announced at CONNECT: the broker never sends this node a
+ *     larger message (it discards it); {@link #MAX_PACKET_BYTES} unless {@code node.limits} says otherwise
  */
 public record TransportOptions(List<String> brokerUris, String clientId, Optional<String> username,
         Optional<String> password, Optional<TlsOptions> tls, Duration sessionExpiry, Duration keepAlive,
         Duration connectTimeout, int receiveMaximum, int maxInflight, String presenceTopic, byte[] onlinePayload,
-        byte[] offlinePayload, ClientLibrary client) {
+        byte[] offlinePayload, ClientLibrary client, int maxPacketBytes) {
 
     private static final long MAX_SESSION_EXPIRY_SECONDS = 0xFFFF_FFFFL;
 
@@ -41,9 +43,14 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
      * The largest packet a node accepts, announced to the broker at CONNECT (MQTT 5 maximum packet size): the largest
      * payload the decoder takes ({@code CodecLimits.DEFAULT_MAX_PAYLOAD_BYTES}, 32 MiB) and 64 KiB for the topic and
      * properties. The broker then never sends a larger message (it discards it, as MQTT 5 says), so no message can
-     * take more of a node's memory than that. {@code TransportOptionsTest} keeps the two in step.
+     * take more of a node's memory than that. {@code TransportOptionsTest} keeps the two in step. The default of
+     * {@link #maxPacketBytes()}.
      */
     public static final int MAX_PACKET_BYTES = (32 << 20) + (64 << 10);
+    /** Room for a message's topic and properties beyond its payload. */
+    public static final int PACKET_OVERHEAD_BYTES = 64 << 10;
+    /** The smallest maximum packet size that may be announced. */
+    public static final int MIN_PACKET_BYTES = 1 << 16;
 
     /** Validates every setting and copies the mutable ones. */
     public TransportOptions {
@@ -89,11 +96,23 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
         if (onlinePayload == null || offlinePayload == null) {
             problems.add("onlinePayload/offlinePayload: must not be null");
         }
+        if (maxPacketBytes < MIN_PACKET_BYTES) {
+            problems.add("maxPacketBytes: expected at least " + MIN_PACKET_BYTES + ", got " + maxPacketBytes);
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid transport options:\n  " + String.join("\n  ", problems));
         }
         onlinePayload = onlinePayload.clone();
         offlinePayload = offlinePayload.clone();
+    }
+
+    /** The options with the default maximum packet size, {@link #MAX_PACKET_BYTES}; see the canonical constructor. */
+    public TransportOptions(List<String> brokerUris, String clientId, Optional<String> username,
+            Optional<String> password, Optional<TlsOptions> tls, Duration sessionExpiry, Duration keepAlive,
+            Duration connectTimeout, int receiveMaximum, int maxInflight, String presenceTopic, byte[] onlinePayload,
+            byte[] offlinePayload, ClientLibrary client) {
+        this(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive, connectTimeout, receiveMaximum,
+                maxInflight, presenceTopic, onlinePayload, offlinePayload, client, MAX_PACKET_BYTES);
     }
 
     /** The options on the default client library, {@link ClientLibrary#HIVEMQ}; see the canonical constructor. */
@@ -127,7 +146,8 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
      */
     public TransportOptions withClientId(String id) {
         return new TransportOptions(brokerUris, id, username, password, tls, sessionExpiry, keepAlive,
-                connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, client);
+                connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, client,
+                maxPacketBytes);
     }
 
     /**
@@ -138,7 +158,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
      */
     public TransportOptions withPresence(String topic, byte[] online, byte[] offline) {
         return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
-                connectTimeout, receiveMaximum, maxInflight, topic, online, offline, client);
+                connectTimeout, receiveMaximum, maxInflight, topic, online, offline, client, maxPacketBytes);
     }
 
     /**
@@ -148,7 +168,8 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
      */
     public TransportOptions withFlowControl(int receive, int inflight) {
         return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
-                connectTimeout, receive, inflight, presenceTopic, onlinePayload, offlinePayload, client);
+                connectTimeout, receive, inflight, presenceTopic, onlinePayload, offlinePayload, client,
+                maxPacketBytes);
     }
 
     /**
@@ -159,7 +180,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
     public TransportOptions withCredentials(String user, String secret) {
         return new TransportOptions(brokerUris, clientId, Optional.of(user), Optional.of(secret), tls, sessionExpiry,
                 keepAlive, connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload,
-                client);
+                client, maxPacketBytes);
     }
 
     /**
@@ -168,7 +189,18 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
      */
     public TransportOptions withClient(ClientLibrary library) {
         return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
-                connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, library);
+                connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, library,
+                maxPacketBytes);
+    }
+
+    /**
+     * @param bytes the maximum packet size to announce, at least {@link #MIN_PACKET_BYTES}
+     * @return a copy that announces it
+     */
+    public TransportOptions withMaxPacketBytes(int bytes) {
+        return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
+                connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, client,
+                bytes);
     }
 
     /** @return a copy of the online payload */
@@ -191,7 +223,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
                 && connectTimeout.equals(t.connectTimeout) && receiveMaximum == t.receiveMaximum
                 && maxInflight == t.maxInflight && presenceTopic.equals(t.presenceTopic)
                 && Arrays.equals(onlinePayload, t.onlinePayload) && Arrays.equals(offlinePayload, t.offlinePayload)
-                && client == t.client;
+                && client == t.client && maxPacketBytes == t.maxPacketBytes;
     }
 
     @Override
@@ -206,7 +238,8 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
                 + username.orElse(null) + ", password=" + (password.isPresent() ? "***" : "none") + ", tls="
                 + tls.orElse(null) + ", sessionExpiry=" + sessionExpiry + ", keepAlive=" + keepAlive
                 + ", connectTimeout=" + connectTimeout + ", receiveMaximum=" + receiveMaximum + ", maxInflight="
-                + maxInflight + ", presenceTopic=" + presenceTopic + ", client=" + client.configName() + "]";
+                + maxInflight + ", presenceTopic=" + presenceTopic + ", client=" + client.configName() + ", maxPacketBytes="
+                + maxPacketBytes + "]";
     }
 
     private static String checkUri(String uri) {

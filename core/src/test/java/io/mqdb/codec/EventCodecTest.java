@@ -417,6 +417,10 @@ class EventCodecTest {
         assertMalformed(tight, "{\"v\":1,\"schema\":{\"table\":\"shop:orders\",\"columns\":[{\"name\":\"a\","
                 + "\"type\":\"int64\"},{\"name\":\"b\",\"type\":\"int64\"},{\"name\":\"c\",\"type\":\"int64\"}],"
                 + "\"primaryKey\":[\"a\"]},\"events\":[]}", "limit maxColumns (2)");
+        assertMalformed(tight, "{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1,\"a\":2,\"b\":3}}",
+                "row: more columns than the limit maxColumns (2)");
+        assertMalformed(tight, "{\"v\":1,\"op\":\"delete\",\"key\":{\"id\":1,\"a\":2,\"b\":3}}",
+                "key: more columns than the limit maxColumns (2)");
         assertMalformed(tight, "{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1,\"item\":\"123456789\"}}",
                 "a string of 9 characters exceeds the limit maxStringBytes (8)");
         assertMalformed(tight, "{\"v\":1,\"op\":\"upsert\",\"x\":[[[[[[1]]]]]],\"row\":{\"id\":1}}",

@@ -350,6 +350,48 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void inputLimitsAreSettingsWithBoundsAndTheBatchSizeMustFitThem(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("limits.yaml");
+        Files.writeString(file, "node: {name: a}\nbroker: embedded\n");
+        assertThat(ConfigLoader.load(file).node().limits()).isEqualTo(io.mqdb.codec.CodecLimits.DEFAULTS);
+        Files.writeString(file, """
+                node:
+                  name: a
+                  limits: {max-message-mb: 8, max-events: 20000, max-columns: 200, max-depth: 32}
+                broker: embedded
+                """);
+        io.mqdb.codec.CodecLimits l = ConfigLoader.load(file).node().limits();
+        assertThat(l).isEqualTo(new io.mqdb.codec.CodecLimits(8 << 20, 20_000, 200, 8 << 20, 32));
+        assertThat(lines("""
+                node:
+                  name: a
+                  limits: {max-message-mb: 0, max-events: 2000000, max-columns: many, max-depth: 2, max-rows: 1}
+                broker: embedded
+                """)).containsExactly(
+                "mqdb.yaml:3: node.limits.max-rows: unknown key \"max-rows\"; known: max-message-mb, max-events, "
+                        + "max-columns, max-value-mb, max-depth",
+                "mqdb.yaml:3: node.limits.max-message-mb: expected 1 to 256, got 0",
+                "mqdb.yaml:3: node.limits.max-events: expected 1 to 1000000, got 2000000",
+                "mqdb.yaml:3: node.limits.max-columns: expected a whole number, got \"many\"",
+                "mqdb.yaml:3: node.limits.max-depth: expected 8 to 1024, got 2");
+        assertThat(lines("node: {name: a, limits: {max-message-mb: 4, max-value-mb: 5}}\nbroker: embedded\n"))
+                .containsExactly("mqdb.yaml:1: node.limits.max-value-mb: expected at most max-message-mb (4), got 5: "
+                        + "a value never exceeds its message");
+        assertThat(lines("""
+                node: {name: a, limits: {max-events: 400}}
+                broker: embedded
+                stores: {s: {type: mapdb}}
+                channels:
+                  - {name: "shop:a", publish: true}
+                  - {name: "shop:b", publish: true, batch-size: 400}
+                  - {name: "shop:c", publish: true, batch-size: 401}
+                """)).containsExactly("mqdb.yaml:5: channels[0].batch-size: batch-size 500 is above "
+                + "node.limits.max-events (400): nodes with these limits would dead-letter its batches",
+                "mqdb.yaml:7: channels[2].batch-size: batch-size 401 is above "
+                + "node.limits.max-events (400): nodes with these limits would dead-letter its batches");
+    }
+
+    @Test
     void aNegativeFlowWindowIsRefusedAndZeroTurnsItOff(@TempDir Path dir) throws Exception {
         assertThat(lines("node: {name: a}\nbroker:\n  embedded: {port: 1883}\n  flow-window: -1\n"))
                 .containsExactly("mqdb.yaml:4: broker.flow-window: expected 0 to 65535, got -1");

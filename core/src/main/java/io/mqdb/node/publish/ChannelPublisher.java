@@ -440,16 +440,21 @@ public final class ChannelPublisher extends Worker {
     }
 
     /**
-     * The most bytes of one batch message: half of what a subscriber decodes ({@code CodecLimits}, 32 MiB) and
-     * announces to its broker as its maximum packet size, so wide rows never make a message a subscriber cannot take
-     * (the broker would discard it for that subscriber, and a resend would be discarded again).
+     * The most bytes of one batch message: half of what a subscriber decodes ({@code CodecLimits}, 32 MiB by default)
+     * and announces to its broker as its maximum packet size, so wide rows never make a message a subscriber cannot
+     * take (the broker would discard it for that subscriber, and a resend would be discarded again). Lower when this
+     * node's own {@code node.limits.max-message-mb} is: half of that.
      */
     static final int MAX_BATCH_BYTES = 16 << 20;
+
+    private int maxBatchBytes() {
+        return Math.min(MAX_BATCH_BYTES, ctx.codec().limits().maxPayloadBytes() / 2);
+    }
 
     /** Encodes and seals events as one outbox entry, or as several when their message would exceed the byte bound. */
     private void encodeChunk(String topic, TableSchema schema, List<ChangeEvent> chunk, List<byte[]> entries) {
         byte[] encoded = ctx.codec().encodeBatch(ctx.nodeName(), schema, chunk);
-        if (encoded.length > MAX_BATCH_BYTES && chunk.size() > 1) {
+        if (encoded.length > maxBatchBytes() && chunk.size() > 1) {
             int half = chunk.size() / 2;
             encodeChunk(topic, schema, chunk.subList(0, half), entries);
             encodeChunk(topic, schema, chunk.subList(half, chunk.size()), entries);
