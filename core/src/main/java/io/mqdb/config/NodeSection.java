@@ -30,10 +30,13 @@ import java.util.Optional;
  * @param logFormat {@code node.log-format}: how {@code mqdb run} writes its log lines; default {@link LogFormat#TEXT}
  * @param limits {@code node.limits}: the bounds on what this node decodes from the broker, and so announces to it as
  *     its maximum packet size; default {@link CodecLimits#DEFAULTS}
+ * @param deadLetterMaxMb {@code node.dead-letter-max-mb}: the size of the dead-letter folder beyond which letters are
+ *     kept without their payload; default {@link #DEFAULT_DEAD_LETTER_MAX_MB}
  */
 public record NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
                           int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing,
-                          Optional<HttpConfig> http, WireForm wireForm, LogFormat logFormat, CodecLimits limits) {
+                          Optional<HttpConfig> http, WireForm wireForm, LogFormat logFormat, CodecLimits limits,
+                          int deadLetterMaxMb) {
     /** How {@code mqdb run} writes its log lines. */
     public enum LogFormat {
         /** One line of text per event, as people read them (the default). */
@@ -48,6 +51,8 @@ public record NodeSection(String name, String cluster, Path dataDir, Duration to
     public static final Duration DEFAULT_TOMBSTONE_RETENTION = Duration.ofDays(7);
     /** The default outbox bound. */
     public static final int DEFAULT_OUTBOX_MAX_MB = 1024;
+    /** The default dead-letter folder bound, in MiB. */
+    public static final int DEFAULT_DEAD_LETTER_MAX_MB = 1024;
     /** The default resend window. */
     public static final int DEFAULT_RESEND_WINDOW_MB = 256;
 
@@ -90,6 +95,14 @@ public record NodeSection(String name, String cluster, Path dataDir, Duration to
             WireForm wireForm, LogFormat logFormat) {
         this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, maxClockSkew, signing, http,
                 wireForm, logFormat, CodecLimits.DEFAULTS);
+    }
+
+    /** A node section with the default dead-letter bound. */
+    public NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
+            int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing, Optional<HttpConfig> http,
+            WireForm wireForm, LogFormat logFormat, CodecLimits limits) {
+        this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, maxClockSkew, signing, http,
+                wireForm, logFormat, limits, DEFAULT_DEAD_LETTER_MAX_MB);
     }
 
     /** Rejects nulls. */

@@ -183,7 +183,7 @@ public final class MqdbNode implements AutoCloseable {
         toClose.add(0, transport);
         NodeState state = NodeState.load(config.node().dataDir().resolve("state.json"));
         DeadLetters dead = new DeadLetters(config.node().dataDir().resolve("dead-letters"), name, topics, transport,
-                metrics);
+                metrics, (long) config.node().deadLetterMaxMb() << 20);
         VersionIndex versions = VersionIndex.open(config.node().dataDir().resolve("versions.db"));
         toClose.add(0, versions);
         EventCodec codec = new EventCodec(config.node().wireForm(), config.node().limits());

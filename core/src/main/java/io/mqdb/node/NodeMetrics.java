@@ -45,6 +45,8 @@ public final class NodeMetrics {
      * node.signing on, replays (a reading seen before, or not fresh).
      */
     public final LongAdder requestsRefused = new LongAdder();
+    /** Dead letters kept without their payload: the dead-letter folder was over node.dead-letter-max-mb. */
+    public final LongAdder deadLetterPayloadsDropped = new LongAdder();
     /** Rows removed by snapshot merges: rows an origin no longer has. */
     public final LongAdder mergeDeletes = new LongAdder();
 

@@ -214,6 +214,8 @@ public final class NodeObserver implements AutoCloseable {
         counter("mqdb.target.losses", metrics.targetLosses, "times a subscribed store lost what was applied to it");
         counter("mqdb.channel.errors", metrics.channelErrors, "channels that could not be started");
         counter("mqdb.targeted.snapshots", metrics.targetedSnapshots, "snapshots made for a single node");
+        counter("mqdb.dead.letter.payloads.dropped", metrics.deadLetterPayloadsDropped,
+                "dead letters kept without their payload: the folder was over node.dead-letter-max-mb");
         counter("mqdb.resend.refused", metrics.requestsRefused,
                 "resend requests refused: beyond the rate bound, replayed or stale");
         counter("mqdb.signature.refused", metrics.signatureRefused, "messages refused for their signature");

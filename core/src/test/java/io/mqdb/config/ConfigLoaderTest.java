@@ -374,6 +374,10 @@ class ConfigLoaderTest {
                 "mqdb.yaml:3: node.limits.max-events: expected 1 to 1000000, got 2000000",
                 "mqdb.yaml:3: node.limits.max-columns: expected a whole number, got \"many\"",
                 "mqdb.yaml:3: node.limits.max-depth: expected 8 to 1024, got 2");
+        assertThat(lines("node: {name: a, dead-letter-max-mb: 0}\nbroker: embedded\n")).containsExactly(
+                "mqdb.yaml:1: node.dead-letter-max-mb: expected 1 to 1048576, got 0");
+        Files.writeString(file, "node: {name: a, dead-letter-max-mb: 64}\nbroker: embedded\n");
+        assertThat(ConfigLoader.load(file).node().deadLetterMaxMb()).isEqualTo(64);
         assertThat(lines("node: {name: a, limits: {max-message-mb: 4, max-value-mb: 5}}\nbroker: embedded\n"))
                 .containsExactly("mqdb.yaml:1: node.limits.max-value-mb: expected at most max-message-mb (4), got 5: "
                         + "a value never exceeds its message");
