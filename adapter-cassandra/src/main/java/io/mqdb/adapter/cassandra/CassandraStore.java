@@ -316,8 +316,11 @@ final class CassandraStore implements Store {
         if (Catalog.TABLE.equals(table.table())) {
             throw new InvalidDataException(target + ": " + Catalog.TABLE + " is mqdb's catalog, not a table name");
         }
-        ensureKeyspace(table.schema());
         Optional<CqlTable> existing = load(table);
+        if (existing.isEmpty()) {
+            keyspacesEnsured.remove(table.schema()); // it may have been dropped with the keyspace
+        }
+        ensureKeyspace(table.schema());
         if (existing.isPresent() && !existing.get().schema().primaryKey().equals(schema.primaryKey())) {
             throw new InvalidDataException(target + ": " + table + " has primary key "
                     + existing.get().schema().primaryKey() + ", not " + schema.primaryKey());

@@ -13,11 +13,16 @@ import com.datastax.oss.driver.api.core.type.codec.CodecNotFoundException;
 import io.mqdb.spi.InvalidDataException;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.RetriableException;
+import io.mqdb.spi.TableMissingException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
 /** Translates the driver's exceptions into mqdb's. */
 final class Errors {
+    /** What Cassandra 4 and 5 answer for a dropped keyspace or table. */
+    private static final java.util.regex.Pattern MISSING = java.util.regex.Pattern.compile(
+            "(?i)(keyspace \\S+ does not exist|unconfigured table|table \\S+ does not exist)");
+
     private Errors() {
     }
 
@@ -25,7 +30,8 @@ final class Errors {
      * @param context what was being done, e.g. {@code cassandra 127.0.0.1:9042: 500 writes on shop:orders}
      * @param error the driver's error
      * @return {@link RetriableException} for timeouts, unavailable replicas and lost connections;
-     *     {@link InvalidDataException} for a query the server rejects; {@link MqdbException} otherwise
+     *     {@link TableMissingException} for a keyspace or table that does not exist (dropped under the node);
+     *     {@link InvalidDataException} for another query the server rejects; {@link MqdbException} otherwise
      */
     static MqdbException translate(String context, Throwable error) {
         Throwable e = error;
@@ -36,6 +42,10 @@ final class Errors {
             return m;
         }
         String message = context + ": " + e.getMessage();
+        if (e instanceof InvalidQueryException && e.getMessage() != null
+                && MISSING.matcher(e.getMessage()).find()) {
+            return new TableMissingException(message, e);
+        }
         if (e instanceof InvalidQueryException || e instanceof SyntaxError
                 || e instanceof InvalidConfigurationInQueryException || e instanceof CodecNotFoundException
                 || e instanceof IllegalArgumentException) {

@@ -38,6 +38,15 @@ class ErrorsTest {
     }
 
     @Test
+    void aDroppedKeyspaceOrTableIsAMissingTableNotInvalidData() {
+        for (String m : java.util.List.of("Keyspace loss does not exist", "unconfigured table items",
+                "table items does not exist")) {
+            assertThat(Errors.translate("ctx", new InvalidQueryException(null, m)))
+                    .isInstanceOf(io.mqdb.spi.TableMissingException.class).hasMessageContaining(m);
+        }
+    }
+
+    @Test
     void aBadConsistencyLevelFailsOpenNamingTheSetting() {
         CassandraStoreProvider p = new CassandraStoreProvider();
         MapStoreConfig config = new MapStoreConfig("wide", p.type(), p.settings(), Map.of(

@@ -563,6 +563,14 @@ abstract class Dialect {
         return false;
     }
 
+    /**
+     * Whether a failure says the table, or the schema or database holding it, does not exist, beyond SQLState 42P01,
+     * 3F000 and 42S02 (a table dropped under the node).
+     */
+    boolean isTableMissing(SQLException e) {
+        return false;
+    }
+
     // ---------------------------------------------------------------- trigger capture
 
     /** @return the trigger-capture support of this database, or empty when it has none */

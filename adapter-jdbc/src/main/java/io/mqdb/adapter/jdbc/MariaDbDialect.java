@@ -108,6 +108,11 @@ final class MariaDbDialect extends Dialect {
     }
 
     @Override
+    boolean isTableMissing(SQLException e) {
+        return e.getErrorCode() == 1146 || e.getErrorCode() == 1049; // ER_NO_SUCH_TABLE, ER_BAD_DB_ERROR
+    }
+
+    @Override
     Optional<TriggerSupport> triggers() {
         return Optional.of(new Triggers());
     }

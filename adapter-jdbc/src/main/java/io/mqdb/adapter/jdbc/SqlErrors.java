@@ -3,6 +3,7 @@ package io.mqdb.adapter.jdbc;
 import io.mqdb.spi.InvalidDataException;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.RetriableException;
+import io.mqdb.spi.TableMissingException;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientException;
@@ -10,7 +11,9 @@ import java.sql.SQLTransientException;
 /**
  * Turns driver failures into mqdb's: SQLState classes 08 (connection), 40 (transaction rollback, deadlock) and the
  * dialect's own retriable codes (PostgreSQL 57P admin shutdown, MariaDB lock wait timeout, SQLite busy) become
- * {@link RetriableException}; classes 22 (data) and 23 (constraint) become {@link InvalidDataException}.
+ * {@link RetriableException}; a missing table, schema or database (PostgreSQL 42P01 and 3F000, SQLState 42S02, the
+ * dialect's own codes) becomes {@link TableMissingException}; classes 22 (data) and 23 (constraint) become
+ * {@link InvalidDataException}.
  */
 final class SqlErrors {
     private SqlErrors() {
@@ -29,6 +32,9 @@ final class SqlErrors {
         if (sql instanceof SQLTransientException || sql instanceof SQLRecoverableException
                 || state.startsWith("08") || state.startsWith("40") || dialect.isRetriable(sql)) {
             return new RetriableException(message, t);
+        }
+        if (state.equals("42P01") || state.equals("3F000") || state.equals("42S02") || dialect.isTableMissing(sql)) {
+            return new TableMissingException(message, t);
         }
         if (state.startsWith("22") || state.startsWith("23") || dialect.isInvalidData(sql)) {
             return new InvalidDataException(message, t);

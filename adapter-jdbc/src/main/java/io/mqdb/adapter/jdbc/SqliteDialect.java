@@ -215,6 +215,11 @@ final class SqliteDialect extends Dialect {
     }
 
     @Override
+    boolean isTableMissing(SQLException e) {
+        return (e.getErrorCode() & 0xff) == 1 && e.getMessage() != null && e.getMessage().contains("no such table");
+    }
+
+    @Override
     Optional<TriggerSupport> triggers() {
         return Optional.of(new Triggers());
     }

@@ -23,6 +23,7 @@ import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.Mutation;
 import io.mqdb.spi.Store;
 import io.mqdb.spi.TableId;
+import io.mqdb.spi.TableMissingException;
 import io.mqdb.spi.TableSchema;
 import io.mqdb.spi.WriteOrigin;
 import io.mqdb.transport.InboundMessage;
@@ -883,6 +884,41 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         }
     }
 
+    /**
+     * What a loss of the store's data sets going: counted, logged once, the channel synced again from every origin,
+     * the table described again (it may be gone with the data), the probe samples forgotten (they are being refilled).
+     */
+    private void targetLost(String evidence) {
+        ctx.metrics().targetLosses.increment();
+        LOG.warn("channel {}: store {} ({}) lost what this node applied to it: {}; asking every origin to publish "
+                + "the channel again", table, channel.store(), store.describeTarget(), evidence);
+        resyncPending = true;
+        schema = null;
+        coveredSent = null;
+        probeSamples.clear();
+    }
+
+    private TableSchema markerSchema() {
+        return new TableSchema(markerTable, List.of(
+                new io.mqdb.spi.Column("channel", io.mqdb.spi.ColumnType.STRING, false),
+                new io.mqdb.spi.Column("node", io.mqdb.spi.ColumnType.STRING, false),
+                io.mqdb.spi.Column.of("incarnation", io.mqdb.spi.ColumnType.STRING)), List.of("channel", "node"));
+    }
+
+    /** Writes a new incarnation number into the store's marker and this node's index. */
+    private void writeMarker() {
+        long incarnation = 0;
+        while (incarnation == 0) {
+            incarnation = java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE;
+        }
+        store.ensureTable(markerSchema());
+        store.apply(markerTable, List.of(Mutation.Upsert.of(io.mqdb.spi.Row.of(Map.of("channel",
+                table.toString(), "incarnation", Long.toString(incarnation), "node", ctx.nodeName())))),
+                WriteOrigin.REPLICATED);
+        versions.counter(markerCounter(), incarnation);
+        versions.commit();
+    }
+
     private String markerCounter() {
         return "incarnation\u0000" + table;
     }
@@ -896,10 +932,6 @@ public final class ChannelApplier extends Worker implements MessageHandler {
      * merged). A store that cannot be reached is checked again later. Apply thread, every few seconds.
      */
     private void checkMarker() {
-        TableSchema markerSchema = new TableSchema(markerTable, List.of(
-                new io.mqdb.spi.Column("channel", io.mqdb.spi.ColumnType.STRING, false),
-                new io.mqdb.spi.Column("node", io.mqdb.spi.ColumnType.STRING, false),
-                io.mqdb.spi.Column.of("incarnation", io.mqdb.spi.ColumnType.STRING)), List.of("channel", "node"));
         long expected = versions.counter(markerCounter());
         try {
             Optional<io.mqdb.spi.Row> row = store.describe(markerTable).isEmpty() ? Optional.empty()
@@ -910,26 +942,10 @@ public final class ChannelApplier extends Worker implements MessageHandler {
                 return;
             }
             if (expected != 0) {
-                ctx.metrics().targetLosses.increment();
-                LOG.warn("channel {}: store {} ({}) lost what this node applied to it: its marker {} is {}; "
-                        + "asking every origin to publish the channel again", table, channel.store(),
-                        store.describeTarget(), markerTable, found == null ? "missing" : "another one (" + found
-                        + ")");
-                resyncPending = true;
-                schema = null; // the table may be gone with the data: describe it again, re-create it if need be
-                coveredSent = null;
-                probeSamples.clear(); // they are being refilled: not evidence of another loss
+                targetLost("its marker " + markerTable + " is " + (found == null ? "missing"
+                        : "another one (" + found + ")"));
             }
-            long incarnation = 0;
-            while (incarnation == 0) {
-                incarnation = java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE;
-            }
-            store.ensureTable(markerSchema);
-            store.apply(markerTable, List.of(Mutation.Upsert.of(io.mqdb.spi.Row.of(Map.of("channel",
-                    table.toString(), "incarnation", Long.toString(incarnation), "node", ctx.nodeName())))),
-                    WriteOrigin.REPLICATED);
-            versions.counter(markerCounter(), incarnation);
-            versions.commit();
+            writeMarker();
         } catch (io.mqdb.spi.RetriableException e) {
             LOG.debug("channel {}: cannot check the store's marker now: {}", table, e.getMessage());
         } catch (MqdbException | IllegalArgumentException e) {
@@ -982,14 +998,8 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             if (!gone && store.get(table, k).isPresent()) {
                 continue;
             }
-            ctx.metrics().targetLosses.increment();
-            LOG.warn("channel {}: store {} ({}) lost rows of {}: {}, applied at version {}, is missing; asking every "
-                    + "origin to publish the channel again", table, channel.store(), store.describeTarget(), table,
-                    gone ? "the table is gone, and row " + k : "row " + k, held.get().version());
-            resyncPending = true;
-            schema = null;
-            coveredSent = null;
-            probeSamples.clear();
+            targetLost((gone ? "the table " + table + " is gone, and row " + k : "row " + k + " of " + table)
+                    + ", applied at version " + held.get().version() + ", is missing");
             return;
         }
     }
@@ -1065,6 +1075,33 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         if (events.isEmpty()) {
             return events;
         }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return applyOnce(events);
+            } catch (TableMissingException gone) {
+                if (attempt == MAX_TABLE_RECREATIONS) {
+                    throw new MqdbException("channel " + table + ": the table went missing " + attempt
+                            + " times in a row while applying one batch: " + gone.getMessage(), gone);
+                }
+                TableSchema known = schema;
+                targetLost(gone.getMessage());
+                backoff.retry("re-create the marker of " + table, this::running, () -> {
+                    writeMarker();
+                    return null;
+                });
+                if (known != null) {
+                    schema = backoff.retry("create table " + table + " again", this::running,
+                            () -> store.ensureTable(known));
+                    LOG.info("channel {}: created table again in store {}", table, store.describeTarget());
+                }
+            }
+        }
+    }
+
+    /** How many times one batch may find its table dropped and re-create it before the channel gives up. */
+    static final int MAX_TABLE_RECREATIONS = 3;
+
+    private List<ChangeEvent> applyOnce(List<ChangeEvent> events) throws InterruptedException {
         List<Mutation> batch = new ArrayList<>(events.size());
         long maxHlc = 0;
         for (ChangeEvent e : events) {
