@@ -1,0 +1,758 @@
+package io.mqdb.adapter.jdbc;
+
+import io.mqdb.spi.CapturePosition;
+import io.mqdb.spi.CapturedChange;
+import io.mqdb.spi.ChangeCapture;
+import io.mqdb.spi.Column;
+import io.mqdb.spi.Key;
+import io.mqdb.spi.MqdbException;
+import io.mqdb.spi.Op;
+import io.mqdb.spi.RetriableException;
+import io.mqdb.spi.Row;
+import io.mqdb.spi.TableId;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.postgresql.PGConnection;
+import org.postgresql.PGProperty;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Change capture from PostgreSQL's write-ahead log ({@code capture: log}): logical decoding with the built-in
+ * {@code pgoutput} plugin (protocol 1, {@code messages 'true'}) through PgJDBC's replication API, from a replication
+ * slot and a publication that this capture creates.
+ *
+ * <h2>Objects</h2>
+ * {@link #enable} creates the publication when missing, adds the table to it, then creates the logical replication
+ * slot when missing (the publication first: a slot whose stream starts before its publication existed fails to
+ * decode). The runtime enables every published table before it starts their initial loads, so the slot exists before
+ * the first row is read: every change committed after the slot's consistent point is streamed, and the initial load
+ * reads the rows as they are when each page is read, so a change made during the load may arrive twice (harmless:
+ * upserts are idempotent and the runtime's versions order them), never not at all.
+ *
+ * <h2>Positions</h2>
+ * {@code l:C:K:F}: C the LSN of the commit record of the change's transaction, K the change's index in it (two per
+ * row message, so that a key change's delete and upsert have their own), F the LSN the slot may be confirmed up to
+ * when this change is acknowledged: C itself inside a transaction (the server then sends that transaction again
+ * after a restart, and the changes up to K are skipped), the transaction's end LSN at its last change. Positions are
+ * ordered by (C, K); a transaction is always read whole and in commit order, though one poll may end inside it.
+ *
+ * <h2>Flushing</h2>
+ * The slot's confirmed flush LSN moves only to the F of a position the runtime {@link #acknowledge acknowledged}, or,
+ * when every change this capture returned has been acknowledged and nothing is buffered, to the end of what followed
+ * that carried no change (heartbeats, echo-suppressed transactions, transactions of other tables). Standby status
+ * updates go to the server at least every 10 s from {@link #poll}; the server's {@code wal_sender_timeout} (60 s by
+ * default) must exceed the longest pause between two polls.
+ *
+ * <h2>Echo suppression</h2>
+ * A replicated write transaction starts with {@code pg_logical_emit_message(true, 'mqdb-origin', '')}
+ * ({@link #ORIGIN_MARK}); the decoder drops every change of a transaction that carries it. One extra statement per
+ * replicated transaction, none for local ones; needs no superuser (replication origins would on PostgreSQL 15).
+ *
+ * <h2>Threads</h2>
+ * {@link #enable} is called on the runtime's start-up or capture thread; {@link #start}, {@link #current},
+ * {@link #poll} and {@link #acknowledge} on the store's capture thread only, never concurrently; the replication
+ * connection and everything it decodes belong to that thread. {@link #close} is called by {@link JdbcStore#close} on
+ * the shutdown thread after the capture thread stopped; idempotent. No thread of its own: heartbeats and the WAL
+ * check run inside {@link #poll}.
+ */
+final class LogCapture implements ChangeCapture, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LogCapture.class);
+    static final String ORIGIN_PREFIX = "mqdb-origin";
+    static final String HEARTBEAT_PREFIX = "mqdb-heartbeat";
+    private static final String PREFIX = "l:";
+
+    /** Marks a replicated transaction with a transactional logical message, which the decoder drops it by. */
+    static final OriginMark ORIGIN_MARK = c -> {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, '')")) {
+            ps.setString(1, ORIGIN_PREFIX);
+            ps.execute();
+        }
+    };
+
+    /**
+     * The names this capture creates and {@code mqdb uninstall} removes.
+     *
+     * @param slot the logical replication slot, lower-case letters, digits and {@code _}
+     * @param publication the publication, an identifier
+     */
+    record Names(String slot, String publication) {
+    }
+
+    private final JdbcStore store;
+    private final String url;
+    private final Properties connectProps;
+    private final Names names;
+    private final long heartbeatNanos;
+    private final long walWarnBytes;
+    /** SQL schema and table to the enabled table; written on the enabling thread, read on the capture thread. */
+    private final Map<String, TableId> enabled = new ConcurrentHashMap<>();
+    private final IdleWait idle;
+
+    // ---- capture thread only
+    private Connection replication;
+    private PGReplicationStream stream;
+    private final Map<Integer, PgOutput.Relation> relations = new HashMap<>();
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** The position the stream delivers after: changes at or below it are skipped. */
+    private Pos skipUpTo;
+    private Pos lastReturned;
+    private Pos lastAcked;
+    private long lastFlushed;
+    /** The end of the latest stretch of the stream that carried no change, flushable once all returned is acked. */
+    private long quietLsn;
+    private Tx tx;
+    private long lastActivityNanos = System.nanoTime();
+    private long lastHeartbeatNanos = System.nanoTime();
+    private long lastWalCheckNanos;
+    private boolean walWarned;
+    private final Set<Integer> truncateWarned = new HashSet<>();
+    private volatile boolean closed;
+
+    /** An ordered, resumable position; see the class comment. */
+    record Pos(long commitLsn, long index, long flushLsn) implements Comparable<Pos> {
+        static Pos parse(CapturePosition p) {
+            String t = p.token();
+            String[] f = t.startsWith(PREFIX) ? t.substring(PREFIX.length()).split(":") : new String[0];
+            if (f.length != 3) {
+                throw new MqdbException("capture: log cannot resume from position \"" + t + "\" (written by another"
+                        + " capture mode?)");
+            }
+            return new Pos(Long.parseUnsignedLong(f[0]), Long.parseLong(f[1]), Long.parseUnsignedLong(f[2]));
+        }
+
+        CapturePosition encode() {
+            return new CapturePosition(PREFIX + Long.toUnsignedString(commitLsn) + ":" + index + ":"
+                    + Long.toUnsignedString(flushLsn));
+        }
+
+        @Override
+        public int compareTo(Pos o) {
+            int c = Long.compareUnsigned(commitLsn, o.commitLsn);
+            return c != 0 ? c : Long.compare(index, o.index);
+        }
+    }
+
+    /** The transaction being decoded. */
+    private static final class Tx {
+        final long commitLsn;
+        long index;
+        boolean replicated;
+        int changes;
+
+        Tx(long commitLsn) {
+            this.commitLsn = commitLsn;
+        }
+    }
+
+    /** A decoded change not yet returned; {@code last} once its transaction's commit was read. */
+    private static final class Pending {
+        final TableId table;
+        final Op op;
+        final Key key;
+        final Row row;
+        final long commitLsn;
+        final long index;
+        long endLsn;
+
+        Pending(TableId table, Op op, Key key, Row row, long commitLsn, long index) {
+            this.table = table;
+            this.op = op;
+            this.key = key;
+            this.row = row;
+            this.commitLsn = commitLsn;
+            this.index = index;
+        }
+
+        CapturedChange change() {
+            Pos p = new Pos(commitLsn, index, endLsn != 0 ? endLsn : commitLsn);
+            return new CapturedChange(table, op, key, row, p.encode());
+        }
+    }
+
+    /**
+     * @param store the store, for its pool, dialect and table descriptions
+     * @param url the store's JDBC URL; the replication connection is opened to it
+     * @param user the user, or null
+     * @param password the password, or null
+     * @param names the slot and publication
+     * @param heartbeat how long the stream may be idle before a heartbeat message is written, also how often the
+     *     slot's retained WAL is checked
+     * @param walWarnBytes the retained WAL above which a warning is logged
+     */
+    LogCapture(JdbcStore store, String url, String user, String password, Names names, Duration heartbeat,
+               long walWarnBytes) {
+        this.store = store;
+        this.url = url;
+        this.names = names;
+        this.heartbeatNanos = heartbeat.toNanos();
+        this.walWarnBytes = walWarnBytes;
+        this.idle = new IdleWait(200);
+        Properties p = new Properties();
+        if (user != null) {
+            PGProperty.USER.set(p, user);
+        }
+        if (password != null) {
+            PGProperty.PASSWORD.set(p, password);
+        }
+        PGProperty.REPLICATION.set(p, "database");
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
+        PGProperty.PREFER_QUERY_MODE.set(p, "simple");
+        // pgoutput prints values with the walsender's settings; PgText reads hex bytea (DateStyle ISO is PgJDBC's)
+        PGProperty.OPTIONS.set(p, "-c bytea_output=hex");
+        this.connectProps = p;
+    }
+
+    // ------------------------------------------------------------------ enable, start, current
+
+    @Override
+    public void enable(TableId table) {
+        JdbcTable t = store.describeTable(table).orElseThrow(() -> new MqdbException(store.describeTarget()
+                + ": cannot capture " + table + ": no such table"));
+        String schema = store.sqlSchema(table);
+        store.withConnection("enable log capture of " + table, c -> {
+            checkReplicaIdentity(c, table, t, schema);
+            ensurePublication(c);
+            if (!inPublication(c, schema, table.table())) {
+                try (PreparedStatement ps = c.prepareStatement("ALTER PUBLICATION " + quote(names.publication())
+                        + " ADD TABLE " + t.sqlName())) {
+                    ps.execute();
+                } catch (SQLException e) {
+                    if (!inPublication(c, schema, table.table())) { // else a concurrent enable added it
+                        throw e;
+                    }
+                }
+            }
+            ensureSlot(c);
+            return null;
+        });
+        enabled.put(schema + "\u0000" + table.table(), table);
+    }
+
+    /**
+     * Refuses a table whose updates and deletes would not carry its key: without a replica identity PostgreSQL
+     * even refuses those statements once the table is in a publication.
+     */
+    private void checkReplicaIdentity(Connection c, TableId id, JdbcTable t, String schema) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT c.relreplident, EXISTS (SELECT 1 FROM pg_index i"
+                + " WHERE i.indrelid = c.oid AND i.indisprimary) FROM pg_class c JOIN pg_namespace n"
+                + " ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
+            ps.setString(1, schema);
+            ps.setString(2, id.table());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new MqdbException(store.describeTarget() + ": cannot capture " + id + ": no such table");
+                }
+                String identity = rs.getString(1);
+                boolean primary = rs.getBoolean(2);
+                if (identity.equals("n") || (identity.equals("d") && !primary)) {
+                    throw new MqdbException(store.describeTarget() + ": capture: log cannot capture " + id
+                            + ": its updates and deletes would not carry a key (replica identity "
+                            + (identity.equals("n") ? "nothing" : "default without a primary key") + "); run ALTER"
+                            + " TABLE " + t.sqlName() + " REPLICA IDENTITY USING INDEX <the unique index of key "
+                            + t.schema().primaryKey() + "> (or FULL)");
+                }
+            }
+        }
+    }
+
+    private void ensurePublication(Connection c) throws SQLException {
+        if (exists(c, "SELECT 1 FROM pg_publication WHERE pubname = ?", names.publication())) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("CREATE PUBLICATION " + quote(names.publication()))) {
+            ps.execute();
+            LOG.info("{}: created publication {}", store.describeTarget(), names.publication());
+        } catch (SQLException e) {
+            if (!exists(c, "SELECT 1 FROM pg_publication WHERE pubname = ?", names.publication())) {
+                throw e;
+            }
+        }
+    }
+
+    private boolean inPublication(Connection c, String schema, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_publication_tables WHERE pubname = ?"
+                + " AND schemaname = ? AND tablename = ?")) {
+            ps.setString(1, names.publication());
+            ps.setString(2, schema);
+            ps.setString(3, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** Creates the slot when missing; waits, as PostgreSQL does, for the transactions running now to end. */
+    private void ensureSlot(Connection c) throws SQLException {
+        String q = "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?";
+        if (exists(c, q, names.slot())) {
+            return;
+        }
+        ensurePublication(c);
+        try (PreparedStatement ps = c.prepareStatement("SELECT lsn::text FROM"
+                + " pg_create_logical_replication_slot(?, 'pgoutput')")) {
+            ps.setString(1, names.slot());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                LOG.info("{}: created logical replication slot {} at {}", store.describeTarget(), names.slot(),
+                        rs.getString(1));
+            }
+        } catch (SQLException e) {
+            if (!exists(c, q, names.slot())) {
+                if ("55000".equals(e.getSQLState())) {
+                    throw new MqdbException(store.describeTarget() + ": capture: log needs wal_level = logical on"
+                            + " the server (and max_replication_slots, max_wal_senders above 0): " + e.getMessage(),
+                            e);
+                }
+                throw e;
+            }
+        }
+    }
+
+    private static boolean exists(Connection c, String sql, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** The slot's confirmed flush LSN, or what this capture flushed when the server has not recorded it yet. */
+    @Override
+    public CapturePosition start() {
+        long cf = store.withConnection("read replication slot " + names.slot(), c -> {
+            ensureSlot(c);
+            try (PreparedStatement ps = c.prepareStatement("SELECT confirmed_flush_lsn::text FROM"
+                    + " pg_replication_slots WHERE slot_name = ?")) {
+                ps.setString(1, names.slot());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
+                }
+            }
+        });
+        checkRetainedWal(true);
+        long from = Long.compareUnsigned(cf, lastFlushed) >= 0 ? cf : lastFlushed;
+        return new Pos(from, 0, from).encode();
+    }
+
+    /** Every transaction committed so far has a commit record below the current WAL insert position. */
+    @Override
+    public CapturePosition current() {
+        long lsn = store.withConnection("read the WAL position", c -> {
+            ensureSlot(c);
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_wal_insert_lsn()::text");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
+            }
+        });
+        return new Pos(lsn, 0, lsn).encode();
+    }
+
+    // ------------------------------------------------------------------ poll
+
+    @Override
+    public List<CapturedChange> poll(CapturePosition after, int maxChanges, Duration wait)
+            throws InterruptedException {
+        Pos from = Pos.parse(after);
+        int max = Math.max(1, maxChanges);
+        long deadline = System.nanoTime() + wait.toNanos();
+        try {
+            if (stream == null || lastReturned == null || from.compareTo(lastReturned) != 0) {
+                restartStream(from);
+            }
+            while (true) {
+                read(max);
+                if (emittable() > 0) {
+                    idle.busy();
+                    lastActivityNanos = System.nanoTime();
+                    return take(max);
+                }
+                idleDuties();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return List.of();
+                }
+                idle.sleep(left);
+            }
+        } catch (SQLException e) {
+            closeStream();
+            throw new RetriableException(store.describeTarget() + ": replication slot " + names.slot() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** (Re)opens the stream from the slot's confirmed flush LSN, skipping what is at or below {@code from}. */
+    private void restartStream(Pos from) throws SQLException {
+        closeStream();
+        if (replication == null) {
+            replication = new org.postgresql.Driver().connect(url, connectProps);
+            if (replication == null) {
+                throw new MqdbException(store.describeTarget() + ": the PostgreSQL driver refused the url");
+            }
+        }
+        stream = replication.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+                .withSlotName(names.slot())
+                .withSlotOption("proto_version", "1")
+                .withSlotOption("publication_names", names.publication())
+                .withSlotOption("messages", "true")
+                .withStartPosition(LogSequenceNumber.INVALID_LSN) // the server starts at the confirmed flush LSN
+                .withStatusInterval(10, TimeUnit.SECONDS)
+                .withAutomaticFlush(false)
+                .start();
+        if (lastFlushed != 0) {
+            stream.setFlushedLSN(LogSequenceNumber.valueOf(lastFlushed));
+            stream.setAppliedLSN(LogSequenceNumber.valueOf(lastFlushed));
+        }
+        skipUpTo = from;
+        lastReturned = from;
+        relations.clear();
+        pending.clear();
+        tx = null;
+    }
+
+    /** Reads what the server has sent, until more than {@code max} changes are buffered or nothing is left. */
+    private void read(int max) throws SQLException {
+        while (pending.size() <= max) {
+            ByteBuffer buf = stream.readPending();
+            if (buf == null) {
+                return;
+            }
+            if (!buf.hasArray()) {
+                ByteBuffer copy = ByteBuffer.allocate(buf.remaining());
+                copy.put(buf).flip();
+                buf = copy;
+            }
+            handle(PgOutput.decode(buf));
+        }
+    }
+
+    private void handle(PgOutput.Message m) {
+        if (m instanceof PgOutput.Begin b) {
+            tx = new Tx(b.finalLsn());
+        } else if (m instanceof PgOutput.Commit c) {
+            if (tx != null && tx.changes > 0) {
+                pending.peekLast().endLsn = c.endLsn();
+            } else if (Long.compareUnsigned(c.endLsn(), quietLsn) > 0) {
+                quietLsn = c.endLsn();
+            }
+            tx = null;
+        } else if (m instanceof PgOutput.Relation r) {
+            relations.put(r.oid(), r);
+        } else if (m instanceof PgOutput.LogicalMessage lm) {
+            if (lm.transactional() && tx != null && lm.prefix().equals(ORIGIN_PREFIX)) {
+                tx.replicated = true;
+            } else if (!lm.transactional() && tx == null && Long.compareUnsigned(lm.lsn(), quietLsn) > 0) {
+                quietLsn = lm.lsn(); // every transaction committed before it was sent before it
+            }
+        } else if (m instanceof PgOutput.Insert i) {
+            change(i.relation(), null, i.row(), false);
+        } else if (m instanceof PgOutput.Update u) {
+            change(u.relation(), u.old(), u.row(), false);
+        } else if (m instanceof PgOutput.Delete d) {
+            change(d.relation(), d.old(), null, true);
+        } else if (m instanceof PgOutput.Truncate t) {
+            for (int oid : t.relations()) {
+                TableId id = tableOf(relations.get(oid));
+                if (id != null && truncateWarned.add(oid)) {
+                    LOG.warn("{}: {} was truncated; capture: log does not publish TRUNCATE (the subscribers keep"
+                            + " their rows)", store.describeTarget(), id);
+                }
+            }
+        } else {
+            LOG.debug("pgoutput: {}", m); // Type, Origin: nothing to do
+        }
+    }
+
+    private TableId tableOf(PgOutput.Relation r) {
+        return r == null ? null : enabled.get(r.namespace() + "\u0000" + r.name());
+    }
+
+    /** One row message: at most a delete of the old key (a key change) and an upsert or delete. */
+    private void change(int relation, PgOutput.Tuple old, PgOutput.Tuple row, boolean delete) {
+        if (tx == null) {
+            throw new MqdbException("pgoutput: a change outside a transaction");
+        }
+        tx.index += 2;
+        PgOutput.Relation r = relations.get(relation);
+        if (r == null) {
+            throw new MqdbException("pgoutput: a change of relation " + relation + " before its description");
+        }
+        TableId id = tableOf(r);
+        if (id == null || tx.replicated) {
+            return;
+        }
+        JdbcTable t = tableFor(id, r);
+        Key oldKey = old == null ? null : keyOf(t, r, old);
+        if (delete) {
+            add(id, Op.DELETE, oldKey, null, tx.index);
+            return;
+        }
+        Row values = rowOf(t, r, row);
+        Key key = t.schema().keyOf(values);
+        if (oldKey != null && !oldKey.equals(key)) {
+            add(id, Op.DELETE, oldKey, null, tx.index - 1);
+        }
+        add(id, Op.UPSERT, key, values, tx.index);
+    }
+
+    private void add(TableId id, Op op, Key key, Row row, long index) {
+        if (skipUpTo != null && new Pos(tx.commitLsn, index, 0).compareTo(skipUpTo) <= 0) {
+            return;
+        }
+        pending.add(new Pending(id, op, key, row, tx.commitLsn, index));
+        tx.changes++;
+    }
+
+    /** The table as described, described again when the relation names a column the description lacks. */
+    private JdbcTable tableFor(TableId id, PgOutput.Relation r) {
+        JdbcTable t = store.table(id);
+        for (PgOutput.RelationColumn col : r.columns()) {
+            if (TableId.isIdentifier(col.name()) && t.schema().column(col.name()).isEmpty()) {
+                return store.describeTable(id).orElse(t);
+            }
+        }
+        return t;
+    }
+
+    /** The row of a new tuple: every described column, except TOASTed values the update left unchanged. */
+    private static Row rowOf(JdbcTable t, PgOutput.Relation r, PgOutput.Tuple tuple) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        int n = Math.min(r.columns().size(), tuple.values().size());
+        for (int i = 0; i < n; i++) {
+            String name = r.columns().get(i).name();
+            Optional<Column> col = TableId.isIdentifier(name) ? t.schema().column(name) : Optional.empty();
+            PgOutput.Value v = tuple.values().get(i);
+            if (col.isEmpty() || v.kind() == PgOutput.ValueKind.UNCHANGED_TOAST) {
+                continue;
+            }
+            values.put(name, v.kind() == PgOutput.ValueKind.NULL ? null
+                    : PgText.parse(col.get(), t.sqlType(name), v.text()));
+        }
+        return Row.of(values);
+    }
+
+    /** The key of an old tuple (the key columns, or the whole old row under replica identity full). */
+    private static Key keyOf(JdbcTable t, PgOutput.Relation r, PgOutput.Tuple tuple) {
+        Map<String, Integer> position = new HashMap<>();
+        for (int i = 0; i < r.columns().size(); i++) {
+            position.put(r.columns().get(i).name(), i);
+        }
+        List<Object> key = new ArrayList<>();
+        for (Column k : t.schema().keyColumns()) {
+            Integer i = position.get(k.name());
+            PgOutput.Value v = i == null || i >= tuple.values().size() ? null : tuple.values().get(i);
+            if (v == null || v.kind() != PgOutput.ValueKind.TEXT) {
+                throw new MqdbException(t.sqlName() + ": a change without its key column " + k.name()
+                        + " (is the replica identity the key " + t.schema().primaryKey() + "?)");
+            }
+            key.add(PgText.parse(k, t.sqlType(k.name()), v.text()));
+        }
+        return Key.of(key.toArray());
+    }
+
+    /** Buffered changes whose successor is known, so that their position says whether they end a transaction. */
+    private int emittable() {
+        int n = pending.size();
+        if (n > 0 && pending.peekLast().endLsn == 0) {
+            n--; // the last may not be its transaction's last yet
+        }
+        return n;
+    }
+
+    private List<CapturedChange> take(int max) {
+        int n = Math.min(max, emittable());
+        List<CapturedChange> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(pending.poll().change());
+        }
+        lastReturned = Pos.parse(out.get(out.size() - 1).position());
+        return out;
+    }
+
+    /** When nothing arrived: flush what carried no change, write a heartbeat, check the retained WAL. */
+    private void idleDuties() throws SQLException {
+        boolean allAcked = pending.isEmpty() && tx == null && lastAcked != null && lastReturned != null
+                && lastAcked.compareTo(lastReturned) >= 0;
+        if (allAcked && Long.compareUnsigned(quietLsn, lastFlushed) > 0) {
+            flush(quietLsn);
+        }
+        long now = System.nanoTime();
+        if (now - lastActivityNanos >= heartbeatNanos && now - lastHeartbeatNanos >= heartbeatNanos) {
+            lastHeartbeatNanos = now;
+            store.withConnection("write a heartbeat for slot " + names.slot(), c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(false, ?, '')")) {
+                    ps.setString(1, HEARTBEAT_PREFIX);
+                    ps.execute();
+                }
+                return null;
+            });
+        }
+        checkRetainedWal(false);
+    }
+
+    /**
+     * Logs a warning when the WAL the slot holds passes {@code slot-wal-warn-mb}, once per crossing, and when it is
+     * back below. At most every heartbeat interval unless forced.
+     */
+    private void checkRetainedWal(boolean force) {
+        long now = System.nanoTime();
+        if (!force && now - lastWalCheckNanos < heartbeatNanos) {
+            return;
+        }
+        lastWalCheckNanos = now;
+        Long retained = store.withConnection("read replication slot " + names.slot(), c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(),"
+                    + " restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = ?")) {
+                ps.setString(1, names.slot());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : null;
+                }
+            }
+        });
+        if (retained == null) {
+            return;
+        }
+        if (retained >= walWarnBytes && !walWarned) {
+            walWarned = true;
+            LOG.warn("{}: replication slot {} holds {} MB of WAL (slot-wal-warn-mb {}): the capture is behind or"
+                    + " stopped; the server keeps this WAL until mqdb catches up or `mqdb uninstall` drops the slot",
+                    store.describeTarget(), names.slot(), retained / (1024 * 1024), walWarnBytes / (1024 * 1024));
+        } else if (retained < walWarnBytes && walWarned) {
+            walWarned = false;
+            LOG.info("{}: replication slot {} holds {} MB of WAL again, below slot-wal-warn-mb", store.describeTarget(),
+                    names.slot(), retained / (1024 * 1024));
+        }
+    }
+
+    // ------------------------------------------------------------------ acknowledge
+
+    @Override
+    public void acknowledge(CapturePosition upTo) {
+        Pos p = Pos.parse(upTo);
+        if (lastAcked == null || p.compareTo(lastAcked) > 0) {
+            lastAcked = p;
+        }
+        if (Long.compareUnsigned(p.flushLsn(), lastFlushed) <= 0) {
+            return;
+        }
+        try {
+            flush(p.flushLsn());
+        } catch (SQLException e) {
+            closeStream();
+            throw new RetriableException(store.describeTarget() + ": replication slot " + names.slot()
+                    + ": could not confirm " + LogSequenceNumber.valueOf(p.flushLsn()) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Confirms the slot up to {@code lsn}: through the stream when open, else with {@code pg_replication_slot_advance}. */
+    private void flush(long lsn) throws SQLException {
+        LogSequenceNumber l = LogSequenceNumber.valueOf(lsn);
+        if (stream != null) {
+            stream.setFlushedLSN(l);
+            stream.setAppliedLSN(l);
+            stream.forceUpdateStatus();
+        } else {
+            store.withConnection("advance replication slot " + names.slot(), c -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT pg_replication_slot_advance(?,"
+                        + " CAST(? AS pg_lsn))")) {
+                    ps.setString(1, names.slot());
+                    ps.setString(2, l.asString());
+                    ps.execute();
+                }
+                return null;
+            });
+        }
+        lastFlushed = lsn;
+    }
+
+    // ------------------------------------------------------------------ close, uninstall
+
+    private void closeStream() {
+        if (stream != null) {
+            try {
+                stream.close();
+            } catch (SQLException e) {
+                LOG.debug("{}: closing the replication stream: {}", store.describeTarget(), e.getMessage());
+                closeConnection();
+            }
+            stream = null;
+        }
+    }
+
+    private void closeConnection() {
+        if (replication != null) {
+            try {
+                replication.close();
+            } catch (SQLException e) {
+                LOG.debug("{}: closing the replication connection: {}", store.describeTarget(), e.getMessage());
+            }
+            replication = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closeStream();
+        closeConnection();
+    }
+
+    /** @return the slot and publication that exist, as {@link io.mqdb.spi.CaptureInstallation#installed()} lines */
+    static List<String> installed(Connection c, Names names) throws SQLException {
+        List<String> out = new ArrayList<>();
+        if (exists(c, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", names.slot())) {
+            out.add("replication slot " + names.slot());
+        }
+        if (exists(c, "SELECT 1 FROM pg_publication WHERE pubname = ?", names.publication())) {
+            out.add("publication " + quote(names.publication()));
+        }
+        return out;
+    }
+
+    /** Drops the slot (refused by the server while a node streams from it) and the publication; idempotent. */
+    static void uninstall(Connection c, Names names) throws SQLException {
+        if (exists(c, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", names.slot())) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
+                ps.setString(1, names.slot());
+                ps.execute();
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("DROP PUBLICATION IF EXISTS " + quote(names.publication()))) {
+            ps.execute();
+        }
+    }
+
+    private static String quote(String identifier) {
+        TableId.requireIdentifier("publication", identifier);
+        return '"' + identifier + '"';
+    }
+
+    /** @return whether a slot name is one PostgreSQL accepts: lower-case letters, digits and {@code _}, ≤ 63 */
+    static boolean isSlotName(String name) {
+        return name.matches("[a-z0-9_]{1,63}");
+    }
+}
