@@ -402,24 +402,28 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
         }
     }
 
-    /** (Re)opens the stream from the slot's confirmed flush LSN, skipping what is at or below {@code from}. */
-    private void restartStream(Pos from) throws SQLException {
+    /**
+     * (Re)opens the stream from the slot's confirmed flush LSN, skipping what is at or below {@code from}. A stream
+     * is never restarted on the connection that ran the last one (PgJDBC's connection delivered nothing after a
+     * second {@code START_REPLICATION}): a new connection, waiting up to 10 s for the old walsender to let go of the
+     * slot.
+     */
+    private void restartStream(Pos from) throws SQLException, InterruptedException {
         closeStream();
-        if (replication == null) {
-            replication = new org.postgresql.Driver().connect(url, connectProps);
-            if (replication == null) {
-                throw new MqdbException(store.describeTarget() + ": the PostgreSQL driver refused the url");
+        closeConnection();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            try {
+                stream = openStream();
+                break;
+            } catch (SQLException e) {
+                closeConnection();
+                if (!"55006".equals(e.getSQLState()) || System.nanoTime() > deadline) { // 55006: slot active
+                    throw e;
+                }
+                Thread.sleep(50);
             }
         }
-        stream = replication.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
-                .withSlotName(names.slot())
-                .withSlotOption("proto_version", "1")
-                .withSlotOption("publication_names", names.publication())
-                .withSlotOption("messages", "true")
-                .withStartPosition(LogSequenceNumber.INVALID_LSN) // the server starts at the confirmed flush LSN
-                .withStatusInterval(10, TimeUnit.SECONDS)
-                .withAutomaticFlush(false)
-                .start();
         if (lastFlushed != 0) {
             stream.setFlushedLSN(LogSequenceNumber.valueOf(lastFlushed));
             stream.setAppliedLSN(LogSequenceNumber.valueOf(lastFlushed));
@@ -429,6 +433,22 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
         relations.clear();
         pending.clear();
         tx = null;
+    }
+
+    private PGReplicationStream openStream() throws SQLException {
+        replication = new org.postgresql.Driver().connect(url, connectProps);
+        if (replication == null) {
+            throw new MqdbException(store.describeTarget() + ": the PostgreSQL driver refused the url");
+        }
+        return replication.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+                .withSlotName(names.slot())
+                .withSlotOption("proto_version", "1")
+                .withSlotOption("publication_names", names.publication())
+                .withSlotOption("messages", "true")
+                .withStartPosition(LogSequenceNumber.INVALID_LSN) // the server starts at the confirmed flush LSN
+                .withStatusInterval(10, TimeUnit.SECONDS)
+                .withAutomaticFlush(false)
+                .start();
     }
 
     /** Reads what the server has sent, until more than {@code max} changes are buffered or nothing is left. */

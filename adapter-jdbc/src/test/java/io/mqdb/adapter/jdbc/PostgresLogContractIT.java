@@ -20,7 +20,9 @@ class PostgresLogContractIT extends StoreContract {
 
     @Override
     protected Store openStore() {
-        slot = "mqdb_contract_" + ProcessHandle.current().pid() + "_" + CASES.incrementAndGet();
+        if (slot == null) { // one slot per case: a case that reopens the store finds its slot again
+            slot = "mqdb_contract_" + ProcessHandle.current().pid() + "_" + CASES.incrementAndGet();
+        }
         return PostgresStoreIT.open(PostgresStoreIT.url("mqdb_log_contract"), Map.of("capture", "log", "slot", slot,
                 "publication", "mqdb_contract"));
     }
@@ -38,7 +40,10 @@ class PostgresLogContractIT extends StoreContract {
     /** Runs before the contract's own close: closes the store (idempotent), so its slot is free to drop. */
     @AfterEach
     void dropSlot() {
-        store.close();
+        if (store != null) {
+            store.close();
+        }
         PostgresLogCaptureIT.dropSlot(slot);
+        slot = null;
     }
 }
