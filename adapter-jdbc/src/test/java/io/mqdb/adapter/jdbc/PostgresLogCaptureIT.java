@@ -76,28 +76,8 @@ class PostgresLogCaptureIT {
         dropSlot(slot);
     }
 
-    /** Drops a test's slot in whichever database it is (slots are cluster-wide), ending a stream still on it. */
     static void dropSlot(String name) {
-        PostgresServer pg = PostgresServer.shared();
-        try (Connection c = JdbcStoreITBase.connect(pg.jdbcUrl(), pg.user(), pg.password())) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(active_pid) FROM"
-                    + " pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL")) {
-                ps.setString(1, name);
-                ps.execute();
-            }
-            await().atMost(Duration.ofSeconds(10)).until(() -> {
-                try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name) FROM"
-                        + " pg_replication_slots WHERE slot_name = ?")) {
-                    ps.setString(1, name);
-                    ps.execute();
-                    return true;
-                } catch (SQLException e) {
-                    return false; // still active for a moment after the terminate
-                }
-            });
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        LogSlots.drop(name);
     }
 
     private static TableId newTable(String prefix) {
