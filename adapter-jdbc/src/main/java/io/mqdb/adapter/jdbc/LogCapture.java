@@ -396,7 +396,7 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
                 idle.sleep(left);
             }
         } catch (SQLException e) {
-            closeStream();
+            closeReplication();
             throw new RetriableException(store.describeTarget() + ": replication slot " + names.slot() + ": "
                     + e.getMessage(), e);
         }
@@ -409,15 +409,14 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
      * slot.
      */
     private void restartStream(Pos from) throws SQLException, InterruptedException {
-        closeStream();
-        closeConnection();
+        closeReplication();
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (true) {
             try {
                 stream = openStream();
                 break;
             } catch (SQLException e) {
-                closeConnection();
+                closeReplication();
                 if (!"55006".equals(e.getSQLState()) || System.nanoTime() > deadline) { // 55006: slot active
                     throw e;
                 }
@@ -679,7 +678,7 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
         try {
             flush(p.flushLsn());
         } catch (SQLException e) {
-            closeStream();
+            closeReplication();
             throw new RetriableException(store.describeTarget() + ": replication slot " + names.slot()
                     + ": could not confirm " + LogSequenceNumber.valueOf(p.flushLsn()) + ": " + e.getMessage(), e);
         }
@@ -708,25 +707,14 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
 
     // ------------------------------------------------------------------ close, uninstall
 
-    private void closeStream() {
-        if (stream != null) {
-            try {
-                stream.close();
-            } catch (SQLException e) {
-                LOG.debug("{}: closing the replication stream: {}", store.describeTarget(), e.getMessage());
-                closeConnection();
-            }
+    /** Ends the stream and its connection, quietly: a broken one is replaced by the next poll. */
+    private void closeReplication() {
+        try (Connection c = replication; PGReplicationStream st = stream) {
+            LOG.trace("closing replication stream {} of {}", st, c);
+        } catch (SQLException e) {
+            LOG.debug("{}: closing the replication connection: {}", store.describeTarget(), e.getMessage());
+        } finally {
             stream = null;
-        }
-    }
-
-    private void closeConnection() {
-        if (replication != null) {
-            try {
-                replication.close();
-            } catch (SQLException e) {
-                LOG.debug("{}: closing the replication connection: {}", store.describeTarget(), e.getMessage());
-            }
             replication = null;
         }
     }
@@ -737,8 +725,7 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
             return;
         }
         closed = true;
-        closeStream();
-        closeConnection();
+        closeReplication();
     }
 
     /** @return the slot and publication that exist, as {@link io.mqdb.spi.CaptureInstallation#installed()} lines */

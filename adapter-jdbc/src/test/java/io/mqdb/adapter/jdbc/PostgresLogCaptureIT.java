@@ -248,9 +248,7 @@ class PostgresLogCaptureIT {
     void aKeyChangeIsADeleteOfTheOldKeyThenAnUpsert() throws Exception {
         Store store = open(Map.of());
         TableId id = newTable("rekey");
-        store.ensureTable(simple(id));
-        ChangeCapture cap = store.capture().orElseThrow();
-        cap.enable(id);
+        ChangeCapture cap = captured(store, id);
         CapturePosition from = cap.current();
         String sql = "\"" + id.schema() + "\".\"" + id.table() + "\"";
         try (Connection c = plain(); Statement st = c.createStatement()) {
@@ -269,9 +267,7 @@ class PostgresLogCaptureIT {
     void aRestartResumesInsideATransactionWithoutLossOrDuplicates() throws Exception {
         Store store = open(Map.of());
         TableId id = newTable("restart");
-        store.ensureTable(simple(id));
-        ChangeCapture cap = store.capture().orElseThrow();
-        cap.enable(id);
+        ChangeCapture cap = captured(store, id);
         CapturePosition from = cap.current();
         List<Row> ten = new ArrayList<>();
         for (long i = 1; i <= 10; i++) {
@@ -305,25 +301,51 @@ class PostgresLogCaptureIT {
         assertThat(rest).extracting(c -> c.key().get(0)).containsExactly(5L, 6L, 7L, 8L, 9L, 10L, 11L);
     }
 
-    @Test
-    void replicatedWritesAreNotCapturedAndDoNotHoldTheSlot() throws Exception {
-        Store store = open(Map.of("heartbeat-interval", Duration.ofMillis(200)));
-        TableId id = newTable("echo");
+    /** Creates a simple table and enables its capture. */
+    private static ChangeCapture captured(Store store, TableId id) {
         store.ensureTable(simple(id));
         ChangeCapture cap = store.capture().orElseThrow();
         cap.enable(id);
+        return cap;
+    }
+
+    /** Writes one local row, polls it, acknowledges it, waits for the slot to confirm it; its position. */
+    private CapturePosition oneAcknowledged(Store store, ChangeCapture cap, TableId id) throws Exception {
         CapturePosition from = cap.current();
         store.upsert(id, List.of(Row.builder().set("id", 1L).set("name", "local").build()), WriteOrigin.LOCAL);
-        List<CapturedChange> local = pollCount(cap, from, id, 1);
-        cap.acknowledge(local.get(0).position());
+        CapturePosition pos = pollCount(cap, from, id, 1).get(0).position();
+        cap.acknowledge(pos);
+        long acked = LogCapture.Pos.parse(pos).flushLsn();
+        await().atMost(Duration.ofSeconds(10)).until(() -> lsn(slotValue(slot, "confirmed_flush_lsn")) >= acked);
+        return pos;
+    }
+
+    /** Polls while idle until the slot's confirmed flush LSN passes the position's; nothing may be captured. */
+    private void awaitConfirmedPast(ChangeCapture cap, CapturePosition pos) throws Exception {
+        long acked = LogCapture.Pos.parse(pos).flushLsn();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (lsn(slotValue(slot, "confirmed_flush_lsn")) <= acked) {
+            assertThat(System.nanoTime()).as("confirmed_flush_lsn moved past %s", acked).isLessThan(deadline);
+            assertThat(cap.poll(pos, 100, Duration.ofMillis(300))).isEmpty();
+        }
+    }
+
+    @Test
+    void replicatedWritesAreNotCapturedAndDoNotHoldTheSlot() throws Exception {
+        Store store = open(Map.of("heartbeat-interval", Duration.ofHours(1))); // no heartbeat: the writes move it
+        TableId id = newTable("echo");
+        ChangeCapture cap = captured(store, id);
+        CapturePosition pos = oneAcknowledged(store, cap, id);
         for (long i = 2; i <= 20; i++) {
             store.upsert(id, List.of(Row.builder().set("id", i).set("name", "replicated").build()),
                     WriteOrigin.REPLICATED);
         }
         store.delete(id, List.of(Key.of(1L)), WriteOrigin.REPLICATED);
-        store.upsert(id, List.of(Row.builder().set("id", 100L).set("name", "local").build()), WriteOrigin.LOCAL);
 
-        List<CapturedChange> next = pollCount(cap, local.get(0).position(), id, 1);
+        awaitConfirmedPast(cap, pos);
+
+        store.upsert(id, List.of(Row.builder().set("id", 100L).set("name", "local").build()), WriteOrigin.LOCAL);
+        List<CapturedChange> next = pollCount(cap, pos, id, 1);
         assertThat(next).extracting(CapturedChange::key).containsExactly(Key.of(100L));
     }
 
@@ -331,23 +353,10 @@ class PostgresLogCaptureIT {
     void aHeartbeatMovesTheConfirmedFlushLsnWhileIdle() throws Exception {
         Store store = open(Map.of("heartbeat-interval", Duration.ofMillis(200)));
         TableId id = newTable("beat");
-        store.ensureTable(simple(id));
-        ChangeCapture cap = store.capture().orElseThrow();
-        cap.enable(id);
-        CapturePosition from = cap.current();
-        store.upsert(id, List.of(Row.builder().set("id", 1L).set("name", "a").build()), WriteOrigin.LOCAL);
-        List<CapturedChange> one = pollCount(cap, from, id, 1);
-        CapturePosition pos = one.get(0).position();
-        cap.acknowledge(pos);
-        String acked = LogCapture.Pos.parse(pos).flushLsn() + "";
-        await().atMost(Duration.ofSeconds(10)).until(() -> lsn(slotValue(slot, "confirmed_flush_lsn"))
-                == Long.parseLong(acked));
+        ChangeCapture cap = captured(store, id);
+        CapturePosition pos = oneAcknowledged(store, cap, id);
 
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (lsn(slotValue(slot, "confirmed_flush_lsn")) <= Long.parseLong(acked)) {
-            assertThat(System.nanoTime()).as("confirmed_flush_lsn moved past %s", acked).isLessThan(deadline);
-            assertThat(cap.poll(pos, 100, Duration.ofMillis(300))).isEmpty(); // idle: no change comes
-        }
+        awaitConfirmedPast(cap, pos);
     }
 
     private static long lsn(String text) {
@@ -363,9 +372,7 @@ class PostgresLogCaptureIT {
         try {
             Store store = open(Map.of("heartbeat-interval", Duration.ofMillis(100), "slot-wal-warn-mb", 1L));
             TableId id = newTable("wal");
-            store.ensureTable(simple(id));
-            ChangeCapture cap = store.capture().orElseThrow();
-            cap.enable(id);
+            ChangeCapture cap = captured(store, id);
             CapturePosition from = cap.start();
             try (Connection c = plain(); Statement st = c.createStatement()) {
                 st.execute("CREATE TABLE IF NOT EXISTS logit.wal_filler (x text)"); // not captured: WAL only
