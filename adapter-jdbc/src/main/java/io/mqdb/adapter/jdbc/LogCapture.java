@@ -307,14 +307,10 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
             return;
         }
         ensurePublication(c);
-        try (PreparedStatement ps = c.prepareStatement("SELECT lsn::text FROM"
-                + " pg_create_logical_replication_slot(?, 'pgoutput')")) {
-            ps.setString(1, names.slot());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                LOG.info("{}: created logical replication slot {} at {}", store.describeTarget(), names.slot(),
-                        rs.getString(1));
-            }
+        try {
+            String at = first(c, "SELECT lsn::text FROM pg_create_logical_replication_slot(?, 'pgoutput')",
+                    names.slot());
+            LOG.info("{}: created logical replication slot {} at {}", store.describeTarget(), names.slot(), at);
         } catch (SQLException e) {
             if (!exists(c, q, names.slot())) {
                 if ("55000".equals(e.getSQLState())) {
@@ -328,10 +324,17 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
     }
 
     private static boolean exists(Connection c, String sql, String name) throws SQLException {
+        return first(c, sql, name) != null;
+    }
+
+    /** @return the first column of the first row of a query with one text parameter (or none), as text; or null */
+    private static String first(Connection c, String sql, String param) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, name);
+            if (param != null) {
+                ps.setString(1, param);
+            }
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
+                return rs.next() ? String.valueOf(rs.getString(1)) : null;
             }
         }
     }
@@ -341,14 +344,8 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
     public CapturePosition start() {
         long cf = store.withConnection("read replication slot " + names.slot(), c -> {
             ensureSlot(c);
-            try (PreparedStatement ps = c.prepareStatement("SELECT confirmed_flush_lsn::text FROM"
-                    + " pg_replication_slots WHERE slot_name = ?")) {
-                ps.setString(1, names.slot());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
-                }
-            }
+            return LogSequenceNumber.valueOf(first(c, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots"
+                    + " WHERE slot_name = ?", names.slot())).asLong();
         });
         checkRetainedWal(true);
         long from = Long.compareUnsigned(cf, lastFlushed) >= 0 ? cf : lastFlushed;
@@ -360,11 +357,7 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
     public CapturePosition current() {
         long lsn = store.withConnection("read the WAL position", c -> {
             ensureSlot(c);
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_wal_insert_lsn()::text");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
-            }
+            return LogSequenceNumber.valueOf(first(c, "SELECT pg_current_wal_insert_lsn()::text", null)).asLong();
         });
         return new Pos(lsn, 0, lsn).encode();
     }
@@ -640,18 +633,13 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
             return;
         }
         lastWalCheckNanos = now;
-        Long retained = store.withConnection("read replication slot " + names.slot(), c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(),"
-                    + " restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = ?")) {
-                ps.setString(1, names.slot());
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getLong(1) : null;
-                }
-            }
-        });
-        if (retained == null) {
+        String text = store.withConnection("read replication slot " + names.slot(), c -> first(c,
+                "SELECT COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, 0) FROM"
+                        + " pg_replication_slots WHERE slot_name = ?", names.slot()));
+        if (text == null) {
             return;
         }
+        long retained = Long.parseLong(text);
         if (retained >= walWarnBytes && !walWarned) {
             walWarned = true;
             LOG.warn("{}: replication slot {} holds {} MB of WAL (slot-wal-warn-mb {}): the capture is behind or"
