@@ -420,6 +420,39 @@ class PostgresLogCaptureIT {
         inst.uninstall(); // idempotent
     }
 
+    /** What the docs promise is enough: REPLICATION, ownership of the table, CREATE on the database; no superuser. */
+    @Test
+    void aUserWithReplicationButNotSuperuserCapturesSuppressesEchoesAndUninstalls() throws Exception {
+        TableId id = newTable("role");
+        String sql = "\"" + id.schema() + "\".\"" + id.table() + "\"";
+        try (Connection c = plain(); Statement st = c.createStatement()) {
+            st.execute("DO $$ BEGIN CREATE ROLE mqdb_log_user LOGIN REPLICATION NOSUPERUSER;"
+                    + " EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+            st.execute("GRANT CREATE ON DATABASE mqdb_log TO mqdb_log_user");
+            st.execute("CREATE SCHEMA IF NOT EXISTS " + id.schema());
+            st.execute("GRANT USAGE ON SCHEMA " + id.schema() + " TO mqdb_log_user");
+            st.execute("CREATE TABLE " + sql + " (id bigint PRIMARY KEY, name text, n bigint)");
+            st.execute("ALTER TABLE " + sql + " OWNER TO mqdb_log_user");
+        }
+        String publication = "mqdb_role_" + SEQ.incrementAndGet();
+        Map<String, Object> as = Map.of("username", "mqdb_log_user", "publication", publication);
+        Store store = open(as);
+        ChangeCapture cap = store.capture().orElseThrow();
+        cap.enable(id);
+        CapturePosition from = cap.current();
+        store.upsert(id, List.of(Row.builder().set("id", 1L).set("name", "replicated").build()),
+                WriteOrigin.REPLICATED);
+        store.upsert(id, List.of(Row.builder().set("id", 2L).set("name", "local").build()), WriteOrigin.LOCAL);
+        assertThat(pollCount(cap, from, id, 1)).extracting(CapturedChange::key).containsExactly(Key.of(2L));
+        store.close();
+
+        Map<String, Object> admin = new HashMap<>(as);
+        admin.put("capture", "none");
+        CaptureInstallation inst = (CaptureInstallation) open(admin);
+        inst.uninstall();
+        assertThat(inst.installed()).isEmpty();
+    }
+
     @Test
     void aTableWithoutAKeyInItsReplicaIdentityIsRefused() throws Exception {
         TableId id = newTable("noident");
