@@ -134,7 +134,9 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
             String[] f = t.startsWith(PREFIX) ? t.substring(PREFIX.length()).split(":") : new String[0];
             if (f.length != 3) {
                 throw new MqdbException("capture: log cannot resume from position \"" + t + "\" (written by another"
-                        + " capture mode?)");
+                        + " capture mode?): to switch a publishing store to capture: log, stop the node, `mqdb"
+                        + " uninstall` the old capture and start with a fresh data dir, so that the initial load runs"
+                        + " again");
             }
             return new Pos(Long.parseUnsignedLong(f[0]), Long.parseLong(f[1]), Long.parseUnsignedLong(f[2]));
         }
