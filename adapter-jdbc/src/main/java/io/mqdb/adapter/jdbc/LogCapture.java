@@ -3,12 +3,8 @@ package io.mqdb.adapter.jdbc;
 import io.mqdb.spi.CapturePosition;
 import io.mqdb.spi.CapturedChange;
 import io.mqdb.spi.ChangeCapture;
-import io.mqdb.spi.Column;
-import io.mqdb.spi.Key;
 import io.mqdb.spi.MqdbException;
-import io.mqdb.spi.Op;
 import io.mqdb.spi.RetriableException;
-import io.mqdb.spi.Row;
 import io.mqdb.spi.TableId;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
@@ -16,16 +12,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.postgresql.PGConnection;
@@ -70,9 +60,9 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads</h2>
  * {@link #enable} is called on the runtime's start-up or capture thread; {@link #start}, {@link #current},
  * {@link #poll} and {@link #acknowledge} on the store's capture thread only, never concurrently; the replication
- * connection and everything it decodes belong to that thread. {@link #close} is called by {@link JdbcStore#close} on
- * the shutdown thread after the capture thread stopped; idempotent. No thread of its own: heartbeats and the WAL
- * check run inside {@link #poll}.
+ * connection and its {@link LogDecoder} (the messages-to-changes rules, one per stream) belong to that thread.
+ * {@link #close} is called by {@link JdbcStore#close} on the shutdown thread after the capture thread stopped;
+ * idempotent. No thread of its own: heartbeats and the WAL check run inside {@link #poll}.
  */
 final class LogCapture implements ChangeCapture, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogCapture.class);
@@ -110,21 +100,15 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
     // ---- capture thread only
     private Connection replication;
     private PGReplicationStream stream;
-    private final Map<Integer, PgOutput.Relation> relations = new HashMap<>();
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
-    /** The position the stream delivers after: changes at or below it are skipped. */
-    private Pos skipUpTo;
+    /** Decodes the current stream; a new one per stream. */
+    private LogDecoder decoder;
     private Pos lastReturned;
     private Pos lastAcked;
     private long lastFlushed;
-    /** The end of the latest stretch of the stream that carried no change, flushable once all returned is acked. */
-    private long quietLsn;
-    private Tx tx;
     private long lastActivityNanos = System.nanoTime();
     private long lastHeartbeatNanos = System.nanoTime();
     private long lastWalCheckNanos;
     private boolean walWarned;
-    private final Set<Integer> truncateWarned = new HashSet<>();
     private volatile boolean closed;
 
     /** An ordered, resumable position; see the class comment. */
@@ -150,43 +134,6 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
         public int compareTo(Pos o) {
             int c = Long.compareUnsigned(commitLsn, o.commitLsn);
             return c != 0 ? c : Long.compare(index, o.index);
-        }
-    }
-
-    /** The transaction being decoded. */
-    private static final class Tx {
-        final long commitLsn;
-        long index;
-        boolean replicated;
-        int changes;
-
-        Tx(long commitLsn) {
-            this.commitLsn = commitLsn;
-        }
-    }
-
-    /** A decoded change not yet returned; {@code last} once its transaction's commit was read. */
-    private static final class Pending {
-        final TableId table;
-        final Op op;
-        final Key key;
-        final Row row;
-        final long commitLsn;
-        final long index;
-        long endLsn;
-
-        Pending(TableId table, Op op, Key key, Row row, long commitLsn, long index) {
-            this.table = table;
-            this.op = op;
-            this.key = key;
-            this.row = row;
-            this.commitLsn = commitLsn;
-            this.index = index;
-        }
-
-        CapturedChange change() {
-            Pos p = new Pos(commitLsn, index, endLsn != 0 ? endLsn : commitLsn);
-            return new CapturedChange(table, op, key, row, p.encode());
         }
     }
 
@@ -378,10 +325,12 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
             }
             while (true) {
                 read(max);
-                if (emittable() > 0) {
+                if (decoder.emittable() > 0) {
                     idle.busy();
                     lastActivityNanos = System.nanoTime();
-                    return take(max);
+                    List<CapturedChange> out = decoder.take(max);
+                    lastReturned = Pos.parse(out.get(out.size() - 1).position());
+                    return out;
                 }
                 idleDuties();
                 long left = deadline - System.nanoTime();
@@ -422,11 +371,8 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
             stream.setFlushedLSN(LogSequenceNumber.valueOf(lastFlushed));
             stream.setAppliedLSN(LogSequenceNumber.valueOf(lastFlushed));
         }
-        skipUpTo = from;
+        decoder = new LogDecoder(this::resolve, from, store.describeTarget());
         lastReturned = from;
-        relations.clear();
-        pending.clear();
-        tx = null;
     }
 
     private PGReplicationStream openStream() throws SQLException {
@@ -447,7 +393,7 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
 
     /** Reads what the server has sent, until more than {@code max} changes are buffered or nothing is left. */
     private void read(int max) throws SQLException {
-        while (pending.size() <= max) {
+        while (decoder.buffered() <= max) {
             ByteBuffer buf = stream.readPending();
             if (buf == null) {
                 return;
@@ -457,159 +403,16 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
                 copy.put(buf).flip();
                 buf = copy;
             }
-            handle(PgOutput.decode(buf));
+            decoder.accept(PgOutput.decode(buf));
         }
-    }
-
-    private void handle(PgOutput.Message m) {
-        if (m instanceof PgOutput.Begin b) {
-            tx = new Tx(b.finalLsn());
-        } else if (m instanceof PgOutput.Commit c) {
-            if (tx != null && tx.changes > 0) {
-                pending.peekLast().endLsn = c.endLsn();
-            } else if (Long.compareUnsigned(c.endLsn(), quietLsn) > 0) {
-                quietLsn = c.endLsn();
-            }
-            tx = null;
-        } else if (m instanceof PgOutput.Relation r) {
-            relations.put(r.oid(), r);
-        } else if (m instanceof PgOutput.LogicalMessage lm) {
-            if (lm.transactional() && tx != null && lm.prefix().equals(ORIGIN_PREFIX)) {
-                tx.replicated = true;
-            } else if (!lm.transactional() && tx == null && Long.compareUnsigned(lm.lsn(), quietLsn) > 0) {
-                quietLsn = lm.lsn(); // every transaction committed before it was sent before it
-            }
-        } else if (m instanceof PgOutput.Insert i) {
-            change(i.relation(), null, i.row(), false);
-        } else if (m instanceof PgOutput.Update u) {
-            change(u.relation(), u.old(), u.row(), false);
-        } else if (m instanceof PgOutput.Delete d) {
-            change(d.relation(), d.old(), null, true);
-        } else if (m instanceof PgOutput.Truncate t) {
-            for (int oid : t.relations()) {
-                TableId id = tableOf(relations.get(oid));
-                if (id != null && truncateWarned.add(oid)) {
-                    LOG.warn("{}: {} was truncated; capture: log does not publish TRUNCATE (the subscribers keep"
-                            + " their rows)", store.describeTarget(), id);
-                }
-            }
-        } else {
-            LOG.debug("pgoutput: {}", m); // Type, Origin: nothing to do
-        }
-    }
-
-    private TableId tableOf(PgOutput.Relation r) {
-        return r == null ? null : enabled.get(r.namespace() + "\u0000" + r.name());
-    }
-
-    /** One row message: at most a delete of the old key (a key change) and an upsert or delete. */
-    private void change(int relation, PgOutput.Tuple old, PgOutput.Tuple row, boolean delete) {
-        if (tx == null) {
-            throw new MqdbException("pgoutput: a change outside a transaction");
-        }
-        tx.index += 2;
-        PgOutput.Relation r = relations.get(relation);
-        if (r == null) {
-            throw new MqdbException("pgoutput: a change of relation " + relation + " before its description");
-        }
-        TableId id = tableOf(r);
-        if (id == null || tx.replicated) {
-            return;
-        }
-        JdbcTable t = tableFor(id, r);
-        Key oldKey = old == null ? null : keyOf(t, r, old);
-        if (delete) {
-            add(id, Op.DELETE, oldKey, null, tx.index);
-            return;
-        }
-        Row values = rowOf(t, r, row);
-        Key key = t.schema().keyOf(values);
-        if (oldKey != null && !oldKey.equals(key)) {
-            add(id, Op.DELETE, oldKey, null, tx.index - 1);
-        }
-        add(id, Op.UPSERT, key, values, tx.index);
-    }
-
-    private void add(TableId id, Op op, Key key, Row row, long index) {
-        if (skipUpTo != null && new Pos(tx.commitLsn, index, 0).compareTo(skipUpTo) <= 0) {
-            return;
-        }
-        pending.add(new Pending(id, op, key, row, tx.commitLsn, index));
-        tx.changes++;
-    }
-
-    /** The table as described, described again when the relation names a column the description lacks. */
-    private JdbcTable tableFor(TableId id, PgOutput.Relation r) {
-        JdbcTable t = store.table(id);
-        for (PgOutput.RelationColumn col : r.columns()) {
-            if (TableId.isIdentifier(col.name()) && t.schema().column(col.name()).isEmpty()) {
-                return store.describeTable(id).orElse(t);
-            }
-        }
-        return t;
-    }
-
-    /** The row of a new tuple: every described column, except TOASTed values the update left unchanged. */
-    private static Row rowOf(JdbcTable t, PgOutput.Relation r, PgOutput.Tuple tuple) {
-        Map<String, Object> values = new LinkedHashMap<>();
-        int n = Math.min(r.columns().size(), tuple.values().size());
-        for (int i = 0; i < n; i++) {
-            String name = r.columns().get(i).name();
-            Optional<Column> col = TableId.isIdentifier(name) ? t.schema().column(name) : Optional.empty();
-            PgOutput.Value v = tuple.values().get(i);
-            if (col.isEmpty() || v.kind() == PgOutput.ValueKind.UNCHANGED_TOAST) {
-                continue;
-            }
-            values.put(name, v.kind() == PgOutput.ValueKind.NULL ? null
-                    : PgText.parse(col.get(), t.sqlType(name), v.text()));
-        }
-        return Row.of(values);
-    }
-
-    /** The key of an old tuple (the key columns, or the whole old row under replica identity full). */
-    private static Key keyOf(JdbcTable t, PgOutput.Relation r, PgOutput.Tuple tuple) {
-        Map<String, Integer> position = new HashMap<>();
-        for (int i = 0; i < r.columns().size(); i++) {
-            position.put(r.columns().get(i).name(), i);
-        }
-        List<Object> key = new ArrayList<>();
-        for (Column k : t.schema().keyColumns()) {
-            Integer i = position.get(k.name());
-            PgOutput.Value v = i == null || i >= tuple.values().size() ? null : tuple.values().get(i);
-            if (v == null || v.kind() != PgOutput.ValueKind.TEXT) {
-                throw new MqdbException(t.sqlName() + ": a change without its key column " + k.name()
-                        + " (is the replica identity the key " + t.schema().primaryKey() + "?)");
-            }
-            key.add(PgText.parse(k, t.sqlType(k.name()), v.text()));
-        }
-        return Key.of(key.toArray());
-    }
-
-    /** Buffered changes whose successor is known, so that their position says whether they end a transaction. */
-    private int emittable() {
-        int n = pending.size();
-        if (n > 0 && pending.peekLast().endLsn == 0) {
-            n--; // the last may not be its transaction's last yet
-        }
-        return n;
-    }
-
-    private List<CapturedChange> take(int max) {
-        int n = Math.min(max, emittable());
-        List<CapturedChange> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            out.add(pending.poll().change());
-        }
-        lastReturned = Pos.parse(out.get(out.size() - 1).position());
-        return out;
     }
 
     /** When nothing arrived: flush what carried no change, write a heartbeat, check the retained WAL. */
     private void idleDuties() throws SQLException {
-        boolean allAcked = pending.isEmpty() && tx == null && lastAcked != null && lastReturned != null
+        boolean allAcked = decoder.idle() && lastAcked != null && lastReturned != null
                 && lastAcked.compareTo(lastReturned) >= 0;
-        if (allAcked && Long.compareUnsigned(quietLsn, lastFlushed) > 0) {
-            flush(quietLsn);
+        if (allAcked && Long.compareUnsigned(decoder.quietLsn(), lastFlushed) > 0) {
+            flush(decoder.quietLsn());
         }
         long now = System.nanoTime();
         if (now - lastActivityNanos >= heartbeatNanos && now - lastHeartbeatNanos >= heartbeatNanos) {
@@ -674,7 +477,7 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
         }
     }
 
-    /** Confirms the slot up to {@code lsn}: through the stream when open, else with {@code pg_replication_slot_advance}. */
+    /** Confirms the slot up to {@code lsn}: through the stream when open, else by {@code pg_replication_slot_advance}. */
     private void flush(long lsn) throws SQLException {
         LogSequenceNumber l = LogSequenceNumber.valueOf(lsn);
         if (stream != null) {
@@ -698,6 +501,21 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
     // ------------------------------------------------------------------ close, uninstall
 
     /** Ends the stream and its connection, quietly: a broken one is replaced by the next poll. */
+    /** The enabled table a relation is, described; null when it is not enabled. */
+    private JdbcTable resolve(PgOutput.Relation r) {
+        TableId id = enabled.get(r.namespace() + "\u0000" + r.name());
+        if (id == null) {
+            return null;
+        }
+        JdbcTable t = store.table(id);
+        for (PgOutput.RelationColumn col : r.columns()) {
+            if (TableId.isIdentifier(col.name()) && t.schema().column(col.name()).isEmpty()) {
+                return store.describeTable(id).orElse(t); // a column added since it was described
+            }
+        }
+        return t;
+    }
+
     private void closeReplication() {
         try (Connection c = replication; PGReplicationStream st = stream) {
             LOG.trace("closing replication stream {} of {}", st, c);

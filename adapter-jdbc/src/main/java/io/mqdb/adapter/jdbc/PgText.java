@@ -86,7 +86,7 @@ final class PgText {
         return out;
     }
 
-    /** As PgJDBC reads them: {@code infinity} is {@link LocalDateTime#MAX}, {@code -infinity} {@link LocalDateTime#MIN}. */
+    /** As PgJDBC reads them: {@code infinity} is {@link LocalDateTime#MAX}, {@code -infinity} its MIN. */
     static Instant timestamp(String text, boolean withZone) {
         if (text.equals("infinity")) {
             return withZone ? OffsetDateTime.MAX.toInstant() : LocalDateTime.MAX.toInstant(ZoneOffset.UTC);
