@@ -477,7 +477,7 @@ final class LogCapture implements ChangeCapture, AutoCloseable {
         }
     }
 
-    /** Confirms the slot up to {@code lsn}: through the stream when open, else by {@code pg_replication_slot_advance}. */
+    /** Confirms the slot up to {@code lsn}: by the stream when open, else {@code pg_replication_slot_advance}. */
     private void flush(long lsn) throws SQLException {
         LogSequenceNumber l = LogSequenceNumber.valueOf(lsn);
         if (stream != null) {
