@@ -142,9 +142,10 @@ class JdbcTwoWaySyncIT {
         assertThat(still[2]).isBetween(1L, (long) localChanges);
         assertThat(still[3]).isBetween(1L, (long) localChanges);
         assertThat(a.metrics().deadLetters.sum() + b.metrics().deadLetters.sum()).isZero();
-        System.out.printf("no loop: for 3 s change-log ids stayed at %d (PostgreSQL) and %d (MariaDB), published"
-                + " stayed at %d (a) and %d (b), each at most its own %d changes%n", still[0], still[1], still[2],
-                still[3], localChanges);
+        System.out.printf("no loop: for 3 s change-log ids stayed at %s (PostgreSQL) and %d (MariaDB), published"
+                + " stayed at %d (a) and %d (b), each at most its own %d changes%n",
+                logSlot == null ? Long.toString(still[0]) : "- (capture: log)", still[1], still[2], still[3],
+                localChanges);
     }
 
     private void awaitSame(LocalTable onA, LocalTable onB, long rows) {
