@@ -56,6 +56,11 @@ class JdbcNodeSyncIT {
     private MqdbNode a;
     private MqdbNode b;
 
+    /** Node A's capture settings. */
+    private String capture = "capture: trigger";
+    /** The replication slot of a {@code capture: log} case, dropped after it. */
+    private String slot;
+
     @AfterEach
     void stop() {
         if (a != null) {
@@ -64,11 +69,26 @@ class JdbcNodeSyncIT {
         if (b != null) {
             b.close();
         }
+        if (slot != null) {
+            io.mqdb.adapter.jdbc.LogSlots.drop(slot);
+        }
     }
 
     @Test
     void postgresChangesMadeByPlainJdbcReachSqliteExactlyAcrossARestart() throws Exception {
-        pgUrl = pg.createDatabase("mqdb_node_sync");
+        syncAcrossARestart("mqdb_node_sync");
+    }
+
+    /** The same with {@code capture: log}: the slot exists before the initial load; every change comes from the WAL. */
+    @Test
+    void postgresChangesReachSqliteExactlyAcrossARestartWithLogCapture() throws Exception {
+        slot = "mqdb_node_sync_" + ProcessHandle.current().pid();
+        capture = "capture: log, slot: " + slot + ", publication: mqdb_node_sync, heartbeat-interval: 1s";
+        syncAcrossARestart("mqdb_node_sync_log");
+    }
+
+    private void syncAcrossARestart(String database) throws Exception {
+        pgUrl = pg.createDatabase(database);
         sql("DROP SCHEMA IF EXISTS shop CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog",
                 "CREATE SCHEMA shop", CREATE);
         insert(1, 300); // before node A ever ran: reaches B by the initial load
@@ -401,10 +421,10 @@ class JdbcNodeSyncIT {
         return start("a", """
                 node: { name: a, data-dir: a-data }
                 broker: { uris: [ "tcp://127.0.0.1:%d" ] }
-                stores: { pg: { type: jdbc, url: "%s", username: "%s"%s, capture: trigger, poll-interval: 50ms } }
+                stores: { pg: { type: jdbc, url: "%s", username: "%s"%s, %s, poll-interval: 50ms } }
                 channels: [ { name: shop:items, store: pg, publish: true } ]
                 """.formatted(port, pgUrl, pg.user(),
-                pg.password().isEmpty() ? "" : ", password: \"" + pg.password() + "\""));
+                pg.password().isEmpty() ? "" : ", password: \"" + pg.password() + "\"", capture));
     }
 
     private MqdbNode start(String name, String yaml) throws Exception {

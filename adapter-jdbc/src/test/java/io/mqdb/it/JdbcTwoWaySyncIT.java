@@ -61,11 +61,33 @@ class JdbcTwoWaySyncIT {
         if (a != null) {
             a.close();
         }
+        if (slot != null) {
+            io.mqdb.adapter.jdbc.LogSlots.drop(slot);
+        }
     }
 
     @Test
     void writesOnBothSidesConvergeAndDoNotLoop() throws Exception {
-        pgUrl = pg.createDatabase("mqdb_two_way");
+        twoWay("mqdb_two_way", null);
+    }
+
+    /**
+     * The same with {@code capture: log} on the PostgreSQL side: its echo suppression is the transactional
+     * {@code mqdb-origin} message, and with no change log there, a loop would show as more published events than
+     * PostgreSQL's own writes.
+     */
+    @Test
+    void writesOnBothSidesConvergeAndDoNotLoopWithLogCaptureOnPostgres() throws Exception {
+        slot = "mqdb_two_way_" + ProcessHandle.current().pid();
+        twoWay("mqdb_two_way_log", slot);
+    }
+
+    /** The replication slot of the {@code capture: log} case, dropped after it. */
+    private String slot;
+
+    private void twoWay(String pgDatabase, String logSlot) throws Exception {
+        String pgCapture = logSlot == null ? "" : ", capture: log, slot: " + logSlot + ", publication: mqdb_two_way";
+        pgUrl = pg.createDatabase(pgDatabase);
         mariaUrl = maria.createDatabase("mqdb_two_way");
         onPg("DROP SCHEMA IF EXISTS shop CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog", "CREATE SCHEMA shop",
                 "CREATE TABLE shop.items (id bigint PRIMARY KEY, name text, qty bigint, price numeric,"
@@ -75,9 +97,9 @@ class JdbcTwoWaySyncIT {
         a = start("a", """
                 node: { name: a, data-dir: a-data }
                 broker: { embedded: { port: %d } }
-                stores: { pg: { type: jdbc, url: "%s", username: "%s"%s, poll-interval: 50ms } }
+                stores: { pg: { type: jdbc, url: "%s", username: "%s"%s, poll-interval: 50ms%s } }
                 channels: [ { name: shop:items, store: pg, publish: true, subscribe: true } ]
-                """.formatted(port, pgUrl, pg.user(), password(pg.password())));
+                """.formatted(port, pgUrl, pg.user(), password(pg.password()), pgCapture));
         b = start("b", """
                 node: { name: b, data-dir: b-data }
                 broker: { uris: [ "tcp://127.0.0.1:%d" ] }
@@ -104,10 +126,11 @@ class JdbcTwoWaySyncIT {
         }
         System.out.println("6 rounds of updates to 40 shared keys, alternating sides: converged after each");
 
+        long ownChanges = localChanges; // PostgreSQL with capture: log has no change log to count
         AtomicReference<long[]> last = new AtomicReference<>(new long[0]);
         await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
                 .until(() -> {
-                    long[] now = {pgChangelogIds(), mariaChangelogIds(), a.metrics().published.sum(),
+                    long[] now = {logSlot == null ? pgChangelogIds() : ownChanges, mariaChangelogIds(), a.metrics().published.sum(),
                             b.metrics().published.sum()};
                     return Arrays.equals(now, last.getAndSet(now));
                 });
@@ -119,9 +142,10 @@ class JdbcTwoWaySyncIT {
         assertThat(still[2]).isBetween(1L, (long) localChanges);
         assertThat(still[3]).isBetween(1L, (long) localChanges);
         assertThat(a.metrics().deadLetters.sum() + b.metrics().deadLetters.sum()).isZero();
-        System.out.printf("no loop: for 3 s change-log ids stayed at %d (PostgreSQL) and %d (MariaDB), published"
-                + " stayed at %d (a) and %d (b), each at most its own %d changes%n", still[0], still[1], still[2],
-                still[3], localChanges);
+        System.out.printf("no loop: for 3 s change-log ids stayed at %s (PostgreSQL) and %d (MariaDB), published"
+                + " stayed at %d (a) and %d (b), each at most its own %d changes%n",
+                logSlot == null ? Long.toString(still[0]) : "- (capture: log)", still[1], still[2], still[3],
+                localChanges);
     }
 
     private void awaitSame(LocalTable onA, LocalTable onB, long rows) {

@@ -17,6 +17,8 @@ import java.util.Optional;
  * A PostgreSQL server for integration tests: {@code MQDB_TEST_POSTGRES} (a JDBC URL, user and password as URL
  * parameters or {@code MQDB_TEST_POSTGRES_USER}/{@code _PASSWORD}), else the local PostgreSQL binaries started on a
  * free loopback port in a temporary folder (as user {@code postgres} when the tests run as root), else Testcontainers.
+ * The local server runs with {@code wal_level=logical} and 20 replication slots and WAL senders, for
+ * {@code capture: log}; a server given by {@code MQDB_TEST_POSTGRES} needs the same for those tests.
  */
 public final class PostgresServer extends ServerFixture {
     private static final List<String> BIN_DIRS = List.of("/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
@@ -93,7 +95,9 @@ public final class PostgresServer extends ServerFixture {
         Process p = s.startProcess(log, asUser(root, List.of(postgres.toString(), "-D", data.toString(),
                 "-p", Integer.toString(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir,
                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                "-c", "max_connections=200", "-c", "shared_buffers=64MB")));
+                "-c", "max_connections=200", "-c", "shared_buffers=64MB",
+                // logical decoding for capture: log; initdb's pg_hba.conf already trusts replication on 127.0.0.1
+                "-c", "wal_level=logical", "-c", "max_replication_slots=20", "-c", "max_wal_senders=20")));
         Path pgCtl = postgres.resolveSibling("pg_ctl");
         s.closeLater(() -> {
             // pg_ctl stops at once; a SIGTERM through runuser would wait for clients to disconnect
@@ -125,7 +129,9 @@ public final class PostgresServer extends ServerFixture {
         @SuppressWarnings("resource")
         org.testcontainers.containers.GenericContainer<?> c =
                 new org.testcontainers.containers.GenericContainer<>("postgres:15")
-                        .withEnv("POSTGRES_HOST_AUTH_METHOD", "trust").withExposedPorts(5432);
+                        .withEnv("POSTGRES_HOST_AUTH_METHOD", "trust").withExposedPorts(5432)
+                        .withCommand("postgres", "-c", "wal_level=logical", "-c", "max_replication_slots=20",
+                                "-c", "max_wal_senders=20");
         c.start();
         PostgresServer s = new PostgresServer("jdbc:postgresql://" + c.getHost() + ":" + c.getMappedPort(5432)
                 + "/postgres", c.getHost(), c.getMappedPort(5432), "postgres", "", ms(t0));

@@ -33,8 +33,9 @@ import org.jdbi.v3.core.Jdbi;
  * databases. Thread-safe; every call borrows a connection for its duration.
  *
  * <p>As a {@link CaptureInstallation} it lists and removes the triggers, functions and change log of trigger capture
- * (for {@code mqdb uninstall}), whatever its {@code capture} setting is now; on H2 and generic databases, which have
- * no trigger capture, nothing.
+ * and, on PostgreSQL, the replication slot and publication of {@code capture: log} (for {@code mqdb uninstall}),
+ * whatever its {@code capture} setting is now; on H2 and generic databases, which have no capture to install,
+ * nothing.
  */
 public final class JdbcStore implements Store, CaptureInstallation {
     private final Dialect dialect;
@@ -44,22 +45,30 @@ public final class JdbcStore implements Store, CaptureInstallation {
     private final String target;
     private final Map<TableId, JdbcTable> tables = new ConcurrentHashMap<>();
     private volatile ChangeCapture capture;
-    private final boolean markReplicated;
+    /** How a replicated write is kept out of capture; empty when nothing captures this store's writes. */
+    private final Optional<OriginMark> originMark;
     private final String changelogName;
     /** The channels' {@code key:} per table (see {@link io.mqdb.spi.StoreContext#replicaKeys()}). */
     private final Map<TableId, List<String>> replicaKeys;
     private volatile boolean closed;
 
     JdbcStore(Dialect dialect, HikariDataSource dataSource, Map<String, String> schemaMap, String target,
-              boolean markReplicated, String changelogName, Map<TableId, List<String>> replicaKeys) {
+              Optional<OriginMark> originMark, String changelogName, Map<TableId, List<String>> replicaKeys) {
         this.dialect = dialect;
         this.dataSource = dataSource;
         this.jdbi = Jdbi.create(dataSource);
         this.schemaMap = Map.copyOf(schemaMap);
         this.target = target;
-        this.markReplicated = markReplicated;
+        this.originMark = originMark;
         this.changelogName = changelogName;
         this.replicaKeys = Map.copyOf(replicaKeys);
+    }
+
+    /** The slot and publication of {@code capture: log}, listed and removed by uninstall; PostgreSQL only. */
+    private volatile LogCapture.Names logNames;
+
+    void setLogNames(LogCapture.Names names) {
+        this.logNames = names;
     }
 
     void setCapture(ChangeCapture capture) {
@@ -207,16 +216,16 @@ public final class JdbcStore implements Store, CaptureInstallation {
             return;
         }
         JdbcTable table = tableFor(id, batch);
-        Optional<TriggerSupport> triggers = markReplicated ? dialect.triggers() : Optional.empty();
-        boolean replicated = origin == WriteOrigin.REPLICATED && triggers.isPresent();
+        Optional<OriginMark> mark = originMark;
+        boolean replicated = origin == WriteOrigin.REPLICATED && mark.isPresent();
         withConnection("apply " + batch.size() + " writes to " + id, c -> {
-            if (triggers.isPresent() && !replicated) {
-                triggers.get().endReplicated(c); // a mark left by a failed reset must not hide local writes
+            if (mark.isPresent() && !replicated) {
+                mark.get().endReplicated(c); // a mark left by a failed reset must not hide local writes
             }
             c.setAutoCommit(false);
             try {
                 if (replicated) {
-                    triggers.get().beginReplicated(c);
+                    mark.get().beginReplicated(c);
                 }
                 int i = 0;
                 while (i < batch.size()) {
@@ -234,7 +243,7 @@ public final class JdbcStore implements Store, CaptureInstallation {
                     i = j;
                 }
                 if (replicated) {
-                    triggers.get().beforeCommitReplicated(c);
+                    mark.get().beforeCommitReplicated(c);
                 }
                 c.commit();
             } catch (SQLException | RuntimeException e) {
@@ -242,7 +251,7 @@ public final class JdbcStore implements Store, CaptureInstallation {
                 throw e;
             } finally {
                 if (replicated) {
-                    triggers.get().endReplicated(c);
+                    mark.get().endReplicated(c);
                 }
                 c.setAutoCommit(true);
             }
@@ -543,7 +552,13 @@ public final class JdbcStore implements Store, CaptureInstallation {
 
     @Override
     public List<String> installed() {
-        return installedObjects().stream().map(TriggerSupport.Installed::what).toList();
+        List<String> out = new ArrayList<>(installedObjects().stream().map(TriggerSupport.Installed::what).toList());
+        LogCapture.Names names = logNames;
+        if (names != null) {
+            out.addAll(withConnection("list the replication slot and publication",
+                    c -> LogCapture.installed(c, names)));
+        }
+        return out;
     }
 
     @Override
@@ -551,6 +566,13 @@ public final class JdbcStore implements Store, CaptureInstallation {
         List<String> drops = installedObjects().stream().map(TriggerSupport.Installed::drop).toList();
         if (!drops.isEmpty()) {
             execute("uninstall capture", drops);
+        }
+        LogCapture.Names names = logNames;
+        if (names != null) {
+            withConnection("drop the replication slot and publication", c -> {
+                LogCapture.uninstall(c, names);
+                return null;
+            });
         }
     }
 
@@ -560,6 +582,9 @@ public final class JdbcStore implements Store, CaptureInstallation {
             return;
         }
         closed = true;
+        if (capture instanceof LogCapture log) {
+            log.close();
+        }
         dataSource.close();
     }
 }

@@ -26,7 +26,8 @@ public final class JdbcStoreProvider implements StoreProvider {
     static final Setting DIALECT = Setting.optional("dialect", SettingType.STRING, null,
             "postgresql, mariadb, mysql, h2, sqlite or generic; detected from the url when absent");
     static final Setting CAPTURE = Setting.optional("capture", SettingType.STRING, "trigger",
-            "trigger (change-log triggers), poll (read-only, incrementing or timestamp column) or none");
+            "trigger (change-log triggers), log (PostgreSQL logical decoding), poll (read-only, incrementing or"
+                    + " timestamp column) or none");
     static final Setting POOL_SIZE = Setting.optional("pool-size", SettingType.INT, 4,
             "maximum number of pooled connections").withRange(1, 1_000);
     static final Setting CONNECTION_TIMEOUT = Setting.optional("connection-timeout", SettingType.DURATION,
@@ -48,6 +49,16 @@ public final class JdbcStoreProvider implements StoreProvider {
             Duration.ofSeconds(5), "capture: poll, timestamp mode: how far below the newest value each poll re-reads")
             .withRange(0, 86_400_000);
 
+    static final Setting SLOT = Setting.optional("slot", SettingType.STRING, "mqdb",
+            "capture: log: the logical replication slot (lower-case letters, digits, _; one per publishing node)");
+    static final Setting PUBLICATION = Setting.optional("publication", SettingType.STRING, "mqdb",
+            "capture: log: the publication the slot streams (an identifier)");
+    static final Setting HEARTBEAT_INTERVAL = Setting.optional("heartbeat-interval", SettingType.DURATION,
+            Duration.ofSeconds(10), "capture: log: how long the stream may be idle before a heartbeat lets the slot"
+                    + " advance; also how often the slot's retained WAL is checked").withRange(100, 3_600_000);
+    static final Setting SLOT_WAL_WARN_MB = Setting.optional("slot-wal-warn-mb", SettingType.LONG, 1024L,
+            "capture: log: warn when the slot holds more WAL than this, in MiB").withRange(1, 1L << 40);
+
     @Override
     public String type() {
         return "jdbc";
@@ -56,7 +67,8 @@ public final class JdbcStoreProvider implements StoreProvider {
     @Override
     public List<Setting> settings() {
         return List.of(URL, USERNAME, PASSWORD, DIALECT, CAPTURE, POOL_SIZE, CONNECTION_TIMEOUT, SCHEMA_MAP,
-                CHANGELOG_TABLE, POLL_INTERVAL, GAP_TIMEOUT, POLL_COLUMNS, POLL_LOOKBACK);
+                CHANGELOG_TABLE, POLL_INTERVAL, GAP_TIMEOUT, POLL_COLUMNS, POLL_LOOKBACK, SLOT, PUBLICATION,
+                HEARTBEAT_INTERVAL, SLOT_WAL_WARN_MB);
     }
 
     /** @return the JDBC driver class this plugin ships for the dialect; empty for the generic dialect */
@@ -86,10 +98,17 @@ public final class JdbcStoreProvider implements StoreProvider {
             throw new MqdbException(config.where("dialect") + ": " + e.getMessage());
         }
         String capture = config.string("capture").orElse("trigger");
-        if (!List.of("trigger", "poll", "none").contains(capture)) {
-            throw new MqdbException(config.where("capture") + ": expected trigger, poll or none, got \"" + capture
-                    + "\"");
+        if (!List.of("trigger", "log", "poll", "none").contains(capture)) {
+            throw new MqdbException(config.where("capture") + ": expected trigger, log, poll or none, got \""
+                    + capture + "\"");
         }
+        if (capture.equals("log") && !(dialect instanceof PostgresDialect)) {
+            throw new MqdbException(config.where("capture") + ": capture: log "
+                    + (dialect instanceof MariaDbDialect ? "is not implemented yet for MariaDB/MySQL (binlog);"
+                    : "needs PostgreSQL (logical decoding); the " + dialect.name() + " dialect has none;")
+                    + " use capture: trigger, poll or none");
+        }
+        LogCapture.Names logNames = logNames(config);
         String target = redact(url);
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(url);
@@ -117,9 +136,13 @@ public final class JdbcStoreProvider implements StoreProvider {
         }
         boolean defaulted = config.where("capture").endsWith("(default)");
         Optional<TriggerSupport> triggers = dialect.triggers();
-        JdbcStore store = new JdbcStore(dialect, ds, config.map("schema-map"), target,
-                capture.equals("trigger") && triggers.isPresent(),
+        Optional<OriginMark> mark = capture.equals("log") ? Optional.of(LogCapture.ORIGIN_MARK)
+                : capture.equals("trigger") ? triggers.map(t -> (OriginMark) t) : Optional.empty();
+        JdbcStore store = new JdbcStore(dialect, ds, config.map("schema-map"), target, mark,
                 config.string("changelog-table").orElse("mqdb_changelog"), context.replicaKeys());
+        if (dialect instanceof PostgresDialect) {
+            store.setLogNames(logNames);
+        }
         switch (capture) {
             case "trigger" -> {
                 if (triggers.isPresent()) {
@@ -132,6 +155,9 @@ public final class JdbcStoreProvider implements StoreProvider {
                             + " dialect has no trigger capture; use capture: poll or none");
                 }
             }
+            case "log" -> store.setCapture(new LogCapture(store, url, config.string("username").orElse(null),
+                    config.string("password").orElse(null), logNames, config.duration("heartbeat-interval"),
+                    config.longValue("slot-wal-warn-mb") * 1024 * 1024));
             case "poll" -> store.setCapture(new PollingCapture(store, config.map("poll-columns"),
                     config.duration("poll-interval"), config.duration("gap-timeout"),
                     config.duration("poll-lookback")));
@@ -139,6 +165,21 @@ public final class JdbcStoreProvider implements StoreProvider {
             }
         }
         return store;
+    }
+
+    /** The slot and publication names, checked; the defaults also for stores that do not use them. */
+    private static LogCapture.Names logNames(StoreConfig config) {
+        String slot = config.string("slot").orElse("mqdb");
+        if (!LogCapture.isSlotName(slot)) {
+            throw new MqdbException(config.where("slot") + ": expected lower-case letters, digits and _ (at most 63),"
+                    + " got \"" + slot + "\"");
+        }
+        String publication = config.string("publication").orElse("mqdb");
+        if (!io.mqdb.spi.TableId.isIdentifier(publication)) {
+            throw new MqdbException(config.where("publication") + ": expected letters, digits and _ (at most 63),"
+                    + " got \"" + publication + "\"");
+        }
+        return new LogCapture.Names(slot, publication);
     }
 
     /** The URL without user info or parameters, which may hold passwords. */

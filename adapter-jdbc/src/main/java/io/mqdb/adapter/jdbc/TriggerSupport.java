@@ -10,7 +10,7 @@ import java.util.List;
  * The database-specific half of trigger capture: the change-log table, the per-table triggers, the echo suppression
  * around replicated writes, and what uninstalling removes.
  */
-interface TriggerSupport {
+interface TriggerSupport extends OriginMark {
 
     /** How the capture knows that no change-log row can still appear below a position. */
     enum Ordering {
@@ -50,17 +50,6 @@ interface TriggerSupport {
      */
     default List<String> dropTriggers(JdbcTable table, TableId id) {
         return List.of();
-    }
-
-    /** Marks the writes of the current transaction as replicated; called after the transaction began. */
-    void beginReplicated(Connection c) throws SQLException;
-
-    /** Called just before the commit of a replicated transaction. */
-    default void beforeCommitReplicated(Connection c) throws SQLException {
-    }
-
-    /** Clears the mark; called after commit or rollback, also when they failed. */
-    default void endReplicated(Connection c) throws SQLException {
     }
 
     /**
