@@ -11,6 +11,7 @@
 #               pg-redis-latency, pg-redis-stream-mosquitto, jmh, and pg-cassandra-stream in full mode. Also:
 #               the older sync, sizes, fanout, mosquitto, mapdb, cassandra, queue. Keep "raw": ratios need it
 #   --mqtt-client  the client of the raw MQTT figure (default paho)
+#   --capture trigger|log  the PostgreSQL publisher's capture (default trigger, the node's default)
 #   --no-build  use the tarball and test classes of the last build
 #   MAVEN_FLAGS (default -o: offline) is passed to Maven.
 #

@@ -195,6 +195,9 @@ final class Headline {
         try (Connection c = b.connect(); Statement st = c.createStatement()) {
             st.execute("DROP SCHEMA IF EXISTS shop CASCADE");
             st.execute("DROP TABLE IF EXISTS mqdb_changelog");
+            // what an earlier run with --capture log left: its slot would replay the dropped table's changes
+            st.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'mqdb'");
+            st.execute("DROP PUBLICATION IF EXISTS mqdb");
             st.execute(CREATE);
         }
         b.jedis.flushAll();

@@ -63,8 +63,8 @@ import redis.clients.jedis.Pipeline;
  * ({@link Headline}): {@code --snapshot-rows N}, {@code --stream-changes N}, {@code --latency-seconds N}. For the
  * older PostgreSQL → Redis workload (what {@code scripts/bench-redis.sh} runs): {@code --rows N} (initial load),
  * {@code --steady-rows N}, {@code --rate N} and {@code --latency-seconds N} (latency phase); for every node,
- * {@code --batch-size N} (channels) and {@code --poll-interval D} (the jdbc store); without them, the node's
- * defaults.
+ * {@code --batch-size N} (channels), {@code --poll-interval D} and {@code --capture trigger|log} (the jdbc store);
+ * without them, the node's defaults.
  */
 public final class MqdbBench {
     static final String INSERT = "INSERT INTO %s (" + SqlToRedis.COLUMNS
@@ -168,6 +168,9 @@ public final class MqdbBench {
                 .findFirst().orElse("?:?").split(":")[1]);
         Headline h = new Headline(this, report, quick, runs);
         report.machine.put("runs", runs);
+        if (opt.containsKey("capture")) {
+            report.note("publisher capture: " + opt.get("capture") + " (--capture)");
+        }
         try {
             boolean older = OLDER.stream().anyMatch(this::wanted);
             // the headline raw limits unless only older workloads run (scripts/bench-redis.sh: raw,sync)
@@ -420,10 +423,22 @@ public final class MqdbBench {
         return """
                 node: { name: pg-node, data-dir: data }
                 broker: %s
-                stores: { legacy: { type: jdbc, url: "%s", username: %s%s } }
+                stores: { legacy: { type: jdbc, url: "%s", username: %s%s%s } }
                 channels: [ { name: shop:orders, store: legacy, publish: true%s } ]
                 """.formatted(broker, url, pg.user(), opt.containsKey("poll-interval")
-                ? ", poll-interval: " + opt.get("poll-interval") : "", batchSize());
+                ? ", poll-interval: " + opt.get("poll-interval") : "", capture(), batchSize());
+    }
+
+    /** {@code --capture trigger|log}: the publisher's capture mode; without it, the default (trigger). */
+    private String capture() {
+        String c = opt.get("capture");
+        if (c == null) {
+            return "";
+        }
+        if (!List.of("trigger", "log").contains(c)) {
+            throw new IllegalArgumentException("--capture: expected trigger or log, got " + c);
+        }
+        return ", capture: " + c;
     }
 
     private String batchSize() {
