@@ -351,22 +351,9 @@ class JdbcNodeSyncIT {
 
     @Test
     void aTargetTableTruncatedByHandIsNoticedAndRefilledWhileItsMarkerStays() throws Exception {
-        pgUrl = pg.createDatabase("mqdb_truncate_src");
-        String targetUrl = pg.createDatabase("mqdb_truncate_dst");
-        sql("DROP SCHEMA IF EXISTS shop CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog",
-                "CREATE SCHEMA shop", CREATE);
-        insert(1, 500);
-        b = start("b", """
-                node: { name: b, data-dir: b-data }
-                broker: { embedded: { port: %d } }
-                stores: { pg: { type: jdbc, url: "%s", username: "%s"%s } }
-                channels: [ { name: shop:items, store: pg, subscribe: true } ]
-                """.formatted(port, targetUrl, pg.user(),
-                pg.password().isEmpty() ? "" : ", password: \"" + pg.password() + "\""));
-        a = startA();
+        String targetUrl = syncedPair("mqdb_truncate_src", "mqdb_truncate_dst", 500);
         LocalTable src = a.table("shop:items");
         LocalTable dst = b.table("shop:items");
-        await().atMost(Duration.ofSeconds(45)).until(() -> dst.count() == 500);
         try (Connection c = DriverManager.getConnection(targetUrl, pg.user(), pg.password());
              Statement st = c.createStatement()) {
             st.execute("TRUNCATE shop.items"); // the marker table shop.mqdb_incarnation stays as it is
@@ -383,22 +370,9 @@ class JdbcNodeSyncIT {
 
     @Test
     void aTargetTableDroppedByHandIsCreatedAgainAndRefilledAndNoChangeIsDeadLettered() throws Exception {
-        pgUrl = pg.createDatabase("mqdb_drop_src");
-        String targetUrl = pg.createDatabase("mqdb_drop_dst");
-        sql("DROP SCHEMA IF EXISTS shop CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog",
-                "CREATE SCHEMA shop", CREATE);
-        insert(1, 300);
-        b = start("b", """
-                node: { name: b, data-dir: b-data }
-                broker: { embedded: { port: %d } }
-                stores: { pg: { type: jdbc, url: "%s", username: "%s"%s } }
-                channels: [ { name: shop:items, store: pg, subscribe: true } ]
-                """.formatted(port, targetUrl, pg.user(),
-                pg.password().isEmpty() ? "" : ", password: \"" + pg.password() + "\""));
-        a = startA();
+        String targetUrl = syncedPair("mqdb_drop_src", "mqdb_drop_dst", 300);
         LocalTable src = a.table("shop:items");
         LocalTable dst = b.table("shop:items");
-        await().atMost(Duration.ofSeconds(45)).until(() -> dst.count() == 300);
         try (Connection c = DriverManager.getConnection(targetUrl, pg.user(), pg.password());
              Statement st = c.createStatement()) {
             st.execute("DROP TABLE shop.items"); // the marker table shop.mqdb_incarnation stays as it is
@@ -415,6 +389,31 @@ class JdbcNodeSyncIT {
         assertThat(b.metrics().targetLosses.sum()).isPositive();
         assertThat(b.metrics().deadLetters.sum()).as("no change was given up while the table was gone").isZero();
         assertThat(b.metrics().channelErrors.sum()).isZero();
+    }
+
+    /**
+     * Two fresh databases: {@code rows} rows in the source's shop.items, published by a (trigger capture) to b, which
+     * subscribes into the target; returns once b holds them all.
+     *
+     * @return the target database's URL
+     */
+    private String syncedPair(String sourceDb, String targetDb, int rows) throws Exception {
+        pgUrl = pg.createDatabase(sourceDb);
+        String targetUrl = pg.createDatabase(targetDb);
+        sql("DROP SCHEMA IF EXISTS shop CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog",
+                "CREATE SCHEMA shop", CREATE);
+        insert(1, rows);
+        b = start("b", """
+                node: { name: b, data-dir: b-data }
+                broker: { embedded: { port: %d } }
+                stores: { pg: { type: jdbc, url: "%s", username: "%s"%s } }
+                channels: [ { name: shop:items, store: pg, subscribe: true } ]
+                """.formatted(port, targetUrl, pg.user(),
+                pg.password().isEmpty() ? "" : ", password: \"" + pg.password() + "\""));
+        a = startA();
+        LocalTable dst = b.table("shop:items");
+        await().atMost(Duration.ofSeconds(45)).until(() -> dst.count() == rows);
+        return targetUrl;
     }
 
     private MqdbNode startA() throws Exception {

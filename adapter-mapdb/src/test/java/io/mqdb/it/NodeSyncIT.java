@@ -256,28 +256,31 @@ class NodeSyncIT {
                 + "update applied");
     }
 
-    @Test
-    void oversizedMessagesNeitherStopTheSubscriberNorReachItsMemoryAndLaterEventsApply() throws Exception {
-        LocalTable items = a.table("shop:items");
-        items.ensure(SCHEMA);
-        items.upsert(item(1, "before", "1.00"));
-        awaitSame();
-        StringBuilder events = new StringBuilder(32_000_000).append("{\"v\":1,\"events\":[");
-        for (int i = 0; i < 1_000_000; i++) {
-            events.append(i == 0 ? "" : ",").append("{\"op\":\"delete\",\"key\":{\"id\":1}}");
+    /** {"v":1,"events":[...]} of {@code n} deletes of key {@code id}. */
+    private static byte[] deletes(int n, long id) {
+        StringBuilder events = new StringBuilder(n * 32 + 32).append("{\"v\":1,\"events\":[");
+        for (int i = 0; i < n; i++) {
+            events.append(i == 0 ? "" : ",").append("{\"op\":\"delete\",\"key\":{\"id\":").append(id)
+                    .append("}}");
         }
-        byte[] millionEvents = events.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+        return events.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A one-event upsert of row 1 with {@code n} extra columns. */
+    private static byte[] wideRow(int n) {
         StringBuilder wide = new StringBuilder("{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1");
-        for (int i = 0; i < 100_000; i++) {
+        for (int i = 0; i < n; i++) {
             wide.append(",\"c").append(i).append("\":").append(i);
         }
-        byte[] wideRow = wide.append("}}").toString().getBytes(StandardCharsets.UTF_8);
-        byte[] huge = new byte[48 << 20];
-        java.util.Arrays.fill(huge, (byte) '{');
-        MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, "it-oversized", new MemoryPersistence());
+        return wide.append("}}").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Publishes payloads on shop:items as a plain MQTT client (QoS 1), in order. */
+    private void publishRaw(String clientId, List<byte[]> payloads) throws Exception {
+        MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, clientId, new MemoryPersistence());
         try {
             client.connect(new MqttConnectionOptions());
-            for (byte[] payload : List.of(huge, millionEvents, wideRow)) {
+            for (byte[] payload : payloads) {
                 MqttMessage m = new MqttMessage(payload);
                 m.setQos(1);
                 client.publish("mqdb/mqdb/ch/shop/items", m);
@@ -286,6 +289,19 @@ class NodeSyncIT {
         } finally {
             client.close();
         }
+    }
+
+    @Test
+    void oversizedMessagesNeitherStopTheSubscriberNorReachItsMemoryAndLaterEventsApply() throws Exception {
+        LocalTable items = a.table("shop:items");
+        items.ensure(SCHEMA);
+        items.upsert(item(1, "before", "1.00"));
+        awaitSame();
+        byte[] millionEvents = deletes(1_000_000, 1);
+        byte[] wideRow = wideRow(100_000);
+        byte[] huge = new byte[48 << 20];
+        java.util.Arrays.fill(huge, (byte) '{');
+        publishRaw("it-oversized", List.of(huge, millionEvents, wideRow));
         items.upsert(item(2, "after", "2.00"));
         awaitSame();
         await().atMost(Duration.ofSeconds(30)).until(() -> b.metrics().deadLetters.sum() == 2);
@@ -316,30 +332,9 @@ class NodeSyncIT {
             awaitSame();
             LocalTable onC = c.table("shop:items");
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(all(onC)).isEqualTo(all(items)));
-            StringBuilder events = new StringBuilder("{\"v\":1,\"events\":[");
-            for (int i = 0; i < 1_001; i++) {
-                events.append(i == 0 ? "" : ",").append("{\"op\":\"delete\",\"key\":{\"id\":999}}");
-            }
-            byte[] manyEvents = events.append("]}").toString().getBytes(StandardCharsets.UTF_8);
-            StringBuilder wide = new StringBuilder("{\"v\":1,\"op\":\"upsert\",\"row\":{\"id\":1");
-            for (int i = 0; i < 1_600; i++) {
-                wide.append(",\"c").append(i).append("\":").append(i);
-            }
-            byte[] wideRow = wide.append("}}").toString().getBytes(StandardCharsets.UTF_8);
             byte[] twoMib = new byte[2 << 20];
             java.util.Arrays.fill(twoMib, (byte) '{');
-            MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, "it-limits", new MemoryPersistence());
-            try {
-                client.connect(new MqttConnectionOptions());
-                for (byte[] payload : List.of(twoMib, manyEvents, wideRow)) {
-                    MqttMessage m = new MqttMessage(payload);
-                    m.setQos(1);
-                    client.publish("mqdb/mqdb/ch/shop/items", m);
-                }
-                client.disconnect();
-            } finally {
-                client.close();
-            }
+            publishRaw("it-limits", List.of(twoMib, deletes(1_001, 999), wideRow(1_600)));
             items.upsert(item(2, "after", "2.00"));
             awaitSame();
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(all(onC)).isEqualTo(all(items)));

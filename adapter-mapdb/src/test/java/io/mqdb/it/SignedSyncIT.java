@@ -135,6 +135,19 @@ class SignedSyncIT {
         System.out.printf("compared %d rows between a and b: mismatches = 0%n", src.count());
     }
 
+    /** Writes {@code n} rows on a and waits until b holds them. */
+    private LocalTable seeded(int n) throws InterruptedException {
+        LocalTable items = a.table("shop:items");
+        items.ensure(SCHEMA);
+        List<Row> rows = new ArrayList<>();
+        for (long i = 1; i <= n; i++) {
+            rows.add(Row.of(Map.of("id", i, "name", "item " + i)));
+        }
+        items.upsert(rows);
+        awaitSame();
+        return items;
+    }
+
     private void publish(String topic, byte[] payload, boolean retained) throws Exception {
         MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, "mallory-" + System.nanoTime(),
                 new MemoryPersistence());
@@ -235,14 +248,7 @@ class SignedSyncIT {
 
     @Test
     void forgedBatchesPositionsAndResendRequestsChangeNothing() throws Exception {
-        LocalTable items = a.table("shop:items");
-        items.ensure(SCHEMA);
-        List<Row> rows = new ArrayList<>();
-        for (long i = 1; i <= 300; i++) {
-            rows.add(Row.of(Map.of("id", i, "name", "item " + i)));
-        }
-        items.upsert(rows);
-        awaitSame();
+        LocalTable items = seeded(300);
         long resentBefore = a.metrics().resent.sum();
         long snapshotsBefore = a.metrics().targetedSnapshots.sum();
 
@@ -308,14 +314,7 @@ class SignedSyncIT {
 
     @Test
     void aRecordedResendRequestPublishedAgainIsRefused() throws Exception {
-        LocalTable items = a.table("shop:items");
-        items.ensure(SCHEMA);
-        List<Row> rows = new ArrayList<>();
-        for (long i = 1; i <= 300; i++) {
-            rows.add(Row.of(Map.of("id", i, "name", "item " + i)));
-        }
-        items.upsert(rows);
-        awaitSame();
+        LocalTable items = seeded(300);
         // A request as b would send it, signed with b's key (not targeted: a serves each one it accepts on the channel
         // topic; from 1, before its resend window, with a fresh snapshot); a recorded request is these exact bytes.
         Signing asB = new Signing("b", B.getPrivate(), new TrustList(Map.of("b", List.of(B.getPublic()))));

@@ -128,19 +128,7 @@ class CassandraFlowsIT {
                     + "timestamp '2024-05-01 10:00:00.123456' + g * interval '1 second', g % 2 = 0 "
                     + "FROM generate_series(1, 500) g");
         }
-        int port = ServerFixture.freePort();
-        node("target", """
-                node: { name: target, data-dir: target-data }
-                broker: { embedded: { port: %d } }
-                stores: { wide: %s }
-                channels: [ { name: shop:items, store: wide, subscribe: true } ]
-                """.formatted(port, cassandraYaml()));
-        node("legacy", """
-                node: { name: legacy, data-dir: legacy-data }
-                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
-                stores: { pg: { type: jdbc, url: "%s", username: %s, password: "%s" } }
-                channels: [ { name: shop:items, store: pg, publish: true } ]
-                """.formatted(port, url, pg.user(), pg.password()));
+        pgToCassandra(pg, url, "shop:items");
         try (Connection c = DriverManager.getConnection(url, pg.user(), pg.password());
              Statement st = c.createStatement()) {
             st.execute("INSERT INTO shop.items SELECT g, 'new ' || g, 1.50, now(), true FROM generate_series(501, 700) g");
@@ -150,13 +138,7 @@ class CassandraFlowsIT {
         Store source = store("jdbc", Map.of("url", url, "username", pg.user(), "password", pg.password(),
                 "capture", "none"));
         Store target = store("cassandra", cassandraSettings());
-        // The subscriber creates the Cassandra table when the first batch arrives; until then a scan is refused, and
-        // just after, Cassandra may still answer "Unknown CF" while the new table spreads (a retriable error).
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
-                .ignoreExceptionsInstanceOf(MqdbException.class).untilAsserted(() -> {
-                    assertThat(target.describe(schema.table())).isPresent();
-                    assertThat(all(target, schema)).isEqualTo(all(source, schema));
-                });
+        awaitEqual(target, source, schema);
         System.out.printf("PostgreSQL -> Cassandra: %d rows checked, every column, mismatches = 0%n",
                 all(source, schema).size());
     }
@@ -171,27 +153,11 @@ class CassandraFlowsIT {
         sql(pg, url, "CREATE SCHEMA loss",
                 "CREATE TABLE loss.items (id bigint PRIMARY KEY, name text, price numeric)",
                 "INSERT INTO loss.items SELECT g, 'item ' || g, g / 100.0 FROM generate_series(1, 300) g");
-        int port = ServerFixture.freePort();
-        MqdbNode targetNode = node("target", """
-                node: { name: target, data-dir: target-data }
-                broker: { embedded: { port: %d } }
-                stores: { wide: %s }
-                channels: [ { name: loss:items, store: wide, subscribe: true } ]
-                """.formatted(port, cassandraYaml()));
-        node("legacy", """
-                node: { name: legacy, data-dir: legacy-data }
-                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
-                stores: { pg: { type: jdbc, url: "%s", username: %s, password: "%s" } }
-                channels: [ { name: loss:items, store: pg, publish: true } ]
-                """.formatted(port, url, pg.user(), pg.password()));
+        MqdbNode targetNode = pgToCassandra(pg, url, "loss:items");
         Store source = store("jdbc", Map.of("url", url, "username", pg.user(), "password", pg.password(),
                 "capture", "none"));
         Store target = store("cassandra", cassandraSettings());
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
-                .ignoreExceptionsInstanceOf(MqdbException.class).untilAsserted(() -> {
-                    assertThat(target.describe(schema.table())).isPresent();
-                    assertThat(all(target, schema)).isEqualTo(all(source, schema));
-                });
+        awaitEqual(target, source, schema);
 
         try (com.datastax.oss.driver.api.core.CqlSession cql = com.datastax.oss.driver.api.core.CqlSession.builder()
                 .addContactPoint(new java.net.InetSocketAddress(cassandra.host(), cassandra.port()))
@@ -203,11 +169,7 @@ class CassandraFlowsIT {
         sql(pg, url, "INSERT INTO loss.items SELECT g, 'while gone ' || g, 2.50 FROM generate_series(301, 400) g",
                 "UPDATE loss.items SET name = 'renamed' WHERE id % 10 = 0",
                 "DELETE FROM loss.items WHERE id % 25 = 0");
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
-                .ignoreExceptionsInstanceOf(MqdbException.class).untilAsserted(() -> {
-                    assertThat(target.describe(schema.table())).isPresent();
-                    assertThat(all(target, schema)).isEqualTo(all(source, schema));
-                });
+        awaitEqual(target, source, schema);
         long ms = (System.nanoTime() - dropped) / 1_000_000;
         System.out.printf("keyspace loss dropped under a running Cassandra subscriber, then 100 inserts, 40 updates "
                 + "and 16 deletes at the source: noticed (target losses %d) and refilled in %d ms; %d rows checked, "
@@ -216,6 +178,41 @@ class CassandraFlowsIT {
         assertThat(targetNode.metrics().targetLosses.sum()).isPositive();
         assertThat(targetNode.metrics().deadLetters.sum()).as("no change was given up while the keyspace was gone")
                 .isZero();
+    }
+
+    /**
+     * Waits until the target holds the table with exactly the source's rows. The subscriber creates the Cassandra
+     * table when the first batch arrives; until then a scan is refused, and just after, Cassandra may still answer
+     * "Unknown CF" while the new table spreads (a retriable error).
+     */
+    private static void awaitEqual(Store target, Store source, TableSchema schema) {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                .ignoreExceptionsInstanceOf(MqdbException.class).untilAsserted(() -> {
+                    assertThat(target.describe(schema.table())).isPresent();
+                    assertThat(all(target, schema)).isEqualTo(all(source, schema));
+                });
+    }
+
+    /**
+     * Starts a Cassandra subscriber of a channel (with the embedded broker) and a PostgreSQL publisher of it.
+     *
+     * @return the subscriber
+     */
+    private MqdbNode pgToCassandra(PostgresServer pg, String url, String channel) throws Exception {
+        int port = ServerFixture.freePort();
+        MqdbNode target = node("target", """
+                node: { name: target, data-dir: target-data }
+                broker: { embedded: { port: %d } }
+                stores: { wide: %s }
+                channels: [ { name: %s, store: wide, subscribe: true } ]
+                """.formatted(port, cassandraYaml(), channel));
+        node("legacy", """
+                node: { name: legacy, data-dir: legacy-data }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { pg: { type: jdbc, url: "%s", username: %s, password: "%s" } }
+                channels: [ { name: %s, store: pg, publish: true } ]
+                """.formatted(port, url, pg.user(), pg.password(), channel));
+        return target;
     }
 
     private static void sql(PostgresServer pg, String url, String... statements) throws Exception {
