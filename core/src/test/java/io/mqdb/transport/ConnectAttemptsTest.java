@@ -25,7 +25,7 @@ class ConnectAttemptsTest {
             a.failed("x", "y", down);
         }
         assertThat(a.failed("x", "y", down) + a.failed("x", "y", down)).isEqualTo(ConnectAttempts.MAX_BACKOFF_MS);
-        a.connected();
+        a.connected("tcp://a:1");
         assertThat(a.failed("tcp://a:1", "tcp://b:1", down)).isZero();
         assertThat(a.failed("tcp://b:1", "tcp://a:1", down)).isEqualTo(100);
         assertThat(a.refusedEnough()).isFalse();
