@@ -104,8 +104,8 @@ public final class MirrorTransport implements Transport {
             if (started == 0) {
                 throw new IllegalStateException("mqtt mirror " + options.clientId() + ": closed while starting");
             }
-            log.info("mqtt mirror {}: connected to {} of {} brokers ({}); the others join when they answer",
-                    options.clientId(), started, legs.size(), currentBroker());
+            log.info("mqtt mirror {}: started over {} broker(s), connected now to {}; any other joins when it answers",
+                    legs.size(), options.clientId(), currentBroker());
         }
     }
 
