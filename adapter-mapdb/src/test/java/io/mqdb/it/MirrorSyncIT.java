@@ -61,13 +61,7 @@ class MirrorSyncIT {
 
     @AfterEach
     void stop() {
-        for (AutoCloseable c : open) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                // keep closing the others
-            }
-        }
+        ItResources.closeAll(open);
     }
 
     private MqdbNode start(String name, String yaml) throws Exception {
@@ -244,18 +238,6 @@ class MirrorSyncIT {
     }
 
     private static Map<Key, Row> all(LocalTable t) {
-        Map<Key, Row> out = new TreeMap<>();
-        if (t.schema().isEmpty()) {
-            return out;
-        }
-        Key after = null;
-        do {
-            var page = t.scan(after, 1000);
-            for (Row r : page.rows()) {
-                out.put(Key.of(r.values().get("id")), r);
-            }
-            after = page.next().orElse(null);
-        } while (after != null);
-        return out;
+        return ItResources.rowsById(t);
     }
 }
