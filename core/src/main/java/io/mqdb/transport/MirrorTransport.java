@@ -44,10 +44,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Lifecycle and threads</h2>
  * Built by {@link Transports#open} on the caller's thread. {@link #start} starts every leg, each on a thread of its
  * own ({@code mqdb-mirror-start-<clientId>-<n>}, ended when the leg connected or was closed), and returns as soon as
- * one leg connected; the others join when their broker answers. Each leg has its own callback thread; the handlers
- * of one subscription are nevertheless never run two at once (a lock, taken interruptibly, serialises the legs'
- * deliveries), so a handler sees the single-threaded delivery the {@link Transport} contract promises, in the order
- * the messages came from any broker. {@link #publish} and {@link InboundMessage#ack()} may be called from any
+ * one leg connected; the others join when their broker answers. Each leg has its own callback thread; still no two
+ * handlers of this transport run at once (a lock, taken interruptibly, serialises the legs' deliveries), so the
+ * handlers see the single-threaded delivery the {@link Transport} contract promises, in the order the messages came
+ * from any broker. A handler that blocks holds up every leg's delivery, which is the back-pressure. {@link #publish} and {@link InboundMessage#ack()} may be called from any
  * thread. {@link #close} closes every leg (each publishes the offline presence on its broker); idempotent.
  */
 public final class MirrorTransport implements Transport {
