@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -71,13 +70,7 @@ class ConvergenceIT {
 
     @AfterEach
     void stop() {
-        for (AutoCloseable c : open) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                // keep closing the others
-            }
-        }
+        ItResources.closeAll(open);
     }
 
     private static Row item(long id, String name, long n) {
@@ -85,19 +78,7 @@ class ConvergenceIT {
     }
 
     private static Map<Key, Row> all(LocalTable t) {
-        Map<Key, Row> out = new TreeMap<>();
-        if (t.schema().isEmpty()) {
-            return out;
-        }
-        Key after = null;
-        do {
-            var page = t.scan(after, 1000);
-            for (Row r : page.rows()) {
-                out.put(Key.of(r.values().get("id")), r);
-            }
-            after = page.next().orElse(null);
-        } while (after != null);
-        return out;
+        return ItResources.rowsById(t);
     }
 
     /** Compares two tables row by row and prints what was compared. */

@@ -1,5 +1,6 @@
 package io.mqdb.config;
 
+import io.mqdb.transport.BrokerMode;
 import io.mqdb.transport.ClientLibrary;
 import java.time.Duration;
 import java.util.List;
@@ -29,11 +30,15 @@ import java.util.Optional;
  * @param flowWindow the most messages of one channel this node publishes beyond what its slowest active subscriber
  *     reported received (see {@code io.mqdb.node.outbox.FlowWindow}), 0 to publish without waiting for subscribers;
  *     default {@link #DEFAULT_FLOW_WINDOW}
+ * @param mode {@code broker.mode}: {@link BrokerMode#FAILOVER} (one broker at a time, the default) or
+ *     {@link BrokerMode#MIRROR} (every broker of {@link #uris()} at once); see {@code docs/topologies.md}
+ * @param shuffle {@code broker.shuffle}: whether the node puts {@link #uris()} in a random order of its own once at
+ *     start (so nodes with the same list spread over its brokers); default false
  */
 public record BrokerConfig(Optional<EmbeddedBrokerConfig> embedded, List<String> uris, Optional<String> username,
                            Optional<Secret> password, Optional<TlsConfig> tls, String clientId,
                            Duration sessionExpiry, Duration keepAlive, Duration connectTimeout, int receiveMaximum,
-                           int maxInflight, ClientLibrary client, int flowWindow) {
+                           int maxInflight, ClientLibrary client, int flowWindow, BrokerMode mode, boolean shuffle) {
     /**
      * The default {@link #flowWindow()}: below what a broker keeps per slow subscriber by default (the embedded
      * broker's 100 in flight + 256 queued; Mosquitto's 20 + 1,000), so a subscriber slower than its publisher is
@@ -53,9 +58,19 @@ public record BrokerConfig(Optional<EmbeddedBrokerConfig> embedded, List<String>
         Objects.requireNonNull(keepAlive, "keepAlive");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(client, "client");
+        Objects.requireNonNull(mode, "mode");
         if (flowWindow < 0) {
             throw new IllegalArgumentException("flowWindow must be 0 or more, got " + flowWindow);
         }
+    }
+
+    /** The section in failover mode, in list order; see the canonical constructor. */
+    public BrokerConfig(Optional<EmbeddedBrokerConfig> embedded, List<String> uris, Optional<String> username,
+                        Optional<Secret> password, Optional<TlsConfig> tls, String clientId, Duration sessionExpiry,
+                        Duration keepAlive, Duration connectTimeout, int receiveMaximum, int maxInflight,
+                        ClientLibrary client, int flowWindow) {
+        this(embedded, uris, username, password, tls, clientId, sessionExpiry, keepAlive, connectTimeout,
+                receiveMaximum, maxInflight, client, flowWindow, BrokerMode.FAILOVER, false);
     }
 
     /** The section with the default {@link #flowWindow()}. */

@@ -3,6 +3,7 @@ package io.mqdb.config;
 import io.mqdb.codec.CodecLimits;
 import io.mqdb.codec.WireForm;
 import io.mqdb.spi.TableId;
+import io.mqdb.transport.BrokerMode;
 import io.mqdb.transport.ClientLibrary;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -50,7 +51,7 @@ final class ConfigParser {
     static final List<String> SIGNING_KEYS = List.of("key", "key-file", "trust", "trust-file");
     static final List<String> BROKER_KEYS = List.of("embedded", "uris", "username", "password", "tls", "client-id",
             "session-expiry", "keep-alive", "connect-timeout", "receive-maximum", "max-inflight", "client",
-            "flow-window");
+            "flow-window", "mode", "shuffle");
     static final List<String> EMBEDDED_KEYS = List.of("bind", "allow-remote", "port", "data-dir", "persistence",
             "max-queued-messages", "max-packet-mb", "max-inflight-messages", "users", "tls", "plain");
     static final List<String> EMBEDDED_TLS_KEYS = List.of("port", "bind", "cert-file", "key-file", "key-password",
@@ -474,8 +475,13 @@ final class ConfigParser {
         ClientLibrary client = Optional.ofNullable(e.get("client")).flatMap(this::clientLibrary)
                 .orElse(ClientLibrary.HIVEMQ);
         int flowWindow = integer(e.get("flow-window"), 0, 65_535).orElse(BrokerConfig.DEFAULT_FLOW_WINDOW);
+        BrokerMode mode = Optional.ofNullable(e.get("mode"))
+                .flatMap(m -> choice(m, orderedMap(BrokerMode.FAILOVER.configName(), BrokerMode.FAILOVER,
+                        BrokerMode.MIRROR.configName(), BrokerMode.MIRROR)))
+                .orElse(BrokerMode.FAILOVER);
+        boolean shuffle = Optional.ofNullable(e.get("shuffle")).flatMap(this::bool).orElse(false);
         return new BrokerConfig(embedded, uris, username, password, tls, clientId, sessionExpiry, keepAlive,
-                connectTimeout, receiveMaximum, maxInflight, client, flowWindow);
+                connectTimeout, receiveMaximum, maxInflight, client, flowWindow, mode, shuffle);
     }
 
     /**

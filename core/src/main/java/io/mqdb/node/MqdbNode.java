@@ -178,7 +178,11 @@ public final class MqdbNode implements AutoCloseable {
                 password, b.tls().map(MqdbNode::tls), b.sessionExpiry(),
                 b.keepAlive(), b.connectTimeout(), b.receiveMaximum(), b.maxInflight(), topics.presence(name),
                 presence("online"), presence("offline"), b.client(),
-                config.node().limits().maxPayloadBytes() + TransportOptions.PACKET_OVERHEAD_BYTES);
+                config.node().limits().maxPayloadBytes() + TransportOptions.PACKET_OVERHEAD_BYTES).withMode(b.mode());
+        if (b.shuffle() && uris.size() > 1) {
+            options = options.shuffled(new java.util.Random()); // once, so every session of the node shares the order
+            LOG.info("node {}: broker order (broker.shuffle): {}", name, String.join(", ", options.brokerUris()));
+        }
         Transport transport = transports.apply(options);
         toClose.add(0, transport);
         NodeState state = NodeState.load(config.node().dataDir().resolve("state.json"));

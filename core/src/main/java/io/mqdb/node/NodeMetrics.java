@@ -22,6 +22,11 @@ public final class NodeMetrics {
     public final LongAdder deadLetters = new LongAdder();
     /** Store or broker operations retried after a retriable failure. */
     public final LongAdder retries = new LongAdder();
+    /**
+     * Replicated events not applied because this node had handled their origin's sequence number already: the same
+     * batch through a second broker ({@code broker.mode: mirror}), a redelivery, or a resend of what had arrived.
+     */
+    public final LongAdder skippedDuplicates = new LongAdder();
     /** Replicated events not applied because the target holds a newer version of the key (last writer wins). */
     public final LongAdder skippedOlder = new LongAdder();
     /** Resend requests this node sent because it found a gap in an origin's sequence numbers. */
@@ -103,7 +108,8 @@ public final class NodeMetrics {
                 + "), targeted snapshots=" + targetedSnapshots.sum() + " (rows " + targetedSnapshotRows.sum()
                 + ", requests coalesced " + requestsCoalesced.sum() + ", covered " + requestsCovered.sum()
                 + ", refused " + requestsRefused.sum() + "), outbox=" + outboxDepth() + ", applied=" + applied.sum() + " (older skipped "
-                + skippedOlder.sum() + ", merge deletes " + mergeDeletes.sum() + "), resend requests="
+                + skippedOlder.sum() + ", duplicates skipped " + skippedDuplicates.sum() + ", merge deletes "
+                + mergeDeletes.sum() + "), resend requests="
                 + resendRequests.sum() + ", dead letters=" + deadLetters.sum() + " (clock skew " + clockSkewRefused.sum()
                 + "), retries=" + retries.sum() + ", flow waits=" + flowWaits.sum()
                 + ", signature refused=" + signatureRefused.sum() + ", plain writes=" + plainWrites.sum()

@@ -10,6 +10,9 @@ import org.slf4j.Logger;
  * refusals before the first connection are counted so {@code start()} can give up after
  * {@link ConnectFailure#START_ATTEMPTS} rounds.
  *
+ * <p>It also logs each move at INFO once the node is connected again: from which broker to which, why the old
+ * connection was lost and how long the node was disconnected.
+ *
  * <p>Used by one connector thread only; not thread-safe.
  */
 final class ConnectAttempts {
@@ -22,6 +25,10 @@ final class ConnectAttempts {
     private long backoffMs = MIN_BACKOFF_MS;
     private int failedInRound;
     private int refusals;
+    /** The broker whose connection was lost, until the next connection; null while connected or before the first. */
+    private String lostFrom;
+    private String lostCause;
+    private long lostAtNanos;
 
     /**
      * @param log the transport's logger
@@ -34,10 +41,37 @@ final class ConnectAttempts {
         this.brokers = uris.size();
     }
 
-    /** A connection was made: the next failure starts a fresh round. */
-    void connected() {
+    /**
+     * A connection was made: the next failure starts a fresh round. After a {@link #lost} connection, logs the move.
+     *
+     * @param uri the broker connected to
+     */
+    void connected(String uri) {
         backoffMs = MIN_BACKOFF_MS;
         failedInRound = 0;
+        if (lostFrom != null) {
+            long ms = (System.nanoTime() - lostAtNanos) / 1_000_000;
+            if (lostFrom.equals(uri)) {
+                log.info("mqtt {}: {} connected again to the same broker after {} ms disconnected (lost: {})", uri,
+                        clientId, ms, lostCause);
+            } else {
+                log.info("mqtt {}: {} moved from {} after {} ms disconnected (lost: {})", uri, clientId, lostFrom, ms,
+                        lostCause);
+            }
+            lostFrom = null;
+        }
+    }
+
+    /**
+     * The live connection was lost; the move is logged by the next {@link #connected}.
+     *
+     * @param uri the broker it was to
+     * @param cause why, as the client library reported it (or null when unknown)
+     */
+    void lost(String uri, String cause) {
+        lostFrom = uri;
+        lostCause = cause == null ? "unknown cause" : cause;
+        lostAtNanos = System.nanoTime();
     }
 
     /**

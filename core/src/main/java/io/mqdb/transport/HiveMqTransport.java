@@ -340,6 +340,7 @@ public final class HiveMqTransport implements Transport {
                     }
                     current = null;
                 }
+                attempts.lost(live.uri, live.lostCause);
                 retire(live);
                 if (closed) {
                     return;
@@ -349,7 +350,7 @@ public final class HiveMqTransport implements Transport {
             lastBroker = uri;
             try {
                 connect(uri);
-                attempts.connected();
+                attempts.connected(uri);
             } catch (InterruptedException e) {
                 return; // close() interrupts
             } catch (ExecutionException | TimeoutException | RuntimeException e) {
@@ -402,6 +403,7 @@ public final class HiveMqTransport implements Transport {
                     } else if (c.alive.get() && !closed && current == c) {
                         log.info("mqtt {}: connection lost ({})", c.uri, cause);
                     }
+                    c.lostCause = cause;
                     lost(c);
                 })
                 .buildAsync();
@@ -750,6 +752,8 @@ public final class HiveMqTransport implements Transport {
         final AtomicBoolean alive = new AtomicBoolean(true);
         final AtomicBoolean retired = new AtomicBoolean();
         final Set<CompletableFuture<Void>> pending = ConcurrentHashMap.newKeySet();
+        /** Why the connection was lost, as the client reported it; set by its disconnect callback. */
+        volatile String lostCause;
         volatile Mqtt5AsyncClient client;
         volatile Disposable flow;
         volatile Semaphore inflight = new Semaphore(0);

@@ -281,6 +281,7 @@ public final class PahoTransport implements Transport {
                     }
                     current = null;
                 }
+                attempts.lost(live.uri, live.lostCause);
                 retire(live);
                 if (closed) {
                     return;
@@ -290,7 +291,7 @@ public final class PahoTransport implements Transport {
             lastBroker = uri;
             try {
                 connect(uri);
-                attempts.connected();
+                attempts.connected(uri);
             } catch (MqttException | RuntimeException e) {
                 if (closed) {
                     return;
@@ -618,6 +619,8 @@ public final class PahoTransport implements Transport {
         final AtomicBoolean alive = new AtomicBoolean(true);
         final AtomicBoolean retired = new AtomicBoolean();
         final Set<CompletableFuture<Void>> pending = ConcurrentHashMap.newKeySet();
+        /** Why the connection was lost, as the client reported it; set by its disconnect callback. */
+        volatile String lostCause;
         volatile Semaphore inflight = new Semaphore(0);
 
         Connection(long generation, String uri, MqttAsyncClient client, NoDelaySocketFactory.Tracking factory) {
@@ -641,6 +644,7 @@ public final class PahoTransport implements Transport {
             if (!closed) {
                 log.info("mqtt {}: connection lost ({})", c.uri, response);
             }
+            c.lostCause = String.valueOf(response);
             lost(c);
         }
 

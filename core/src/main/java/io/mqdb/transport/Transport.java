@@ -6,7 +6,8 @@ import java.util.concurrent.CompletableFuture;
  * The node's one connection to the MQTT broker (or broker cluster), behind which the MQTT client library hides
  * ({@link HiveMqTransport} or {@link PahoTransport}, built by {@link Transports#open}). QoS 1 throughout,
  * persistent session, manual acknowledgements, failover across the configured brokers, automatic reconnect, a
- * retained presence message with a last will.
+ * retained presence message with a last will. In {@link BrokerMode#MIRROR} mode over several brokers,
+ * {@link MirrorTransport} keeps one such connection to each broker at once behind the same interface.
  *
  * <h2>Lifecycle and threads</h2>
  * Created from a {@link TransportOptions}; {@link #subscribe} may be called before or after {@link #start}

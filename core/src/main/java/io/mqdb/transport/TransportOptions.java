@@ -31,11 +31,13 @@ import java.util.Optional;
  * @param client the MQTT client library {@link Transports#open} builds the transport on
  * @param maxPacketBytes the MQTT 5 maximum packet size announced at CONNECT: the broker never sends this node a
  *     larger message (it discards it); {@link #MAX_PACKET_BYTES} unless {@code node.limits} says otherwise
+ * @param mode {@link BrokerMode#FAILOVER} (one broker at a time, in list order) or {@link BrokerMode#MIRROR} (every
+ *     broker of the list at once, see {@link MirrorTransport})
  */
 public record TransportOptions(List<String> brokerUris, String clientId, Optional<String> username,
         Optional<String> password, Optional<TlsOptions> tls, Duration sessionExpiry, Duration keepAlive,
         Duration connectTimeout, int receiveMaximum, int maxInflight, String presenceTopic, byte[] onlinePayload,
-        byte[] offlinePayload, ClientLibrary client, int maxPacketBytes) {
+        byte[] offlinePayload, ClientLibrary client, int maxPacketBytes, BrokerMode mode) {
 
     private static final long MAX_SESSION_EXPIRY_SECONDS = 0xFFFF_FFFFL;
 
@@ -99,11 +101,21 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
         if (maxPacketBytes < MIN_PACKET_BYTES) {
             problems.add("maxPacketBytes: expected at least " + MIN_PACKET_BYTES + ", got " + maxPacketBytes);
         }
+        Objects.requireNonNull(mode, "mode");
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid transport options:\n  " + String.join("\n  ", problems));
         }
         onlinePayload = onlinePayload.clone();
         offlinePayload = offlinePayload.clone();
+    }
+
+    /** The options in {@link BrokerMode#FAILOVER} mode; see the canonical constructor. */
+    public TransportOptions(List<String> brokerUris, String clientId, Optional<String> username,
+            Optional<String> password, Optional<TlsOptions> tls, Duration sessionExpiry, Duration keepAlive,
+            Duration connectTimeout, int receiveMaximum, int maxInflight, String presenceTopic, byte[] onlinePayload,
+            byte[] offlinePayload, ClientLibrary client, int maxPacketBytes) {
+        this(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive, connectTimeout, receiveMaximum,
+                maxInflight, presenceTopic, onlinePayload, offlinePayload, client, maxPacketBytes, BrokerMode.FAILOVER);
     }
 
     /** The options with the default maximum packet size, {@link #MAX_PACKET_BYTES}; see the canonical constructor. */
@@ -147,7 +159,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
     public TransportOptions withClientId(String id) {
         return new TransportOptions(brokerUris, id, username, password, tls, sessionExpiry, keepAlive,
                 connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, client,
-                maxPacketBytes);
+                maxPacketBytes, mode);
     }
 
     /**
@@ -158,7 +170,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
      */
     public TransportOptions withPresence(String topic, byte[] online, byte[] offline) {
         return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
-                connectTimeout, receiveMaximum, maxInflight, topic, online, offline, client, maxPacketBytes);
+                connectTimeout, receiveMaximum, maxInflight, topic, online, offline, client, maxPacketBytes, mode);
     }
 
     /**
@@ -169,7 +181,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
     public TransportOptions withFlowControl(int receive, int inflight) {
         return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
                 connectTimeout, receive, inflight, presenceTopic, onlinePayload, offlinePayload, client,
-                maxPacketBytes);
+                maxPacketBytes, mode);
     }
 
     /**
@@ -180,7 +192,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
     public TransportOptions withCredentials(String user, String secret) {
         return new TransportOptions(brokerUris, clientId, Optional.of(user), Optional.of(secret), tls, sessionExpiry,
                 keepAlive, connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload,
-                client, maxPacketBytes);
+                client, maxPacketBytes, mode);
     }
 
     /**
@@ -190,7 +202,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
     public TransportOptions withClient(ClientLibrary library) {
         return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
                 connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, library,
-                maxPacketBytes);
+                maxPacketBytes, mode);
     }
 
     /**
@@ -200,7 +212,41 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
     public TransportOptions withMaxPacketBytes(int bytes) {
         return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
                 connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, client,
-                bytes);
+                bytes, mode);
+    }
+
+    /**
+     * @param m the broker mode
+     * @return a copy in that mode
+     */
+    public TransportOptions withMode(BrokerMode m) {
+        return new TransportOptions(brokerUris, clientId, username, password, tls, sessionExpiry, keepAlive,
+                connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, client,
+                maxPacketBytes, m);
+    }
+
+    /**
+     * @param uris other brokers
+     * @return a copy with that broker list (the mode is kept)
+     */
+    public TransportOptions withBrokerUris(List<String> uris) {
+        return new TransportOptions(uris, clientId, username, password, tls, sessionExpiry, keepAlive,
+                connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, client,
+                maxPacketBytes, mode);
+    }
+
+    /**
+     * The broker list in a random order, for {@code broker.shuffle}: nodes given the same list then spread over its
+     * brokers instead of all crowding onto the first. Called once per node at start, so that the node's sessions
+     * (control and channels, all derived from these options) share one order.
+     *
+     * @param random the source of the order
+     * @return a copy with the brokers shuffled
+     */
+    public TransportOptions shuffled(java.util.Random random) {
+        List<String> order = new ArrayList<>(brokerUris);
+        java.util.Collections.shuffle(order, random);
+        return withBrokerUris(order);
     }
 
     /** @return a copy of the online payload */
@@ -223,7 +269,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
                 && connectTimeout.equals(t.connectTimeout) && receiveMaximum == t.receiveMaximum
                 && maxInflight == t.maxInflight && presenceTopic.equals(t.presenceTopic)
                 && Arrays.equals(onlinePayload, t.onlinePayload) && Arrays.equals(offlinePayload, t.offlinePayload)
-                && client == t.client && maxPacketBytes == t.maxPacketBytes;
+                && client == t.client && maxPacketBytes == t.maxPacketBytes && mode == t.mode;
     }
 
     @Override
@@ -239,7 +285,7 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
                 + tls.orElse(null) + ", sessionExpiry=" + sessionExpiry + ", keepAlive=" + keepAlive
                 + ", connectTimeout=" + connectTimeout + ", receiveMaximum=" + receiveMaximum + ", maxInflight="
                 + maxInflight + ", presenceTopic=" + presenceTopic + ", client=" + client.configName() + ", maxPacketBytes="
-                + maxPacketBytes + "]";
+                + maxPacketBytes + ", mode=" + mode.configName() + "]";
     }
 
     private static String checkUri(String uri) {

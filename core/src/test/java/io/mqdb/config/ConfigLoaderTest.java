@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.mqdb.spi.TableId;
+import io.mqdb.transport.BrokerMode;
 import io.mqdb.transport.ClientLibrary;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -321,6 +322,22 @@ class ConfigLoaderTest {
                 .isEqualTo(ClientLibrary.PAHO);
         assertThat(lines("node: {name: a}\nbroker: {embedded: , client: mosquitto}\n")).containsExactly(
                 "mqdb.yaml:2: broker.client: expected hivemq or paho, got \"mosquitto\"");
+    }
+
+    @Test
+    void brokerModeDefaultsToFailoverInListOrderAndTakesMirrorAndShuffle() {
+        BrokerConfig defaults = parse("node: {name: a}\nbroker: {uris: [tcp://a:1883, tcp://b:1883]}\n").broker();
+        assertThat(defaults.mode()).isEqualTo(BrokerMode.FAILOVER);
+        assertThat(defaults.shuffle()).isFalse();
+        BrokerConfig mirror = parse("node: {name: a}\nbroker: {uris: [tcp://a:1883, tcp://b:1883], mode: mirror,"
+                + " shuffle: true}\n").broker();
+        assertThat(mirror.mode()).isEqualTo(BrokerMode.MIRROR);
+        assertThat(mirror.shuffle()).isTrue();
+        assertThat(mirror.uris()).as("the config keeps the written order; the node shuffles at start")
+                .containsExactly("tcp://a:1883", "tcp://b:1883");
+        assertThat(lines("node: {name: a}\nbroker:\n  uris: [tcp://a:1883]\n  mode: cluster\n  shuffle: often\n"))
+                .containsExactly("mqdb.yaml:4: broker.mode: expected failover or mirror, got \"cluster\"",
+                        "mqdb.yaml:5: broker.shuffle: expected true or false, got \"often\"");
     }
 
     @Test

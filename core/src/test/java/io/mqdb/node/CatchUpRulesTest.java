@@ -122,6 +122,22 @@ class CatchUpRulesTest {
         assertThat(names(bData)).isEqualTo(Map.of(1L, "one", 2L, "two", 3L, "three"));
     }
 
+    @Test
+    void anEventDeliveredTwiceIsAppliedOnceAndCountedAsADuplicate() {
+        NodeMetrics b = cluster.node("b").metrics();
+        long applied = b.applied.sum();
+        broker.duplicateNext(Items.TOPIC, 1);
+        a.table(Items.CHANNEL).upsert(item(2, "two"));
+
+        await().atMost(CATCH_UP).until(() -> b.skippedDuplicates.sum() == 1);
+        assertThat(names(bData)).isEqualTo(Map.of(1L, "one", 2L, "two"));
+        assertThat(b.applied.sum() - applied).as("the second copy is not applied again").isEqualTo(1);
+        a.table(Items.CHANNEL).upsert(item(3, "three"));
+        await().atMost(CATCH_UP).until(() -> names(bData).containsKey(3L));
+        assertThat(b.skippedDuplicates.sum()).as("only copies count").isEqualTo(1);
+        assertThat(requests()).as("a duplicate is no gap").isEmpty();
+    }
+
     private List<Control.Resend> requests() {
         return broker.published(RESEND_TOPIC).stream().map(p -> Control.Resend.parse(p.payload())).toList();
     }

@@ -53,6 +53,20 @@ public final class MosquittoServer extends ServerFixture {
     }
 
     /**
+     * @return a broker of its own, as {@link #startNew()}, that also saves its persistence file every second
+     *     ({@code autosave_interval 1}), so that after a {@link #kill()} and {@link #startAgain()} on the same port its
+     *     sessions and queued messages are back, bar what it took in its last second; stopped by {@link #close()}
+     */
+    public static MosquittoServer startKillable() {
+        Optional<Path> bin = findBinary(List.of("mosquitto"), List.of("/usr/sbin"));
+        if (bin.isEmpty()) {
+            throw unavailable("local mosquitto binary (needed to kill and restart it)", "MQDB_TEST_MQTT",
+                    "mosquitto (apt-get install mosquitto)");
+        }
+        return local(bin.get(), List.of("autosave_interval 1"));
+    }
+
+    /**
      * @return a broker of its own with Mosquitto's stock flow control ({@code max_inflight_messages 20},
      *     {@code max_queued_messages 1000}) and a WebSocket listener ({@link #webSocketUri()}); stopped by
      *     {@link #close()}
@@ -158,6 +172,10 @@ public final class MosquittoServer extends ServerFixture {
     }
 
     private static MosquittoServer local(Path binary) {
+        return local(binary, List.of());
+    }
+
+    private static MosquittoServer local(Path binary, List<String> extraLines) {
         int port = freePort();
         MosquittoServer server = new MosquittoServer("127.0.0.1", port, binary);
         Path dir = server.tempDir("mqdb-mosquitto-");
@@ -175,6 +193,7 @@ public final class MosquittoServer extends ServerFixture {
                 "log_type warning",
                 "user root",
                 "");
+        conf += extraLines.isEmpty() ? "" : String.join("\n", extraLines) + "\n";
         try {
             Files.writeString(dir.resolve("mosquitto.conf"), conf);
         } catch (IOException e) {
@@ -234,6 +253,36 @@ public final class MosquittoServer extends ServerFixture {
      */
     public synchronized void restart() {
         stop();
+        startProcess();
+    }
+
+    /**
+     * Kills a broker this fixture started with SIGKILL ({@code kill -9}): it saves nothing, its clients' sockets are
+     * reset; {@link #startAgain()} starts it.
+     */
+    public synchronized void kill() {
+        if (process == null) {
+            throw new UnsupportedOperationException("mosquitto at " + uri() + " was not started by this fixture");
+        }
+        process.destroyForcibly(); // SIGKILL on Unix
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("mosquitto at " + uri() + " did not die of SIGKILL within 10 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while killing mosquitto", e);
+        }
+    }
+
+    /** Starts a broker that was {@link #stop()}ped or {@link #kill()}ed again, on the same port and files. */
+    public synchronized void startAgain() {
+        if (process == null) {
+            throw new UnsupportedOperationException("mosquitto at " + uri() + " was not started by this fixture");
+        }
+        if (process.isAlive()) {
+            throw new IllegalStateException("mosquitto at " + uri() + " is running");
+        }
         startProcess();
     }
 

@@ -25,7 +25,7 @@ class ConnectAttemptsTest {
             a.failed("x", "y", down);
         }
         assertThat(a.failed("x", "y", down) + a.failed("x", "y", down)).isEqualTo(ConnectAttempts.MAX_BACKOFF_MS);
-        a.connected();
+        a.connected("tcp://a:1");
         assertThat(a.failed("tcp://a:1", "tcp://b:1", down)).isZero();
         assertThat(a.failed("tcp://b:1", "tcp://a:1", down)).isEqualTo(100);
         assertThat(a.refusedEnough()).isFalse();
@@ -59,5 +59,37 @@ class ConnectAttemptsTest {
         assertThat(tls.description()).startsWith("TLS failed: PKIX path building failed");
         assertThat(ConnectFailure.of(new RuntimeException("x"), 0x88).fatal()).as("server unavailable: retry")
                 .isFalse();
+    }
+
+    @Test
+    void aMoveIsLoggedOnceConnectedWithBothBrokersItsCauseAndHowLongTheNodeWasAway() throws Exception {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
+                "io.mqdb.transport.ConnectAttemptsTest.moves");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            ConnectAttempts a = new ConnectAttempts(logger, "c", List.of("tcp://a:1", "tcp://b:1"));
+            a.connected("tcp://a:1");
+            assertThat(log.list).as("the first connection is no move").isEmpty();
+            a.lost("tcp://a:1", "Connection reset");
+            Thread.sleep(20); // a disconnection of measurable length
+            a.failed("tcp://a:1", "tcp://b:1", down);
+            log.list.clear();
+            a.connected("tcp://b:1");
+            assertThat(log.list).singleElement().extracting(e -> e.getFormattedMessage()).asString()
+                    .startsWith("mqtt tcp://b:1: c moved from tcp://a:1 after ")
+                    .contains("ms disconnected (lost: Connection reset)")
+                    .doesNotContain("after 0 ms");
+            a.lost("tcp://b:1", null);
+            a.connected("tcp://b:1");
+            assertThat(log.list.get(1).getFormattedMessage()).contains("connected again to the same broker",
+                    "lost: unknown cause");
+            a.connected("tcp://b:1");
+            assertThat(log.list).as("logged once per move").hasSize(2);
+        } finally {
+            logger.detachAppender(log);
+        }
     }
 }

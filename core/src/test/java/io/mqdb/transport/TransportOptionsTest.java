@@ -74,4 +74,58 @@ class TransportOptionsTest {
         assertThat(TransportOptions.MAX_PACKET_BYTES)
                 .isEqualTo(io.mqdb.codec.CodecLimits.DEFAULT_MAX_PAYLOAD_BYTES + (64 << 10));
     }
+
+    @Test
+    void theModeIsFailoverByDefaultAndEveryCopyKeepsIt() {
+        TransportOptions o = TransportOptions.of(List.of("tcp://a:1883", "tcp://b:1883"), "n1");
+        assertThat(o.mode()).isEqualTo(BrokerMode.FAILOVER);
+        TransportOptions m = o.withMode(BrokerMode.MIRROR);
+        assertThat(m).isNotEqualTo(o);
+        assertThat(m.toString()).contains("mode=mirror");
+        // the node derives its channel sessions from its options with these: they must stay mirrored
+        assertThat(m.withClientId("n1-ch-shop.items").mode()).isEqualTo(BrokerMode.MIRROR);
+        assertThat(m.withPresence("p/t", new byte[] {1}, new byte[] {0}).mode()).isEqualTo(BrokerMode.MIRROR);
+        assertThat(m.withFlowControl(10, 10).withCredentials("u", "p").withClient(ClientLibrary.PAHO)
+                .withMaxPacketBytes(TransportOptions.MIN_PACKET_BYTES).withBrokerUris(List.of("tcp://c:1883"))
+                .mode()).isEqualTo(BrokerMode.MIRROR);
+    }
+
+    @Test
+    void shuffledKeepsTheBrokersInAnotherOrderAndSpreadsNodesOverThem() {
+        List<String> uris = List.of("tcp://a:1883", "tcp://b:1883", "tcp://c:1883");
+        TransportOptions o = TransportOptions.of(uris, "n1").withMode(BrokerMode.MIRROR);
+        java.util.Map<String, Integer> firsts = new java.util.TreeMap<>();
+        long seed = System.nanoTime();
+        System.out.println("shuffle seed " + seed);
+        java.util.Random random = new java.util.Random(seed);
+        for (int node = 0; node < 300; node++) {
+            TransportOptions s = o.shuffled(random);
+            assertThat(s.brokerUris()).containsExactlyInAnyOrderElementsOf(uris);
+            assertThat(s.mode()).isEqualTo(BrokerMode.MIRROR);
+            firsts.merge(s.brokerUris().get(0), 1, Integer::sum);
+        }
+        // 300 draws of 3: each broker first about 100 times; below 50 has a probability far under 1e-9
+        assertThat(firsts).containsOnlyKeys(uris);
+        assertThat(firsts.values()).allSatisfy(n -> assertThat(n).isGreaterThan(50));
+        assertThat(o.brokerUris()).as("the original is unchanged").isEqualTo(uris);
+    }
+
+    @Test
+    void mirrorOverOneBrokerIsThePlainTransportAndOverTwoAMirror() {
+        TransportOptions one = TransportOptions.of(List.of("tcp://127.0.0.1:1"), "n1").withMode(BrokerMode.MIRROR);
+        try (Transport t = Transports.open(one)) {
+            assertThat(t).isInstanceOf(HiveMqTransport.class);
+        }
+        TransportOptions two = one.withBrokerUris(List.of("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"));
+        try (Transport t = Transports.open(two)) {
+            assertThat(t).isInstanceOf(MirrorTransport.class);
+            assertThat(((MirrorTransport) t).counters()).extracting(MirrorTransport.BrokerCounters::uri)
+                    .containsExactly("tcp://127.0.0.1:1", "tcp://127.0.0.1:2");
+            assertThat(t.isConnected()).isFalse();
+            assertThat(t.currentBroker()).isEqualTo("tcp://127.0.0.1:1, tcp://127.0.0.1:2");
+        }
+        try (Transport t = Transports.open(two.withMode(BrokerMode.FAILOVER))) {
+            assertThat(t).isInstanceOf(HiveMqTransport.class);
+        }
+    }
 }

@@ -31,9 +31,11 @@ import io.mqdb.transport.MessageHandler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -375,6 +377,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         long started = System.nanoTime();
         List<ChangeEvent> events = new ArrayList<>();
         List<SeqMark> marks = new ArrayList<>();
+        Set<SeqMark> inGroup = new HashSet<>();
         long receiveMillis = System.currentTimeMillis();
         for (InboundMessage m : messages) {
             byte[] payload = m.payload();
@@ -425,7 +428,14 @@ public final class ChannelApplier extends Worker implements MessageHandler {
                 }
                 String origin = we.origin().orElse(batch.origin());
                 if (origin != null && we.seq() > 0) {
-                    marks.add(new SeqMark(origin, we.seq(), stream));
+                    SeqMark mark = new SeqMark(origin, we.seq(), stream);
+                    if (!stream && (!inGroup.add(mark) || handled(origin, we.seq()))) {
+                        // The same event again: through a second broker (broker.mode: mirror), a redelivery of a
+                        // message whose ack was lost, or a resend of what had arrived meanwhile.
+                        ctx.metrics().skippedDuplicates.increment();
+                        continue;
+                    }
+                    marks.add(mark);
                 }
                 try {
                     TableSchema s = resolveSchema(batch.schema(), we);
@@ -630,7 +640,19 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         advance(origin, seq);
     }
 
-    /** As {@link #trackSequence} without announcing: for channel numbers and targeted-snapshot streams alike. */
+    /**
+     * @return whether the origin's channel number was handled already (applied, skipped as older or dead-lettered):
+     *     at or below its contiguous number, or among the numbers handled ahead of a gap
+     */
+    private boolean handled(String origin, long seq) {
+        if (seq <= contiguous(origin)) {
+            return true;
+        }
+        TreeSet<Long> waiting = ahead.get(origin);
+        return waiting != null && waiting.contains(seq);
+    }
+
+        /** As {@link #trackSequence} without announcing: for channel numbers and targeted-snapshot streams alike. */
     private void advance(String key, long seq) {
         long have = contiguous(key);
         if (seq <= have) {
