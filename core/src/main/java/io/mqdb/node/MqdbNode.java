@@ -373,6 +373,13 @@ public final class MqdbNode implements AutoCloseable {
             }
             if (signer != null) {
                 Freshness.Verdict fresh = resendFreshness.accept(signer, r.at(), System.currentTimeMillis());
+                if (fresh == Freshness.Verdict.REPLAYED
+                        && config.broker().mode() == io.mqdb.transport.BrokerMode.MIRROR) {
+                    // the same request through another broker: expected in mirror mode, served once already
+                    metrics.requestsRefused.increment();
+                    m.ack();
+                    return;
+                }
                 if (fresh != Freshness.Verdict.FRESH) {
                     metrics.requestsRefused.increment();
                     resendRefusals.warn("node " + config.node().name() + ": ignoring a resend request of " + signer

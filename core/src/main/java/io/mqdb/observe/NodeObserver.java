@@ -209,6 +209,8 @@ public final class NodeObserver implements AutoCloseable {
         counter("mqdb.snapshot.rows", metrics.snapshotRows, "rows published by initial loads");
         counter("mqdb.retries", metrics.retries, "store or broker operations retried after a retriable failure");
         counter("mqdb.skipped.older", metrics.skippedOlder, "events not applied: the key holds a newer version");
+        counter("mqdb.skipped.duplicates", metrics.skippedDuplicates,
+                "events not applied again: their origin's number was applied already (mirror mode, redeliveries)");
         counter("mqdb.resend.requests", metrics.resendRequests, "resend requests this node sent (gaps found)");
         counter("mqdb.resent", metrics.resent, "messages this node published again on request");
         counter("mqdb.target.losses", metrics.targetLosses, "times a subscribed store lost what was applied to it");
