@@ -358,6 +358,70 @@ class NodeSyncIT {
     }
 
     @Test
+    void aDiskBelowItsFloorPausesCaptureAndCaptureGoesOnWhenSpaceReturns() throws Exception {
+        long freeMb = Files.getFileStore(dir).getUsableSpace() >> 20;
+        assertThat(freeMb).as("this test needs 2 GB free on " + dir).isGreaterThan(2_048);
+        // The floor 300 MiB under what is free now; a 600 MiB ballast file then takes the disk below it.
+        MqdbNode p = start("p", """
+                node: { name: p, data-dir: p-data, min-free-disk-mb: %d }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { local: { type: mapdb } }
+                channels: [ { name: shop:disk, store: local, publish: true } ]
+                """.formatted(freeMb - 300, port));
+        MqdbNode c = start("c", """
+                node: { name: c, data-dir: c-data }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { local: { type: mapdb } }
+                channels: [ { name: shop:disk, store: local, subscribe: true } ]
+                """.formatted(port));
+        java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+        Path ballast = dir.resolve("ballast");
+        try {
+            TableSchema disk = new TableSchema(TableId.parse("shop:disk"), SCHEMA.columns(), List.of("id"));
+            LocalTable src = p.table("shop:disk");
+            src.ensure(disk);
+            src.upsert(item(1, "before", "1.00"));
+            LocalTable dst = c.table("shop:disk");
+            await().atMost(Duration.ofSeconds(30)).until(() -> dst.schema().isPresent() && dst.count() == 1);
+
+            try (var out = Files.newOutputStream(ballast)) {
+                byte[] mib = new byte[1 << 20];
+                for (int i = 0; i < 600; i++) {
+                    out.write(mib);
+                }
+                out.flush();
+            }
+            try (var ch = java.nio.channels.FileChannel.open(ballast, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.force(true); // the blocks are taken, not only promised
+            }
+            long paused = System.nanoTime();
+            var writes = writer.submit(() -> {
+                for (long i = 2; i <= 11; i++) {
+                    src.upsert(item(i, "while full", "2.00"));
+                }
+                return null;
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> p.metrics().diskPaused.values().stream()
+                    .anyMatch(java.util.function.BooleanSupplier::getAsBoolean));
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> dst.count() == 1);
+            assertThat(p.failure()).as("the node runs on").isEmpty();
+
+            Files.delete(ballast);
+            await().atMost(Duration.ofSeconds(30)).until(() -> dst.count() == 11);
+            writes.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(all(dst)).containsExactlyElementsOf(all(src));
+            System.out.printf("disk taken below node.min-free-disk-mb by a 600 MiB file: capture paused (nothing "
+                    + "published for 2 s, the node up), the file deleted: the 10 rows written meanwhile arrived, "
+                    + "%d ms after the pause began%n", (System.nanoTime() - paused) / 1_000_000);
+        } finally {
+            writer.shutdownNow();
+            Files.deleteIfExists(ballast);
+            c.close();
+            p.close();
+        }
+    }
+
+    @Test
     void retainedMessagesOfChannelsRemovedFromTheConfigAreClearedByTheirOwner() throws Exception {
         String cYaml = """
                 node: { name: c, data-dir: c-data }

@@ -42,7 +42,7 @@ final class ConfigParser {
     static final List<String> ROOT_KEYS = List.of("node", "broker", "stores", "channels");
     static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir", "tombstone-retention",
             "outbox-max-mb", "resend-window-mb", "max-clock-skew", "signing", "http", "wire-form",
-            "log-format", "limits", "dead-letter-max-mb");
+            "log-format", "limits", "dead-letter-max-mb", "min-free-disk-mb");
     static final List<String> LIMITS_KEYS = List.of("max-message-mb", "max-events", "max-columns", "max-value-mb",
             "max-depth");
     /** The largest {@code node.limits.max-message-mb}: HiveMQ's and Mosquitto's default packet bound is 256 MB. */
@@ -215,8 +215,9 @@ final class ConfigParser {
         limits = e.containsKey("limits") ? limits(e.get("limits")) : CodecLimits.DEFAULTS;
         int deadLetterMb = integer(e.get("dead-letter-max-mb"), 1, 1_048_576)
                 .orElse(NodeSection.DEFAULT_DEAD_LETTER_MAX_MB);
+        int minFreeMb = integer(e.get("min-free-disk-mb"), 0, 1_048_576).orElse(NodeSection.DEFAULT_MIN_FREE_DISK_MB);
         return new NodeSection(name, cluster, dataDir, retention, outboxMb, resendMb, skew, signing, http, wireForm,
-                logFormat, limits, deadLetterMb);
+                logFormat, limits, deadLetterMb, minFreeMb);
     }
 
     /** The node's input bounds, once {@code node:} is read; the channels' batch sizes are checked against them. */

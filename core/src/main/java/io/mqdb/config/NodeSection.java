@@ -32,11 +32,13 @@ import java.util.Optional;
  *     its maximum packet size; default {@link CodecLimits#DEFAULTS}
  * @param deadLetterMaxMb {@code node.dead-letter-max-mb}: the size of the dead-letter folder beyond which letters are
  *     kept without their payload; default {@link #DEFAULT_DEAD_LETTER_MAX_MB}
+ * @param minFreeDiskMb {@code node.min-free-disk-mb}: the free space the outbox leaves on its disk; capture waits
+ *     below it (0 = no floor); default {@link #DEFAULT_MIN_FREE_DISK_MB}
  */
 public record NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
                           int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing,
                           Optional<HttpConfig> http, WireForm wireForm, LogFormat logFormat, CodecLimits limits,
-                          int deadLetterMaxMb) {
+                          int deadLetterMaxMb, int minFreeDiskMb) {
     /** How {@code mqdb run} writes its log lines. */
     public enum LogFormat {
         /** One line of text per event, as people read them (the default). */
@@ -51,6 +53,8 @@ public record NodeSection(String name, String cluster, Path dataDir, Duration to
     public static final Duration DEFAULT_TOMBSTONE_RETENTION = Duration.ofDays(7);
     /** The default outbox bound. */
     public static final int DEFAULT_OUTBOX_MAX_MB = 1024;
+    /** The default free-space floor of the outbox's disk, in MiB. */
+    public static final int DEFAULT_MIN_FREE_DISK_MB = 256;
     /** The default dead-letter folder bound, in MiB. */
     public static final int DEFAULT_DEAD_LETTER_MAX_MB = 1024;
     /** The default resend window. */
@@ -103,6 +107,14 @@ public record NodeSection(String name, String cluster, Path dataDir, Duration to
             WireForm wireForm, LogFormat logFormat, CodecLimits limits) {
         this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, maxClockSkew, signing, http,
                 wireForm, logFormat, limits, DEFAULT_DEAD_LETTER_MAX_MB);
+    }
+
+    /** A node section with the default disk floor. */
+    public NodeSection(String name, String cluster, Path dataDir, Duration tombstoneRetention, int outboxMaxMb,
+            int resendWindowMb, Duration maxClockSkew, Optional<SigningConfig> signing, Optional<HttpConfig> http,
+            WireForm wireForm, LogFormat logFormat, CodecLimits limits, int deadLetterMaxMb) {
+        this(name, cluster, dataDir, tombstoneRetention, outboxMaxMb, resendWindowMb, maxClockSkew, signing, http,
+                wireForm, logFormat, limits, deadLetterMaxMb, DEFAULT_MIN_FREE_DISK_MB);
     }
 
     /** Rejects nulls. */

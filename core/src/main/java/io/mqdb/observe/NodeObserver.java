@@ -205,6 +205,11 @@ public final class NodeObserver implements AutoCloseable {
                 return depth == null ? 0 : depth.getAsLong();
             }).description("changes in the store's outbox not yet acknowledged by the broker").tags("store", store)
                     .register(registry);
+            Gauge.builder("mqdb.capture.disk.paused", metrics.diskPaused, m -> {
+                java.util.function.BooleanSupplier paused = m.get(store);
+                return paused != null && paused.getAsBoolean() ? 1 : 0;
+            }).description("1 while the store's capture waits for disk space (node.min-free-disk-mb)")
+                    .tags("store", store).register(registry);
         }
         counter("mqdb.snapshot.rows", metrics.snapshotRows, "rows published by initial loads");
         counter("mqdb.retries", metrics.retries, "store or broker operations retried after a retriable failure");

@@ -101,6 +101,9 @@ public final class DurableQueue implements AutoCloseable {
     /** The last committed state; replaced (never changed) under both locks after each fsync. */
     private volatile State state;
     private volatile boolean closed;
+    /** The free space the writer leaves on the disk; {@link DiskFloor#NONE} unless opened with one. */
+    private volatile DiskFloor diskFloor = DiskFloor.NONE;
+
     /** Set when a write failed; then every later write fails, until the queue is reopened. Under writeLock. */
     private Exception writeFailure;
 
@@ -171,6 +174,18 @@ public final class DurableQueue implements AutoCloseable {
         return open(dir, maxUndeliveredBytes, retainDeliveredBytes, DEFAULT_SEGMENT_BYTES);
     }
 
+    /**
+     * As {@link #open(Path, long, long)}; appends also wait while they would leave less free disk space than the floor.
+     *
+     * @param floor the free space to leave on the queue's disk
+     * @return the open queue
+     */
+    public static DurableQueue open(Path dir, long maxUndeliveredBytes, long retainDeliveredBytes, DiskFloor floor) {
+        DurableQueue q = open(dir, maxUndeliveredBytes, retainDeliveredBytes, DEFAULT_SEGMENT_BYTES);
+        q.diskFloor = Objects.requireNonNull(floor, "floor");
+        return q;
+    }
+
     /** As {@link #open(Path, long, long)}, starting a new segment file when the current one reaches the given size. */
     static DurableQueue open(Path dir, long maxUndeliveredBytes, long retainDeliveredBytes, long segmentBytes) {
         Objects.requireNonNull(dir, "dir");
@@ -235,7 +250,7 @@ public final class DurableQueue implements AutoCloseable {
             Objects.requireNonNull(name, "counter name");
             Objects.requireNonNull(value, "counter value");
         });
-        lockWriterWithRoom();
+        lockWriterWithRoom(bytes);
         try {
             State s = state;
             Map<String, Long> merged = new HashMap<>(s.counters());
@@ -461,14 +476,21 @@ public final class DurableQueue implements AutoCloseable {
 
     // ---- writing (under writeLock) ----
 
-    /** Takes the write lock once there is room (or the queue is empty); waits without holding it. */
-    private void lockWriterWithRoom() throws InterruptedException {
+    /**
+     * Takes the write lock once there is room (or the queue is empty) and the disk can take {@code bytes} above its
+     * floor; waits without holding it (for room, until signalled; for disk space, polling every second).
+     */
+    private void lockWriterWithRoom(long bytes) throws InterruptedException {
         while (true) {
             lock.lockInterruptibly();
             try {
                 checkOpen();
-                while (!hasRoom()) {
-                    notFull.await();
+                while (!hasRoom() || !diskFloor.allows(bytes)) {
+                    if (hasRoom()) {
+                        notFull.await(1, java.util.concurrent.TimeUnit.SECONDS);
+                    } else {
+                        notFull.await();
+                    }
                     checkOpen();
                 }
             } finally {

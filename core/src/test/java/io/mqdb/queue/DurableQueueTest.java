@@ -199,6 +199,39 @@ class DurableQueueTest {
     }
 
     @Test
+    void appendWaitsWhileTheDiskIsBelowItsFloorAndGoesOnWhenSpaceReturns() throws Exception {
+        java.util.concurrent.atomic.AtomicLong free = new java.util.concurrent.atomic.AtomicLong(1_000_000);
+        DiskFloor floor = DiskFloor.of(dir, 100_000, free::get);
+        try (DurableQueue q = DurableQueue.open(dir.resolve("queue.db"), 1 << 20, 0, floor)) {
+            q.append(List.of(bytes("first")), Map.of());
+            free.set(100_003); // "second" (6 bytes) would leave less than the floor
+            Future<Long> waiting = executor.submit(() -> q.append(List.of(bytes("second")), Map.of("pos", 2L)));
+            await().during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(3)).until(() -> !waiting.isDone());
+            assertThat(floor.paused()).isTrue();
+            assertThat(q.nextIndex()).as("nothing written while waiting").isEqualTo(2);
+
+            free.set(100_006); // exactly the floor left after the write
+            assertThat(waiting.get(5, TimeUnit.SECONDS)).isEqualTo(2);
+            assertThat(floor.paused()).isFalse();
+            assertThat(q.counter("pos")).isEqualTo(2);
+            assertThat(texts(q.peek(10, NO_WAIT))).containsExactly("first", "second");
+        }
+        assertThat(DiskFloor.of(dir, 0)).as("0 turns the floor off").isSameAs(DiskFloor.NONE);
+    }
+
+    @Test
+    void anAppendWaitingForDiskSpaceIsInterruptible() throws Exception {
+        DiskFloor floor = DiskFloor.of(dir, 100, () -> 0L);
+        try (DurableQueue q = DurableQueue.open(dir.resolve("queue.db"), 1 << 20, 0, floor)) {
+            Future<Long> waiting = executor.submit(() -> q.append(List.of(bytes("x")), Map.of()));
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !waiting.isDone());
+            waiting.cancel(true);
+            await().atMost(Duration.ofSeconds(5)).until(waiting::isDone);
+            assertThat(q.nextIndex()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void appendIntoAnEmptyQueueSucceedsEvenAboveTheBound() throws InterruptedException {
         try (DurableQueue q = open(4, 0)) {
             assertThat(q.append(List.of(bytes("far more than four bytes")), Map.of())).isEqualTo(1);

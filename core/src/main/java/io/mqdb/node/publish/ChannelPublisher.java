@@ -11,6 +11,7 @@ import io.mqdb.node.runtime.Backoff;
 import io.mqdb.node.runtime.NodeContext;
 import io.mqdb.node.runtime.Worker;
 import io.mqdb.node.runtime.Workers;
+import io.mqdb.queue.DiskFloor;
 import io.mqdb.queue.DurableQueue;
 import io.mqdb.spi.CapturePosition;
 import io.mqdb.spi.CapturedChange;
@@ -144,10 +145,18 @@ public final class ChannelPublisher extends Worker {
      * the node on its start-up thread.
      */
     public void start() {
-        outbox = DurableQueue.open(ctx.config().dataDir().resolve("outbox").resolve(storeName + ".db"),
-                ctx.config().outboxMaxMb() * MB, ctx.config().resendWindowMb() * MB);
-        targetedOutbox = DurableQueue.open(ctx.config().dataDir().resolve("outbox").resolve("targeted")
-                .resolve(storeName + ".db"), ctx.config().outboxMaxMb() * MB, 0);
+        java.nio.file.Path outboxDir = ctx.config().dataDir().resolve("outbox");
+        try {
+            java.nio.file.Files.createDirectories(outboxDir);
+        } catch (java.io.IOException e) {
+            throw new MqdbException("cannot create the outbox folder " + outboxDir + ": " + e, e);
+        }
+        DiskFloor floor = DiskFloor.of(outboxDir, (long) ctx.config().minFreeDiskMb() * MB);
+        outbox = DurableQueue.open(outboxDir.resolve(storeName + ".db"),
+                ctx.config().outboxMaxMb() * MB, ctx.config().resendWindowMb() * MB, floor);
+        targetedOutbox = DurableQueue.open(outboxDir.resolve("targeted").resolve(storeName + ".db"),
+                ctx.config().outboxMaxMb() * MB, 0, floor);
+        ctx.metrics().diskPaused.put(storeName, floor::paused);
         ctx.metrics().outboxDepth.put(storeName, () -> outbox.undeliveredCount() + targetedOutbox.undeliveredCount());
         for (TableId t : channels.keySet()) {
             long seq = outbox.counter(OutboxSender.sequenceCounter(t));
