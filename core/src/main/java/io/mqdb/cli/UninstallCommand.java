@@ -1,25 +1,12 @@
 package io.mqdb.cli;
 
-import io.mqdb.config.ConfigException;
-import io.mqdb.config.ConfigLoader;
-import io.mqdb.config.ConfigProblem;
-import io.mqdb.config.NodeConfig;
-import io.mqdb.config.StoreSection;
-import io.mqdb.config.StoreSettings;
 import io.mqdb.node.MqdbNode;
-import io.mqdb.node.StoreSet;
 import io.mqdb.plugin.LoadedProvider;
 import io.mqdb.plugin.PluginRegistry;
 import io.mqdb.spi.CaptureInstallation;
-import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.Store;
-import io.mqdb.spi.StoreConfig;
-import io.mqdb.spi.StoreContext;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -52,24 +39,13 @@ final class UninstallCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PluginRegistry plugins = PluginRegistry.load(MqdbNode.defaultPluginsDir(), Main.class.getClassLoader());
-        NodeConfig config = ConfigLoader.load(file, StoreSet.checker(plugins));
-        StoreSection section = config.stores().get(storeName);
-        if (section == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), file + ": no store \"" + storeName
-                    + "\"; stores: " + String.join(", ", config.stores().keySet()));
-        }
-        LoadedProvider provider = plugins.find(section.type()).orElseThrow(); // the checker found it
-        List<ConfigProblem> problems = new ArrayList<>();
-        StoreConfig settings = StoreSettings.validate(section, provider.provider().settings(), config.baseDir(),
-                problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigException(config.source(), problems);
-        }
-        Store store = provider.call(() -> provider.provider().open(settings, context(config)));
+        OpenedStore opened = OpenedStore.open(spec, plugins, file, storeName);
+        Store store = opened.store();
+        LoadedProvider provider = opened.provider();
         try {
             if (!(store instanceof CaptureInstallation installation)) {
                 spec.commandLine().getErr().printf("error: store %s (type %s) cannot list or remove what its"
-                        + " capture installed: its adapter has no uninstall%n", storeName, section.type());
+                        + " capture installed: its adapter has no uninstall%n", storeName, opened.type());
                 return Main.FAILURE;
             }
             List<String> installed = provider.call(installation::installed);
@@ -88,30 +64,8 @@ final class UninstallCommand implements Callable<Integer> {
             out.printf("removed %d object(s)%n", installed.size());
             return 0;
         } finally {
-            provider.run(store::close);
+            opened.close();
             out.flush();
         }
-    }
-
-    /** The same context the node gives the store (its folder under the data dir), so file stores open alike. */
-    private StoreContext context(NodeConfig config) {
-        Path dir = config.node().dataDir().resolve("stores").resolve(storeName);
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new MqdbException("cannot create " + dir + ": " + e.getMessage(), e);
-        }
-        String node = config.node().name();
-        return new StoreContext() {
-            @Override
-            public String nodeName() {
-                return node;
-            }
-
-            @Override
-            public Path dataDir() {
-                return dir;
-            }
-        };
     }
 }

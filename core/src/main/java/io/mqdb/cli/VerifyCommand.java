@@ -1,0 +1,143 @@
+package io.mqdb.cli;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.mqdb.node.MqdbNode;
+import io.mqdb.plugin.PluginRegistry;
+import io.mqdb.spi.Key;
+import io.mqdb.spi.TableId;
+import io.mqdb.spi.TableSchema;
+import io.mqdb.verify.Verifier;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mqdb verify --config FILE --channel schema:table --source STORE --target STORE [--target-config FILE]}:
+ * compares a channel's table on two stores, of any adapters, by bucket digests ({@link Verifier}), and prints the
+ * rows compared, the buckets that differed and the keys missing from, extra in and stale in the target. Exit 0 when
+ * both hold the same rows, 1 when they differ, 2 on a usage or config error. Opens only the two stores, reads them
+ * (nothing is written), and connects to no broker.
+ */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = "Compare a channel's table on two stores and list the rows that differ (reads only).")
+final class VerifyCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, required = true, description = "the config file naming the source store")
+    private Path file;
+
+    @Option(names = "--channel", required = true, description = "the channel, schema:table")
+    private String channel;
+
+    @Option(names = "--source", required = true, description = "the store taken as right (the publisher's)")
+    private String source;
+
+    @Option(names = "--target", required = true, description = "the store checked against it")
+    private String target;
+
+    @Option(names = "--target-config", description = "the config file naming the target store (default: --config)")
+    private Path targetFile;
+
+    @Option(names = "--buckets", defaultValue = "" + Verifier.DEFAULT_BUCKETS,
+            description = "hash buckets of the key space, a power of two (default ${DEFAULT-VALUE})")
+    private int buckets;
+
+    @Option(names = "--show", defaultValue = "10", description = "keys listed of each kind (default ${DEFAULT-VALUE})")
+    private int show;
+
+    @Option(names = "--json", description = "print the result as one JSON object")
+    private boolean json;
+
+    @Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        TableId table;
+        try {
+            table = TableId.parse(channel);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--channel: " + e.getMessage());
+        }
+        if (buckets < 1 || buckets > (1 << 20) || Integer.bitCount(buckets) != 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--buckets: expected a power of two from "
+                    + "1 to 1048576, got " + buckets);
+        }
+        PluginRegistry plugins = PluginRegistry.load(MqdbNode.defaultPluginsDir(), Main.class.getClassLoader());
+        OpenedStore a = OpenedStore.open(spec, plugins, file, source);
+        try {
+            OpenedStore b = OpenedStore.open(spec, plugins, targetFile == null ? file : targetFile, target);
+            try {
+                TableSchema schema = a.provider().call(() -> a.store().describe(table)).orElseThrow(() ->
+                        new CommandLine.ParameterException(spec.commandLine(), "store " + source + " has no table "
+                                + table));
+                Verifier.Result r = a.provider().call(() -> b.provider().call(() ->
+                        new Verifier(schema, buckets).compare(a.store(), b.store())));
+                print(out, table, a, b, r);
+                return r.same() ? 0 : Main.FAILURE;
+            } finally {
+                b.close();
+            }
+        } finally {
+            a.close();
+            out.flush();
+        }
+    }
+
+    private void print(PrintWriter out, TableId table, OpenedStore a, OpenedStore b, Verifier.Result r) {
+        if (json) {
+            JsonObject o = new JsonObject();
+            o.addProperty("channel", table.toString());
+            o.addProperty("source", source + " (" + a.store().describeTarget() + ")");
+            o.addProperty("target", target + " (" + b.store().describeTarget() + ")");
+            o.addProperty("same", r.same());
+            o.addProperty("sourceRows", r.sourceRows());
+            o.addProperty("targetRows", r.targetRows());
+            o.addProperty("rowsRead", r.rowsRead());
+            o.addProperty("buckets", buckets);
+            o.addProperty("differingBuckets", r.differingBuckets());
+            o.addProperty("missing", r.missing().size());
+            o.addProperty("extra", r.extra().size());
+            o.addProperty("stale", r.stale().size());
+            o.add("firstMissing", keys(r.missing()));
+            o.add("firstExtra", keys(r.extra()));
+            o.add("firstStale", keys(r.stale()));
+            o.addProperty("millis", r.millis());
+            out.println(new GsonBuilder().disableHtmlEscaping().create().toJson(o));
+            return;
+        }
+        out.printf("%s: %s (%s) against %s (%s)%n", table, source, a.store().describeTarget(), target,
+                b.store().describeTarget());
+        out.printf("rows: %d in the source, %d in the target; %d read, %d of %d buckets differed; %d ms%n",
+                r.sourceRows(), r.targetRows(), r.rowsRead(), r.differingBuckets(), buckets, r.millis());
+        if (r.same()) {
+            out.println("same: every row equal");
+            return;
+        }
+        line(out, "missing from the target", r.missing());
+        line(out, "extra in the target", r.extra());
+        line(out, "stale in the target", r.stale());
+    }
+
+    private void line(PrintWriter out, String what, List<Key> keys) {
+        if (!keys.isEmpty()) {
+            out.printf("%s: %d, first %s%n", what, keys.size(), keys.subList(0, Math.min(show, keys.size())));
+        }
+    }
+
+    private JsonArray keys(List<Key> keys) {
+        JsonArray a = new JsonArray();
+        for (Key k : keys.subList(0, Math.min(show, keys.size()))) {
+            JsonArray values = new JsonArray();
+            k.values().forEach(v -> values.add(String.valueOf(v)));
+            a.add(values);
+        }
+        return a;
+    }
+}
