@@ -3,12 +3,9 @@ package io.mqdb.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,35 +21,23 @@ class CliIT {
         home = Tarball.unpacked(dir.resolve("dist"));
     }
 
-    private record Result(int exit, String out, String err) {
-    }
-
-    private static Result mqdb(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(home.resolve("bin/mqdb").toString());
-        cmd.addAll(List.of(args));
-        Path out = Files.createTempFile(dir, "out", ".txt");
-        Path err = Files.createTempFile(dir, "err", ".txt");
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile())
-                .redirectError(err.toFile()).start();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                Files.readString(err, StandardCharsets.UTF_8));
+    private static BinMqdb.Result mqdb(String... args) throws IOException, InterruptedException {
+        return BinMqdb.run(home, dir, 60, args);
     }
 
     @Test
     void helpIsAvailableForEveryCommand() throws Exception {
-        Result r = mqdb("--help");
+        BinMqdb.Result r = mqdb("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("run", "check-config", "plugins", "demo", "status");
-        for (String c : List.of("run", "check-config", "plugins", "demo", "status")) {
+        assertThat(r.out()).contains("run", "check-config", "plugins", "demo", "status", "verify");
+        for (String c : List.of("run", "check-config", "plugins", "demo", "status", "verify")) {
             assertThat(mqdb(c, "--help").exit()).as(c + " --help").isZero();
         }
     }
 
     @Test
     void theDemoSyncsALegacySqliteDatabaseIntoMapDbAndFollowsItsChanges() throws Exception {
-        Result r = mqdb("demo", "--rows", "3000", "--follow", "3", "--dir", dir.resolve("demo").toString());
+        BinMqdb.Result r = mqdb("demo", "--rows", "3000", "--follow", "3", "--dir", dir.resolve("demo").toString());
         System.out.println(r.out());
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).contains("created legacy.db with 3,000 sample orders")
@@ -64,7 +49,7 @@ class CliIT {
     @Test
     void statusPrintsNoInfoLinesAndExitsWithOneWhenTheBrokerIsNotThere() throws Exception {
         int port = io.mqdb.testing.ServerFixture.freePort();
-        Result r = mqdb("status", "--broker", "tcp://127.0.0.1:" + port, "--timeout", "3");
+        BinMqdb.Result r = mqdb("status", "--broker", "tcp://127.0.0.1:" + port, "--timeout", "3");
         System.out.println(r.out() + r.err());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("cannot connect to [tcp://127.0.0.1:" + port + "] within 3 s");
@@ -81,7 +66,7 @@ class CliIT {
 
     @Test
     void pluginsListsTheAdaptersOfThePluginsFolder() throws Exception {
-        Result r = mqdb("plugins", "-v");
+        BinMqdb.Result r = mqdb("plugins", "-v");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("mapdb", "jdbc", "redis", "cassandra", home.resolve("plugins").toString(), "file");
         assertThat(r.out() + r.err()).as("the answer alone, no log lines in front").doesNotContain(" INFO ");
@@ -89,7 +74,7 @@ class CliIT {
 
     @Test
     void theShippedConfigIsValid() throws Exception {
-        Result r = mqdb("check-config", home.resolve("conf/mqdb.yaml").toString());
+        BinMqdb.Result r = mqdb("check-config", home.resolve("conf/mqdb.yaml").toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("OK");
         assertThat(r.out() + r.err()).as("the answer alone, no log lines in front").doesNotContain(" INFO ");
@@ -114,7 +99,7 @@ class CliIT {
                     store: local
                     subscribe: true
                 """);
-        Result r = mqdb("check-config", bad.toString());
+        BinMqdb.Result r = mqdb("check-config", bad.toString());
         System.out.println(r.err());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("3 problems in " + bad)

@@ -22,18 +22,15 @@ import io.mqdb.testing.RedisServer;
 import io.mqdb.testing.ServerFixture;
 import io.mqdb.testing.TestStoreContext;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,20 +52,8 @@ class VerifyIT {
         plugins = PluginRegistry.load(Optional.of(home.resolve("plugins")), VerifyIT.class.getClassLoader());
     }
 
-    private record Result(int exit, String out, String err) {
-    }
-
-    private static Result mqdb(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(home.resolve("bin/mqdb").toString());
-        cmd.addAll(List.of(args));
-        Path out = Files.createTempFile(dir, "out", ".txt");
-        Path err = Files.createTempFile(dir, "err", ".txt");
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile())
-                .redirectError(err.toFile()).start();
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                Files.readString(err, StandardCharsets.UTF_8));
+    private static BinMqdb.Result mqdb(String... args) throws Exception {
+        return BinMqdb.run(home, dir, 120, args);
     }
 
     @Test
@@ -107,7 +92,7 @@ class VerifyIT {
         }
         String[] verify = {"verify", "-c", legacyYaml.toString(), "--source", "legacy", "--target-config",
                 cacheYaml.toString(), "--target", "cache", "--channel", "shop:items", "--json"};
-        Result same = mqdb(verify);
+        BinMqdb.Result same = mqdb(verify);
         assertThat(same.exit()).as(same.out() + same.err()).isZero();
         JsonObject s = JsonParser.parseString(same.out()).getAsJsonObject();
         assertThat(s.get("same").getAsBoolean()).isTrue();
@@ -119,7 +104,7 @@ class VerifyIT {
                 Mutation.Upsert.of(Row.of(Map.of("id", 9_999L, "name", "extra"))),
                 Mutation.Upsert.of(Row.of(Map.of("id", 42L, "name", "stale"))),
                 Mutation.Upsert.of(Row.of(Map.of("id", 43L, "price", new BigDecimal("0.430"))))), WriteOrigin.LOCAL);
-        Result differ = mqdb(verify);
+        BinMqdb.Result differ = mqdb(verify);
         assertThat(differ.exit()).as(differ.out() + differ.err()).isEqualTo(1);
         JsonObject d = JsonParser.parseString(differ.out()).getAsJsonObject();
         assertThat(d.get("missing").getAsInt()).isEqualTo(1);
@@ -132,7 +117,7 @@ class VerifyIT {
                 .isLessThan(6_050);
         System.out.println("verify after planting 1 missing, 1 extra and 2 stale rows in Redis: " + differ.out().strip());
 
-        Result text = mqdb(verify[0], verify[1], verify[2], verify[3], verify[4], verify[5], verify[6], verify[7],
+        BinMqdb.Result text = mqdb(verify[0], verify[1], verify[2], verify[3], verify[4], verify[5], verify[6], verify[7],
                 verify[8], verify[9], verify[10]);
         assertThat(text.exit()).isEqualTo(1);
         assertThat(text.out()).contains("missing from the target: 1, first [17]")
