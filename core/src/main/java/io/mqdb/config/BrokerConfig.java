@@ -89,4 +89,26 @@ public record BrokerConfig(Optional<EmbeddedBrokerConfig> embedded, List<String>
         this(embedded, uris, username, password, tls, clientId, sessionExpiry, keepAlive, connectTimeout,
                 receiveMaximum, maxInflight, ClientLibrary.HIVEMQ);
     }
+
+    /**
+     * @return the first broker address this node uses or offers that other machines may reach (the embedded
+     *     broker's bind address, or a broker URI's host, when not loopback), or empty when every one is loopback
+     */
+    public Optional<String> reachableBeyondLoopback() {
+        if (embedded.isPresent() && !ConfigParser.isLoopback(embedded.get().bindAddress())) {
+            return Optional.of(embedded.get().bindAddress());
+        }
+        for (String uri : uris) {
+            String host;
+            try {
+                host = java.net.URI.create(uri).getHost();
+            } catch (IllegalArgumentException e) {
+                host = null;
+            }
+            if (host != null && !ConfigParser.isLoopback(host)) {
+                return Optional.of(uri);
+            }
+        }
+        return Optional.empty();
+    }
 }

@@ -280,6 +280,12 @@ public final class MqdbNode implements AutoCloseable {
         status.scheduleWithFixedDelay(this::pruneTombstones, 0, 1, TimeUnit.HOURS);
         LOG.info("node {} started: {} store(s), {} channel(s)", name, config.stores().size(),
                 config.channels().size());
+        if (config.node().signing().isEmpty()) {
+            b.reachableBeyondLoopback().ifPresent(where -> LOG.warn("node {}: node.signing is off and the broker "
+                    + "({}) is reachable from other machines: any client that may publish under mqdb/{}/ there can "
+                    + "pose as a node (write, delete, make subscribers skip changes); sign node messages, see "
+                    + "docs/security.md#signed-node-messages", name, where, config.node().cluster()));
+        }
     }
 
     /**

@@ -413,6 +413,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aBrokerReachableFromOtherMachinesIsToldApartFromALoopbackOne(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("reach.yaml");
+        Files.writeString(file, "node: {name: a}\nbroker: {uris: [\"tcp://127.0.0.1:1883\", "
+                + "\"ws://localhost:80/mqtt\"]}\n");
+        assertThat(ConfigLoader.load(file).broker().reachableBeyondLoopback()).isEmpty();
+        Files.writeString(file, "node: {name: a}\nbroker: {uris: [\"tcp://127.0.0.1:1883\", "
+                + "\"ssl://mq.example:8883\"]}\n");
+        assertThat(ConfigLoader.load(file).broker().reachableBeyondLoopback()).contains("ssl://mq.example:8883");
+        Files.writeString(file, "node: {name: a}\nbroker: {embedded: {bind: 0.0.0.0, allow-remote: true}}\n");
+        assertThat(ConfigLoader.load(file).broker().reachableBeyondLoopback()).contains("0.0.0.0");
+    }
+
+    @Test
     void aNegativeFlowWindowIsRefusedAndZeroTurnsItOff(@TempDir Path dir) throws Exception {
         assertThat(lines("node: {name: a}\nbroker:\n  embedded: {port: 1883}\n  flow-window: -1\n"))
                 .containsExactly("mqdb.yaml:4: broker.flow-window: expected 0 to 65535, got -1");
