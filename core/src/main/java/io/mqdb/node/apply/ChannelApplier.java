@@ -977,16 +977,6 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         }
     }
 
-    /**
-     * Catches what the marker cannot: the channel's own table emptied or dropped while the marker table stayed (a
-     * {@code TRUNCATE}, a {@code DELETE} without {@code WHERE}, a restore of that table alone). Up to
-     * {@value #PROBE_SAMPLES} keys this node applied at different times (the first ones applied, then one
-     * replaced every 30 s), and still holds as live in its index, must be in the store; when one is
-     * not, the table lost rows, and the channel is synced again as after a target loss. At most that many reads per
-     * check. Skipped on a channel this node also
-     * publishes (a local delete there may not be captured yet), and on a store that removes rows by itself (a Redis
-     * with a {@code ttl}). Apply thread, from {@link #checkMarker()}.
-     */
     /** Keeps a key just applied as live among the samples: the first batches' at once, then one every 30 s. */
     private void sample(Key k) {
         long now = System.nanoTime();
@@ -1002,6 +992,15 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         }
     }
 
+    /**
+     * Catches what the marker cannot: the channel's own table emptied or dropped while the marker table stayed (a
+     * {@code TRUNCATE}, a {@code DELETE} without {@code WHERE}, a restore of that table alone). Up to
+     * {@value #PROBE_SAMPLES} keys this node applied at different times (the first ones applied, then one
+     * replaced every 30 s), and still holds as live in its index, must be in the store; when one is not, the table
+     * lost rows, and the channel is synced again as after a target loss. At most that many reads per check. Skipped on
+     * a channel this node also publishes (a local delete there may not be captured yet), and on a store that removes
+     * rows by itself (a Redis with a {@code ttl}). Apply thread, from {@link #checkMarker()}.
+     */
     private void probeRows() {
         if (channel.publish() || store.removesRowsByItself()) {
             return;
