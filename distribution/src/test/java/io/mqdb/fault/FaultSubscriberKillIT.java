@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
  */
 class FaultSubscriberKillIT extends PgToRedisFaultTest {
     private static final int KILLS = 3;
+    /** The CI scale (100,000 of its 1,000,000 rows): the index the kills must not lose holds them all. */
+    private static final int INITIAL_ROWS = 100_000;
     private static final Pattern INDEX_REOPENED = Pattern.compile("version index \\S+: [1-9]\\d* keys");
     private static final Pattern RESEND_FROM_ONE = Pattern.compile("publish again from 1( |\\R|$)");
 
@@ -29,7 +31,11 @@ class FaultSubscriberKillIT extends PgToRedisFaultTest {
     void aSubscriberKilledThreeTimesResumesFromItsLastCommit() throws Exception {
         long seed = Long.getLong("fault.seed", System.nanoTime());
         Random random = new Random(seed);
-        flow = new PgToRedisFlow(dir, "subkill", 2_000, RedisServer.shared().uri(), "7d");
+        flow = new PgToRedisFlow(dir, "subkill", INITIAL_ROWS, RedisServer.shared().uri(), "7d");
+        long loadStart = System.nanoTime();
+        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1)).until(() -> flow.compare().clean());
+        System.out.printf("FaultSubscriberKillIT: initial load of %,d rows into Redis in %d ms%n", INITIAL_ROWS,
+                (System.nanoTime() - loadStart) / 1_000_000);
         ChangeWriter writer = flow.writer(seed, 10_000, Long.MAX_VALUE, 5, 2_000);
         Future<Long> writing = flow.run(writer);
         await().atMost(Duration.ofSeconds(30)).until(() -> writer.done.get() >= 1_000);
