@@ -10,6 +10,7 @@ import io.mqdb.cli.Main;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.node.MqdbNode;
 import io.mqdb.plugin.PluginRegistry;
+import io.mqdb.testing.HeadlessChromium;
 import io.mqdb.testing.PostgresServer;
 import io.mqdb.testing.RedisServer;
 import io.mqdb.testing.ServerFixture;
@@ -70,8 +71,8 @@ class ObservabilityIT {
         }
     }
 
-    @Test
-    void aRedisOutageShowsAsLagInMetricsAndInStatusAndTheLagFallsBackToZero() throws Exception {
+    /** Starts the three nodes over a table of 100 rows; returns redis and lite. */
+    private MqdbNode[] startThree() throws Exception {
         pgUrl = pg.createDatabase("mqdb_observe");
         sql("DROP SCHEMA IF EXISTS shop CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog", "CREATE SCHEMA shop",
                 "CREATE TABLE shop.items (id bigint PRIMARY KEY, name text)");
@@ -96,7 +97,14 @@ class ObservabilityIT {
                 channels: [ { name: shop:items, store: pg, publish: true } ]
                 """.formatted(brokerPort, pgUrl, pg.user(),
                 pg.password().isEmpty() ? "" : ", password: \"" + pg.password() + "\""));
+        return new MqdbNode[] {r, lite};
+    }
 
+    @Test
+    void aRedisOutageShowsAsLagInMetricsAndInStatusAndTheLagFallsBackToZero() throws Exception {
+        MqdbNode[] started = startThree();
+        MqdbNode r = started[0];
+        MqdbNode lite = started[1];
         await().atMost(WAIT).until(() -> r.table(CHANNEL).count() == 100 && lite.table(CHANNEL).count() == 100);
         await().atMost(WAIT).until(() -> lagEvents(redisHttp) == 0 && lagEvents(liteHttp) == 0);
         Status before = status();
@@ -126,6 +134,11 @@ class ObservabilityIT {
                 ready.statusCode(), ready.body().strip());
         assertThat(metricsEvents).isGreaterThan(0);
         assertThat(metricsSeconds).isGreaterThan(0);
+        JsonObject apiDuring = apiChannel(redisHttp);
+        assertThat(apiDuring.getAsJsonObject("lag").get("events").getAsLong()).as("the admin API").isPositive();
+        assertThat(clusterEventsBehind(liteHttp, "redis")).as("the cluster view of another node").isPositive();
+        System.out.printf("ObservabilityIT: admin API of redis during the outage: %s; lite's cluster view: redis %d "
+                + "events behind%n", apiDuring, clusterEventsBehind(liteHttp, "redis"));
 
         redis.start(); // empty: the subscriber notices the loss of its marker and asks for everything again
         long back = System.nanoTime();
@@ -139,6 +152,8 @@ class ObservabilityIT {
         assertThat(after.eventsBehind("lite")).isZero();
         assertThat(after.secondsBehind("redis")).isZero();
         assertThat(get(redisHttp, "/ready").statusCode()).isEqualTo(200);
+        assertThat(apiChannel(redisHttp).getAsJsonObject("lag").get("events").getAsLong()).isZero();
+        await().atMost(WAIT).until(() -> clusterEventsBehind(liteHttp, "redis") == 0);
         StringWriter fromConfig = new StringWriter();
         assertThat(Main.execute(new PrintWriter(fromConfig, true), new PrintWriter(new StringWriter(), true),
                 "status", "--config", dir.resolve("redis.yaml").toString(), "--json", "--settle-ms", "1000"))
@@ -150,6 +165,65 @@ class ObservabilityIT {
                 + "/metrics of redis: %d events, %.1f s behind; mqdb status:%n%s", caughtUpMs, lagEvents(redisHttp),
                 lagSeconds(redisHttp), table());
         watchReportsAgainUntilInterrupted();
+    }
+
+    /**
+     * The dashboard of the Redis subscriber in a real headless Chromium: it shows the three nodes and the channel, its
+     * lag chart gains points while rows are written, and its pause button holds the channel (the page then shows it
+     * paused and the cluster table shows redis behind) until its resume button lets it catch up. A screenshot of the
+     * paused state is written to {@code target/dashboard.png}.
+     */
+    @Test
+    void theDashboardShowsTheClusterLiveInHeadlessChromiumAndItsButtonsSteerTheChannel() throws Exception {
+        MqdbNode[] started = startThree();
+        await().atMost(WAIT).until(() -> started[0].table(CHANNEL).count() == 100
+                && started[1].table(CHANNEL).count() == 100);
+        try (HeadlessChromium browser = HeadlessChromium.start(1400, 1300)) {
+            browser.navigate("http://127.0.0.1:" + redisHttp + "/");
+            await().atMost(WAIT).until(() -> browser.evaluate(
+                    "document.querySelectorAll('#topology .node').length").getAsInt() == 3);
+            assertThat(browser.evaluate("[...document.querySelectorAll('#topology .node')].map(n => n.dataset.node)"
+                    + ".join(',')").getAsString()).isEqualTo("lite,pg,redis");
+            assertThat(browser.evaluate("document.querySelector('#topology .channel').dataset.channel").getAsString())
+                    .isEqualTo(CHANNEL);
+            assertThat(browser.evaluate("document.getElementById('node-name').textContent").getAsString())
+                    .isEqualTo("redis");
+            String row = "document.querySelector('#channels tr[data-channel=\"shop:items\"]')";
+            await().atMost(WAIT).until(() -> browser.evaluate(row + ".textContent").getAsString()
+                    .contains("applying"));
+            await().atMost(WAIT).until(() -> browser.evaluate("document.querySelector('#lag-chart canvas') !== null")
+                    .getAsBoolean());
+            int points = browser.evaluate("Number(document.getElementById('lag-chart').dataset.points)").getAsInt();
+            insert(101, 200);
+            await().atMost(WAIT).until(() -> browser.evaluate(
+                    "Number(document.getElementById('lag-chart').dataset.points)").getAsInt() >= points + 2);
+
+            browser.evaluate(row + ".querySelector('button').click()"); // pause
+            await().atMost(WAIT).until(() -> browser.evaluate(row + ".textContent").getAsString().contains("paused"));
+            insert(201, 700);
+            String redisBehind = "[...document.querySelectorAll('#cluster-channels tbody tr')].filter(tr =>"
+                    + " tr.children[2].textContent === 'redis').map(tr => tr.children[3].textContent).join('')";
+            await().atMost(WAIT).until(() -> parse(browser.evaluate(redisBehind).getAsString()) >= 500);
+            await().atMost(WAIT).until(() -> started[1].table(CHANNEL).count() == 700);
+            assertThat(started[0].table(CHANNEL).count()).as("nothing applied to Redis while paused").isEqualTo(200);
+            long shownBehind = parse(browser.evaluate(redisBehind).getAsString());
+            Path shot = Path.of("target", "dashboard.png");
+            browser.screenshot(shot);
+            assertThat(Files.size(shot)).isGreaterThan(10_000);
+            System.out.printf("ObservabilityIT: dashboard in Chromium: 3 nodes, redis paused from the page and shown "
+                    + "%d events behind; screenshot %s (%d bytes)%n", shownBehind, shot.toAbsolutePath(),
+                    Files.size(shot));
+
+            browser.evaluate(row + ".querySelector('button').click()"); // resume
+            await().atMost(WAIT).until(() -> started[0].table(CHANNEL).count() == 700);
+            await().atMost(WAIT).until(() -> parse(browser.evaluate(redisBehind).getAsString()) == 0
+                    && browser.evaluate(row + ".textContent").getAsString().contains("applying"));
+        }
+    }
+
+    private static long parse(String shown) {
+        String digits = shown.replace(",", "");
+        return digits.matches("[0-9]+") ? Long.parseLong(digits) : -1;
     }
 
     /** {@code mqdb status --watch 1}: a report with its time line every second, until the thread is interrupted. */
@@ -225,6 +299,24 @@ class ObservabilityIT {
         Main.execute(new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), "status", "--broker",
                 "tcp://127.0.0.1:" + brokerPort, "--settle-ms", "1000");
         return out.toString();
+    }
+
+    /** The channel's entry in a node's {@code GET /api/channels}. */
+    private JsonObject apiChannel(int port) throws Exception {
+        for (JsonElement e : JsonParser.parseString(get(port, "/api/channels").body()).getAsJsonArray()) {
+            if (e.getAsJsonObject().get("channel").getAsString().equals(CHANNEL)) {
+                return e.getAsJsonObject();
+            }
+        }
+        throw new AssertionError("no " + CHANNEL + " in /api/channels of port " + port);
+    }
+
+    /** How far a subscriber is behind in a node's {@code GET /api/cluster}; -1 when not shown. */
+    private long clusterEventsBehind(int port, String node) throws Exception {
+        JsonObject c = JsonParser.parseString(get(port, "/api/cluster").body()).getAsJsonObject();
+        Status s = new Status(0, c.toString(), c);
+        JsonObject sub = s.subscriber(node);
+        return sub.has("eventsBehind") ? sub.get("eventsBehind").getAsLong() : -1;
     }
 
     private long lagEvents(int port) throws Exception {

@@ -1,12 +1,13 @@
 package io.mqdb.cli;
 
-import io.mqdb.cli.DeadLetterFiles.Id;
-import io.mqdb.cli.DeadLetterFiles.Letter;
 import io.mqdb.codec.Topics;
 import io.mqdb.config.BrokerConfig;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.config.NodeConfig;
-import io.mqdb.spi.MqdbException;
+import io.mqdb.node.deadletter.DeadLetterFiles;
+import io.mqdb.node.deadletter.DeadLetterFiles.Id;
+import io.mqdb.node.deadletter.DeadLetterFiles.Letter;
+import io.mqdb.node.deadletter.DeadLetterReplay;
 import io.mqdb.spi.TableId;
 import io.mqdb.transport.Transport;
 import io.mqdb.transport.TransportOptions;
@@ -14,16 +15,12 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -221,7 +218,8 @@ final class DeadLettersCommand implements Runnable {
                 return 0;
             }
             try (Transport transport = connect(conf, topics)) {
-                int done = publish(transport, topics, dir, chosen, out);
+                int done = DeadLetterReplay.publish(transport, topics, dir, chosen,
+                        Duration.ofSeconds(timeoutSeconds), out::println);
                 out.printf("replayed %d dead letter(s); moved to %s%n", done, dir.resolve(DeadLetterFiles.REPLAYED));
             } finally {
                 out.flush();
@@ -268,43 +266,6 @@ final class DeadLettersCommand implements Runnable {
                 }
             }
             return chosen;
-        }
-
-        /** Publishes table by table, in line order; moves what the broker acknowledged even when a later one fails. */
-        private int publish(Transport transport, Topics topics, Path dir, List<Letter> chosen, PrintWriter out)
-                throws InterruptedException {
-            Map<TableId, List<Letter>> byFile = new LinkedHashMap<>();
-            chosen.forEach(l -> byFile.computeIfAbsent(l.table(), k -> new ArrayList<>()).add(l));
-            int done = 0;
-            for (Map.Entry<TableId, List<Letter>> e : byFile.entrySet()) {
-                List<Letter> sent = new ArrayList<>();
-                try {
-                    for (Letter l : e.getValue()) {
-                        String topic = topics.channel(l.channel());
-                        byte[] payload = l.payload().orElseThrow();
-                        await(transport.publish(topic, payload, false), l, topic);
-                        sent.add(l);
-                        out.printf("replayed %s to %s (%d B)%n", l.id(), topic, payload.length);
-                    }
-                } finally {
-                    DeadLetterFiles.markReplayed(dir, e.getKey(), sent, Instant.now());
-                    done += sent.size();
-                }
-            }
-            return done;
-        }
-
-        private void await(java.util.concurrent.CompletableFuture<Void> ack, Letter l, String topic)
-                throws InterruptedException {
-            try {
-                ack.get(timeoutSeconds, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                throw new MqdbException("replay of " + l.id() + " to " + topic + " failed: "
-                        + e.getCause().getMessage() + "; it stays a dead letter", e.getCause());
-            } catch (TimeoutException e) {
-                throw new MqdbException("replay of " + l.id() + " to " + topic + ": no acknowledgement within "
-                        + timeoutSeconds + " s; it stays a dead letter (the broker may still deliver it)", e);
-            }
         }
 
         /**

@@ -5,6 +5,7 @@ import io.mqdb.config.BrokerConfig;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.config.NodeConfig;
 import io.mqdb.node.catchup.Control;
+import io.mqdb.observe.ClusterStatus;
 import io.mqdb.signing.Envelope;
 import io.mqdb.transport.ClientLibrary;
 import io.mqdb.transport.InboundMessage;
@@ -14,6 +15,7 @@ import io.mqdb.transport.TransportOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -163,7 +165,7 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     private void print(ClusterStatus.Report r, PrintWriter out) {
-        out.print(json ? ClusterStatus.json(r) + "\n" : ClusterStatus.table(r));
+        out.print(json ? ClusterStatus.json(r) + "\n" : table(r));
         out.flush();
     }
 
@@ -180,5 +182,45 @@ final class StatusCommand implements Callable<Integer> {
         } finally {
             m.ack();
         }
+    }
+
+    /** @return the report as the table {@code mqdb status} prints */
+    static String table(ClusterStatus.Report r) {
+        java.io.StringWriter text = new java.io.StringWriter();
+        java.io.PrintWriter out = new java.io.PrintWriter(text);
+        List<String[]> nodeRows = new ArrayList<>();
+        nodeRows.add(new String[] {"NODE", "STATE", "SINCE", "VERSION"});
+        for (ClusterStatus.NodeRow n : r.nodes()) {
+            nodeRows.add(new String[] {n.name(), n.online() ? "online" : "offline", n.since(),
+                    n.version().isEmpty() ? "-" : n.version()});
+        }
+        TextTable.print(out, nodeRows, false);
+        out.println();
+        List<String[]> channelRows = new ArrayList<>();
+        channelRows.add(new String[] {"CHANNEL", "PUBLISHERS", "SUBSCRIBER", "EVENTS BEHIND", "SECONDS BEHIND"});
+        for (ClusterStatus.ChannelRow c : r.channels()) {
+            String pubs = c.publishers().isEmpty() ? "-" : String.join(",", c.publishers());
+            if (c.subscribers().isEmpty()) {
+                channelRows.add(new String[] {c.channel().toString(), pubs, "-", "-", "-"});
+            }
+            for (ClusterStatus.SubscriberRow s : c.subscribers()) {
+                channelRows.add(new String[] {c.channel().toString(), pubs, s.node(),
+                        s.lag() == null ? "?" : Long.toString(s.lag().events()),
+                        s.lag() == null ? "?" : seconds(s.lag().seconds())});
+            }
+        }
+        TextTable.print(out, channelRows, false);
+        if (!r.problems().isEmpty()) {
+            out.println();
+        }
+        for (String p : r.problems()) {
+            out.println("problem: " + p);
+        }
+        out.flush();
+        return text.toString();
+    }
+
+    private static String seconds(double s) {
+        return Double.isNaN(s) ? "?" : String.format(java.util.Locale.ROOT, "%.1f", s);
     }
 }

@@ -267,7 +267,15 @@ public final class MqdbNode implements AutoCloseable {
             p.start();
         }
         toClose.add(0, observer); // closed first: the listener goes before what it reports on
-        observer.start(ctx, channelSessions);
+        Map<TableId, ChannelApplier> byChannel = new LinkedHashMap<>();
+        appliers.forEach(a -> byChannel.put(a.progress().channel(), a));
+        // The dashboard's cluster view reads every node's retained messages on a session of its own: on the control
+        // session its filters would take the messages its other subscriptions wait for (the first match wins).
+        Transport watch = config.node().http().isEmpty() ? null : transports.apply(options
+                .withClientId(options.clientId() + "-watch").withSessionExpiry(java.time.Duration.ofSeconds(1))
+                .withPresence(Topics.ROOT + "/" + topics.cluster() + "/tools/watch/" + name, new byte[0],
+                        new byte[0]));
+        observer.start(ctx, channelSessions, byChannel, watch, VERSION);
         this.observer = observer;
         ScheduledExecutorService status = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "status");
@@ -335,18 +343,36 @@ public final class MqdbNode implements AutoCloseable {
     static final String VERSION = java.util.Optional.ofNullable(MqdbNode.class.getPackage().getImplementationVersion())
             .filter(v -> v.matches("[A-Za-z0-9._+-]{1,64}")).orElse("dev");
 
+    /**
+     * The node's presence, retained on {@code mqdb/<cluster>/nodes/<node>/presence}: its state, the time, its release,
+     * its stores (name, type) and its channels (name, store, publish, subscribe), which {@code mqdb status} and the
+     * dashboards read.
+     */
     private byte[] presence(String state) {
-        StringBuilder channels = new StringBuilder();
-        for (ChannelConfig c : config.channels()) {
-            if (channels.length() > 0) {
-                channels.append(',');
-            }
-            channels.append("{\"name\":\"").append(c.table()).append("\",\"publish\":").append(c.publish())
-                    .append(",\"subscribe\":").append(c.subscribe()).append('}');
+        com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+        o.addProperty("state", state);
+        o.addProperty("node", config.node().name());
+        o.addProperty("time", Instant.now().toString());
+        o.addProperty("version", VERSION);
+        com.google.gson.JsonArray storeList = new com.google.gson.JsonArray();
+        for (io.mqdb.config.StoreSection st : config.stores().values()) {
+            com.google.gson.JsonObject j = new com.google.gson.JsonObject();
+            j.addProperty("name", st.name());
+            j.addProperty("type", st.type());
+            storeList.add(j);
         }
-        return ("{\"state\":\"" + state + "\",\"node\":\"" + config.node().name() + "\",\"time\":\""
-                + Instant.now() + "\",\"version\":\"" + VERSION + "\",\"channels\":[" + channels + "]}")
-                .getBytes(StandardCharsets.UTF_8);
+        o.add("stores", storeList);
+        com.google.gson.JsonArray channels = new com.google.gson.JsonArray();
+        for (ChannelConfig c : config.channels()) {
+            com.google.gson.JsonObject j = new com.google.gson.JsonObject();
+            j.addProperty("name", c.table().toString());
+            j.addProperty("store", c.store());
+            j.addProperty("publish", c.publish());
+            j.addProperty("subscribe", c.subscribe());
+            channels.add(j);
+        }
+        o.add("channels", channels);
+        return o.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private String lastStatus = "";

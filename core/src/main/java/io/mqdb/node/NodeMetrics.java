@@ -71,6 +71,8 @@ public final class NodeMetrics {
 
     /** Per store, the number of changes in its outbox not yet acknowledged by the broker. */
     public final Map<String, LongSupplier> outboxDepth = new ConcurrentHashMap<>();
+    /** Per publishing store: the bytes of its outbox (and its targeted-snapshot outbox) not yet delivered. */
+    public final Map<String, LongSupplier> outboxBytes = new ConcurrentHashMap<>();
     /** Per store, whether its capture waits for disk space (node.min-free-disk-mb). */
     public final Map<String, java.util.function.BooleanSupplier> diskPaused = new ConcurrentHashMap<>();
 

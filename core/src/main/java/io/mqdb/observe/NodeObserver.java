@@ -13,6 +13,7 @@ import io.mqdb.config.HttpConfig;
 import io.mqdb.config.NodeConfig;
 import io.mqdb.node.NodeMetrics;
 import io.mqdb.node.apply.ApplyProgress;
+import io.mqdb.node.apply.ChannelApplier;
 import io.mqdb.node.runtime.NodeContext;
 import io.mqdb.spi.TableId;
 import io.mqdb.transport.Transport;
@@ -31,17 +32,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A node's observability: the lag of every subscribed channel, the applied positions the node keeps retained on the
- * broker, its Micrometer meters (a Prometheus registry), and, with {@code node.http}, the HTTP listener serving them.
+ * broker, its Micrometer meters (a Prometheus registry), and, with {@code node.http}, the HTTP listener serving them,
+ * the admin API and the dashboard.
  *
  * <h2>Lifecycle</h2>
  * <ol>
  *   <li>The node makes it on its start-up thread before its appliers, and takes each applier's
  *       {@link ApplyProgress} from {@link #progress} (which wires the apply latency timer).</li>
  *   <li>{@link #start} (start-up thread, once the node's sessions are connected): registers the meters, starts the
- *       thread {@code observe-<node>} that publishes the applied positions once a second, and, with
- *       {@code node.http}, the HTTP listener; throws {@link io.mqdb.spi.MqdbException} when it cannot listen.</li>
- *   <li>{@link #close} (any thread, idempotent): stops the listener and the thread. The retained applied positions
- *       stay on the broker, so {@code mqdb status} shows how far a stopped node got.</li>
+ *       thread {@code observe-<node>} that publishes the applied positions and follows the loads once a second,
+ *       and, with {@code node.http}, the cluster view's watch session (connected here), the lag sampling every 2 s
+ *       and the HTTP listener with the {@link AdminApi} and the {@link Dashboard}; throws
+ *       {@link io.mqdb.spi.MqdbException} when it cannot listen.</li>
+ *   <li>{@link #close} (any thread, idempotent): stops the listener, the watch session and the thread. The
+ *       retained applied positions stay on the broker, so {@code mqdb status} shows how far a stopped node got.</li>
  * </ol>
  */
 public final class NodeObserver implements AutoCloseable {
@@ -53,7 +57,17 @@ public final class NodeObserver implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<TableId, ApplyProgress> progress = new LinkedHashMap<>();
     private ScheduledExecutorService scheduler;
+    private static final long HISTORY_EVERY_MS = 2000;
+    private static final long LOAD_LOG_EVERY_MS = 10_000;
     private HttpEndpoint http;
+    private Transport watch;
+    private final ClusterStatus cluster = new ClusterStatus();
+    private final LagHistory history = new LagHistory();
+    private final LoadRates loadRates = new LoadRates();
+    /** Per "channel origin" of a load being applied: when this node saw it start, and when it last logged it. */
+    private final Map<String, Long> loadsRunning = new java.util.HashMap<>();
+    private final Map<String, Long> loadLogged = new java.util.HashMap<>();
+    private final io.mqdb.node.runtime.RefusalLog watchRefusals = new io.mqdb.node.runtime.RefusalLog(LOG);
     private AppliedPositions applied;
     private List<Transport> sessions = List.of();
     private boolean closed;
@@ -86,13 +100,19 @@ public final class NodeObserver implements AutoCloseable {
     }
 
     /**
-     * Registers the meters and starts publishing applied positions and, when configured, the HTTP listener.
-     * Start-up thread, once.
+     * Registers the meters and starts publishing applied positions and, when configured, the HTTP listener with the
+     * admin API and the dashboard. Start-up thread, once.
      *
      * @param ctx what the node's jobs share (topics, control transport, signing)
      * @param channelSessions the MQTT sessions of the subscribed channels, one per channel
+     * @param appliers the appliers of the subscribed channels, which the admin API steers
+     * @param watch a session of its own, not started, for the cluster view of the admin API and the dashboard (the
+     *     retained presences, positions and applied positions of every node); null without {@code node.http}. This
+     *     observer subscribes and starts it, and closes it.
+     * @param version the node's release
      */
-    public synchronized void start(NodeContext ctx, Map<TableId, Transport> channelSessions) {
+    public synchronized void start(NodeContext ctx, Map<TableId, Transport> channelSessions,
+            Map<TableId, ChannelApplier> appliers, Transport watch, String version) {
         List<Transport> all = new ArrayList<>();
         all.add(ctx.transport());
         all.addAll(channelSessions.values());
@@ -109,18 +129,120 @@ public final class NodeObserver implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
         Optional<HttpConfig> h = config.node().http();
         if (h.isPresent()) {
-            http = HttpEndpoint.start(h.get(), node, registry, this::readiness);
-            LOG.info("node {}: metrics and health on http://{}:{}/ (/metrics, /health, /ready){}", node,
+            if (watch != null) {
+                this.watch = watch;
+                watch(ctx, watch);
+            }
+            scheduler.scheduleWithFixedDelay(this::sampleHistory, HISTORY_EVERY_MS, HISTORY_EVERY_MS,
+                    TimeUnit.MILLISECONDS);
+            AdminApi api = new AdminApi(config, ctx, metrics, appliers, new AdminApi.Figures() {
+                @Override
+                public Map<TableId, Lag> lags() {
+                    return NodeObserver.this.lags();
+                }
+
+                @Override
+                public List<LoadProgress> loads(TableId channel) {
+                    ApplyProgress p = progress.get(channel);
+                    return p == null ? List.of() : LoadProgress.of(p.snapshot());
+                }
+
+                @Override
+                public double loadRate(TableId channel, String origin) {
+                    return loadRates.rate(channel, origin);
+                }
+            }, cluster, history, version);
+            http = HttpEndpoint.start(h.get(), node, registry, this::readiness, api);
+            LOG.info("node {}: dashboard, admin API, metrics and health on http://{}:{}/ (/, /api/, /metrics, /health,"
+                    + " /ready){}", node,
                     h.get().bind(), h.get().port(), h.get().token().isPresent() ? ", bearer token required" : "");
+        }
+    }
+
+    /**
+     * Feeds the cluster view from the watch session: every node's retained presence, position and applied position
+     * (unverified: the view shows what nodes published, as {@code mqdb status} does; it acts on nothing).
+     */
+    private void watch(NodeContext ctx, Transport watch) {
+        io.mqdb.codec.Topics topics = ctx.topics();
+        watch.subscribe(topics.presenceFilter(), m -> take(m, p -> cluster.addPresence(p)));
+        watch.subscribe(topics.positionFilter(), m -> take(m,
+                p -> cluster.addPosition(io.mqdb.node.catchup.Control.Position.parse(p))));
+        watch.subscribe(topics.appliedFilter(), m -> take(m,
+                p -> cluster.addApplied(io.mqdb.node.catchup.Control.Applied.parse(p))));
+        try {
+            watch.start();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.mqdb.spi.MqdbException("interrupted while the cluster view's session connected", e);
+        }
+    }
+
+    private void take(io.mqdb.transport.InboundMessage m, java.util.function.Consumer<byte[]> reader) {
+        try {
+            if (m.payload().length > 0) {
+                reader.accept(io.mqdb.signing.Envelope.unverifiedPayload(m.payload()));
+            }
+        } catch (RuntimeException e) {
+            watchRefusals.warn("node " + config.node().name() + ": the cluster view ignores a bad message on "
+                    + m.topic() + ": " + e.getMessage());
+        } finally {
+            m.ack();
+        }
+    }
+
+    /** Samples the cluster's lags for the dashboard's chart. Thread {@code observe-<node>}; never throws. */
+    private void sampleHistory() {
+        try {
+            long now = System.currentTimeMillis();
+            history.record(now, cluster.report(now, -1));
+        } catch (RuntimeException e) {
+            LOG.warn("node {}: could not sample the lags: {}", config.node().name(), e.toString());
         }
     }
 
     /** Publishes the applied positions that changed. Thread {@code observe-<node>}; never throws. */
     private void publishApplied() {
         try {
+            sampleLoads(System.currentTimeMillis());
             applied.publishChanged(ctrlConnected(), System.currentTimeMillis());
         } catch (RuntimeException e) {
             LOG.warn("node {}: could not publish its applied positions: {}", config.node().name(), e.toString());
+        }
+    }
+
+    /**
+     * Follows the loads (snapshots) this node applies: their rate for the admin API, and, on the subscribing node's
+     * log, a line every {@link #LOAD_LOG_EVERY_MS} while one runs and one when it completed.
+     */
+    private void sampleLoads(long now) {
+        for (ApplyProgress p : progress.values()) {
+            for (LoadProgress l : LoadProgress.of(p.snapshot())) {
+                String key = p.channel() + " " + l.origin();
+                loadRates.sample(p.channel(), l.origin(), now, l.applied());
+                boolean running = !l.complete();
+                if (running) {
+                    if (!loadsRunning.containsKey(key)) {
+                        loadsRunning.put(key, now);
+                        loadLogged.put(key, now);
+                        LOG.info("channel {}: applying the load of {}: {} of {} rows", p.channel(), l.origin(),
+                                l.applied(), l.total());
+                    } else if (now - loadLogged.get(key) >= LOAD_LOG_EVERY_MS) {
+                        loadLogged.put(key, now);
+                        double rate = loadRates.rate(p.channel(), l.origin());
+                        LOG.info("channel {}: applying the load of {}: {} of {} rows ({}%){}", p.channel(),
+                                l.origin(), l.applied(), l.total(), l.applied() * 100 / l.total(),
+                                Double.isNaN(rate) || rate <= 0 ? "" : String.format(java.util.Locale.ROOT,
+                                        ", %.0f rows/s, about %d s left", rate,
+                                        Math.round((l.total() - l.applied()) / rate)));
+                    }
+                } else if (loadsRunning.containsKey(key)) {
+                    long took = now - loadsRunning.remove(key);
+                    loadLogged.remove(key);
+                    LOG.info("channel {}: the load of {} is applied: {} rows in {} s", p.channel(), l.origin(),
+                            l.total(), String.format(java.util.Locale.ROOT, "%.1f", took / 1000.0));
+                }
+            }
         }
     }
 
@@ -172,6 +294,12 @@ public final class NodeObserver implements AutoCloseable {
             Gauge.builder("mqdb.lag.seconds", p, q -> Lag.of(q.snapshot(), System.currentTimeMillis()).seconds())
                     .description("seconds this node is behind on the channel (NaN: unknown)").tags(tags)
                     .register(registry);
+            Gauge.builder("mqdb.load.applied.rows", p, q -> LoadProgress.of(q.snapshot()).stream()
+                    .mapToLong(LoadProgress::applied).sum()).description("rows applied of the origins' last snapshots"
+                    + " (initial loads, re-syncs) of the channel").tags(tags).register(registry);
+            Gauge.builder("mqdb.load.total.rows", p, q -> LoadProgress.of(q.snapshot()).stream()
+                    .mapToLong(LoadProgress::total).sum()).description("rows the origins counted when their last "
+                    + "snapshots of the channel started").tags(tags).register(registry);
             LongAdder dead = metrics.deadLetters(p.channel());
             FunctionCounter.builder("mqdb.dead.letters", dead, LongAdder::doubleValue)
                     .description("messages or events of the channel that went to the dead letters").tags(tags)
@@ -205,6 +333,11 @@ public final class NodeObserver implements AutoCloseable {
                 return depth == null ? 0 : depth.getAsLong();
             }).description("changes in the store's outbox not yet acknowledged by the broker").tags("store", store)
                     .register(registry);
+            Gauge.builder("mqdb.outbox.bytes", metrics, m -> {
+                var bytes = m.outboxBytes.get(store);
+                return bytes == null ? 0 : bytes.getAsLong();
+            }).baseUnit("bytes").description("bytes of the store's outbox not yet acknowledged by the broker")
+                    .tags("store", store).register(registry);
             Gauge.builder("mqdb.capture.disk.paused", metrics.diskPaused, m -> {
                 java.util.function.BooleanSupplier paused = m.get(store);
                 return paused != null && paused.getAsBoolean() ? 1 : 0;
@@ -253,6 +386,9 @@ public final class NodeObserver implements AutoCloseable {
         closed = true;
         if (http != null) {
             http.close();
+        }
+        if (watch != null) {
+            watch.close();
         }
         if (scheduler != null) {
             scheduler.shutdownNow();

@@ -174,6 +174,16 @@ public record TransportOptions(List<String> brokerUris, String clientId, Optiona
     }
 
     /**
+     * @param expiry how long the broker keeps the session after a disconnect
+     * @return a copy with that session expiry
+     */
+    public TransportOptions withSessionExpiry(Duration expiry) {
+        return new TransportOptions(brokerUris, clientId, username, password, tls, expiry, keepAlive,
+                connectTimeout, receiveMaximum, maxInflight, presenceTopic, onlinePayload, offlinePayload, client,
+                maxPacketBytes, mode);
+    }
+
+    /**
      * @param receive the receive maximum
      * @param inflight the max in-flight publishes
      * @return a copy with other flow-control limits

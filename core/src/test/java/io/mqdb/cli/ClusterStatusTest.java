@@ -3,6 +3,7 @@ package io.mqdb.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mqdb.node.catchup.Control;
+import io.mqdb.observe.ClusterStatus;
 import io.mqdb.spi.TableId;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -39,7 +40,7 @@ class ClusterStatusTest {
         assertThat(row.subscribers()).hasSize(1);
         assertThat(row.subscribers().get(0).lag().events()).isEqualTo(80);
         assertThat(row.subscribers().get(0).lag().seconds()).isEqualTo(2.5);
-        String table = ClusterStatus.table(r);
+        String table = StatusCommand.table(r);
         System.out.println(table);
         assertThat(table).contains("shop:items  pg          redis       80             2.5");
         assertThat(ClusterStatus.json(r)).contains("\"subscribers\":[{\"node\":\"redis\",\"eventsBehind\":80,"
@@ -63,13 +64,13 @@ class ClusterStatusTest {
         ClusterStatus.Report r = s.report(NOW, 0);
         assertThat(r.channels().get(0).subscribers().get(0).lag()).isNull();
         assertThat(r.problems()).isEmpty();
-        assertThat(ClusterStatus.table(r)).contains("shop:items  -           old         ?              ?");
+        assertThat(StatusCommand.table(r)).contains("shop:items  -           old         ?              ?");
     }
 
     @Test
     void theNodesVersionIsShownAsAnnouncedAndOnlyWhenItLooksLikeOne() {
         ClusterStatus s = cluster();
-        String table = ClusterStatus.table(s.report(NOW, -1));
+        String table = StatusCommand.table(s.report(NOW, -1));
         assertThat(table).contains("NODE   STATE   SINCE                 VERSION")
                 .contains("pg     online  2027-01-15T08:00:00Z  1.2.0")
                 .contains("redis  online  2027-01-15T08:00:00Z  -");
@@ -77,6 +78,6 @@ class ClusterStatusTest {
                 + "\"since\":\"2027-01-15T08:00:00Z\",\"version\":\"1.2.0\"");
         s.addPresence(("{\"state\":\"online\",\"node\":\"pg\",\"time\":\"t\",\"version\":\"\\u001b[31mred\"}")
                 .getBytes(StandardCharsets.UTF_8));
-        assertThat(ClusterStatus.table(s.report(NOW, -1))).contains("pg     online  t").doesNotContain("\u001b");
+        assertThat(StatusCommand.table(s.report(NOW, -1))).contains("pg     online  t").doesNotContain("\u001b");
     }
 }

@@ -9,8 +9,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.mqdb.cli.DeadLetterFiles.Id;
-import io.mqdb.cli.DeadLetterFiles.Letter;
+import io.mqdb.node.deadletter.DeadLetterFiles;
+import io.mqdb.node.deadletter.DeadLetterFiles.Id;
+import io.mqdb.node.deadletter.DeadLetterFiles.Letter;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.TableId;
 import java.io.IOException;

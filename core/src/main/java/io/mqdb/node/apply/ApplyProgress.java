@@ -35,6 +35,7 @@ public final class ApplyProgress {
     private final Map<String, Long> published = new ConcurrentHashMap<>();
     private final Map<String, Long> epochs = new ConcurrentHashMap<>();
     private final Map<String, Long> applied = new ConcurrentHashMap<>();
+    private final Map<String, Control.Snapshot> loads = new ConcurrentHashMap<>();
     private final LongAdder appliedEvents = new LongAdder();
     private volatile long lastAppliedMillis;
     private volatile long oldestUnappliedMillis;
@@ -65,6 +66,7 @@ public final class ApplyProgress {
             epochs.merge(p.node(), p.epoch(), Math::max);
         }
         applied.computeIfAbsent(p.node(), o -> appliedSoFar.getAsLong());
+        p.snapshot().ifPresent(sn -> loads.merge(p.node(), sn, (a, b) -> b.startHlc() >= a.startHlc() ? b : a));
     }
 
     /** The origin's contiguous applied number moved (up, or down to 0 after a target loss). Apply thread. */
@@ -103,7 +105,7 @@ public final class ApplyProgress {
     /** @return the figures now, copied */
     public Snapshot snapshot() {
         return new Snapshot(channel, Map.copyOf(published), Map.copyOf(epochs), Map.copyOf(applied),
-                lastAppliedMillis, oldestUnappliedMillis);
+                lastAppliedMillis, oldestUnappliedMillis, Map.copyOf(loads));
     }
 
     /**
@@ -115,8 +117,10 @@ public final class ApplyProgress {
      * @param applied per origin, the number up to which this node applied everything
      * @param lastAppliedMillis the version time (ms since the epoch) of the newest event applied, 0 when none
      * @param oldestUnappliedMillis the version time of the oldest event known and not applied yet, 0 when none
+     * @param loads per origin that announced one, its last snapshot of the channel (an initial load or a re-sync)
      */
     public record Snapshot(TableId channel, Map<String, Long> published, Map<String, Long> epochs,
-                           Map<String, Long> applied, long lastAppliedMillis, long oldestUnappliedMillis) {
+                           Map<String, Long> applied, long lastAppliedMillis, long oldestUnappliedMillis,
+                           Map<String, Control.Snapshot> loads) {
     }
 }

@@ -132,6 +132,12 @@ public final class ChannelApplier extends Worker implements MessageHandler {
     private long nextMarkerCheckNanos;
     /** Set when the store lost its data: every origin's numbering is reset on the next catch-up. */
     private boolean resyncPending;
+    /** Set by {@link #resync()} on any thread; turned into {@link #resyncPending} by the apply thread. */
+    private volatile boolean resyncRequested;
+    /** Set by {@link #pause}, cleared by {@link #resume()}: the apply thread takes nothing off the queue. */
+    private volatile boolean paused;
+    /** Set by the apply thread while it holds for a pause (no batch in progress). */
+    private volatile boolean holding;
     private TableSchema schema;
     /** Keys applied as live at different times, read back by {@link #probeRows()}. Apply thread only. */
     private final java.util.ArrayDeque<Key> probeSamples = new java.util.ArrayDeque<>();
@@ -285,6 +291,11 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         List<InboundMessage> messages = new ArrayList<>();
         reportFlow();
         while (running()) {
+            if (paused) {
+                holding = true;
+                waitWhilePaused();
+                continue;
+            }
             catchUp();
             InboundMessage first = queue.poll(200, TimeUnit.MILLISECONDS);
             if (first == null) {
@@ -307,6 +318,77 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             process(messages);
             reportFlow();
         }
+    }
+
+    /**
+     * Takes nothing off the queue while the channel is paused: the queue fills, then the channel session's receive
+     * thread waits in {@link #onMessage} and the broker keeps the rest. No catch-up meanwhile (the gaps a pause makes
+     * are not losses); when it resumes, the gap checks start afresh, so the first one waits its full time before it
+     * asks for anything. Apply thread.
+     */
+    private void waitWhilePaused() throws InterruptedException {
+        Thread.sleep(50);
+        if (!paused) {
+            holding = false;
+            lastChecked.clear();
+            lastCheckedStream.clear();
+            lastGapCheckNanos = System.nanoTime();
+            LOG.info("channel {}: resumed; {} message(s) waiting", table, queue.size());
+        }
+    }
+
+    /**
+     * Stops applying the channel (admin API): what arrives waits in the apply queue, then at the broker; lag grows.
+     * Waits (at most {@code wait}) until the apply thread finished the batch it was applying, so that nothing is
+     * applied after this returns true. Not kept across a restart: a node starts with every channel applying. Any
+     * thread.
+     *
+     * @param wait how long to wait for the batch being applied (a store being retried may hold it longer)
+     * @return whether the apply thread is holding: false when it was still busy with a batch after {@code wait}
+     * @throws InterruptedException when interrupted while waiting (the channel stays paused)
+     */
+    public boolean pause(Duration wait) throws InterruptedException {
+        if (!paused) {
+            paused = true;
+            LOG.info("channel {}: paused (admin API): nothing is applied until it is resumed", table);
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (!holding && paused && System.nanoTime() - deadline < 0) {
+            Thread.sleep(10);
+        }
+        return holding;
+    }
+
+    /**
+     * Applies the channel again after {@link #pause}. Any thread.
+     *
+     * @return whether it was paused
+     */
+    public boolean resume() {
+        boolean was = paused;
+        paused = false;
+        return was;
+    }
+
+    /** @return the messages taken off the broker and waiting in the apply queue */
+    public int waiting() {
+        return queue.size();
+    }
+
+    /** @return whether the channel is paused */
+    public boolean paused() {
+        return paused;
+    }
+
+    /**
+     * Syncs the channel again from every origin (admin API), as after a loss of the store's data: each origin is
+     * asked for its numbering from 1, which it answers from its resend window or with a snapshot made for this node,
+     * merged (rows the origin no longer has are removed). Rows applied stay while it runs. On the apply thread, between
+     * two batches. Any thread.
+     */
+    public void resync() {
+        LOG.info("channel {}: re-sync requested (admin API)", table);
+        resyncRequested = true;
     }
 
     /** The shortest time between two flow reports of the channel. */
@@ -693,6 +775,10 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         if (now - nextMarkerCheckNanos >= 0) {
             nextMarkerCheckNanos = now + MARKER_CHECK_EVERY_NANOS;
             checkMarker();
+        }
+        if (resyncRequested) {
+            resyncRequested = false;
+            resyncPending = true;
         }
         if (resyncPending) {
             resyncPending = false;

@@ -67,8 +67,13 @@ public final class Control {
      * @param firstSeq the sequence number of its first event
      * @param endSeq the sequence number of its last event (the one before its first when the table was empty)
      * @param done whether it completed
+     * @param total the rows the publisher counted when it started (for progress; 0 when unknown, from a node older
+     *     than that)
      */
-    public record Snapshot(long startHlc, long firstSeq, long endSeq, boolean done) {
+    public record Snapshot(long startHlc, long firstSeq, long endSeq, boolean done, long total) {
+        public Snapshot(long startHlc, long firstSeq, long endSeq, boolean done) {
+            this(startHlc, firstSeq, endSeq, done, 0);
+        }
     }
 
     /**
@@ -107,6 +112,9 @@ public final class Control {
                 j.addProperty("firstSeq", s.firstSeq());
                 j.addProperty("endSeq", s.endSeq());
                 j.addProperty("done", s.done());
+                if (s.total() > 0) {
+                    j.addProperty("total", s.total());
+                }
                 o.add("snapshot", j);
             });
             if (!targeted.isEmpty()) {
@@ -126,7 +134,8 @@ public final class Control {
                 if (o.has("snapshot")) {
                     JsonObject j = o.getAsJsonObject("snapshot");
                     snap = Optional.of(new Snapshot(j.get("startHlc").getAsLong(), j.get("firstSeq").getAsLong(),
-                            j.get("endSeq").getAsLong(), j.get("done").getAsBoolean()));
+                            j.get("endSeq").getAsLong(), j.get("done").getAsBoolean(),
+                            j.has("total") ? Math.max(0, j.get("total").getAsLong()) : 0));
                 }
                 List<Targeted> targeted = new ArrayList<>();
                 if (o.has("targeted")) {

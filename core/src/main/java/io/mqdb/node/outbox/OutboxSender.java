@@ -247,7 +247,8 @@ public final class OutboxSender extends Worker {
             }
             positionSentSeq.put(t, key);
             Optional<Control.Snapshot> s = snap == null ? Optional.empty()
-                    : Optional.of(new Control.Snapshot(snap.startHlc, snap.firstSeq, snap.endSeq, snap.done));
+                    : Optional.of(new Control.Snapshot(snap.startHlc, snap.firstSeq, snap.endSeq, snap.done,
+                            snap.total));
             byte[] json = new Control.Position(ctx.nodeName(), t, e.getValue(), s,
                     ctx.state().epoch(t.toString()), targeted).toJson();
             String topic = ctx.topics().position(ctx.nodeName(), t);

@@ -158,6 +158,7 @@ public final class ChannelPublisher extends Worker {
                 ctx.config().outboxMaxMb() * MB, 0, floor);
         ctx.metrics().diskPaused.put(storeName, floor::paused);
         ctx.metrics().outboxDepth.put(storeName, () -> outbox.undeliveredCount() + targetedOutbox.undeliveredCount());
+        ctx.metrics().outboxBytes.put(storeName, () -> outbox.undeliveredBytes() + targetedOutbox.undeliveredBytes());
         for (TableId t : channels.keySet()) {
             long seq = outbox.counter(OutboxSender.sequenceCounter(t));
             if (seq == 0) {

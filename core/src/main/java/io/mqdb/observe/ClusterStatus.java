@@ -1,4 +1,4 @@
-package io.mqdb.cli;
+package io.mqdb.observe;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -11,21 +11,21 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * What {@code mqdb status} learned from the broker's retained messages: the nodes' presences, the publishers'
- * positions and the subscribers' applied positions; and the report made of them. The lag of a subscriber is
+ * What {@code mqdb status}, or a node's admin API and dashboard, learned from the broker's retained messages: the
+ * nodes' presences, the publishers' positions and the subscribers' applied positions; and the report made of them. The lag of a subscriber is
  * {@link Lag#of} over the positions of the channel's other nodes and the subscriber's applied position, as the node
  * itself computes it.
  *
  * <h2>Threads</h2>
- * The {@code add} methods run on the transport's callback thread, {@link #report} on the command's; all synchronized.
+ * The {@code add} methods run on the transport's callback thread, {@link #report} on the command's or the HTTP
+ * handler's; all synchronized.
  */
-final class ClusterStatus {
+public final class ClusterStatus {
     private final Map<String, NodeRow> nodes = new TreeMap<>();
     private final Map<TableId, Map<String, Control.Position>> positions = new TreeMap<>(ClusterStatus::compare);
     private final Map<TableId, Map<String, Control.Applied>> applied = new TreeMap<>(ClusterStatus::compare);
@@ -39,8 +39,19 @@ final class ClusterStatus {
      * @param online whether its presence says online
      * @param since when it published that presence (its start, or its stop or the broker's last will)
      * @param version the release it announced, empty from a node older than that
+     * @param stores its stores, name to type, as its presence lists them (empty from a node older than that)
+     * @param channelStores per channel it has, the store it is on (empty from a node older than that)
      */
-    record NodeRow(String name, boolean online, String since, String version) {
+    public record NodeRow(String name, boolean online, String since, String version, Map<String, String> stores,
+                          Map<String, String> channelStores) {
+        public NodeRow {
+            stores = Map.copyOf(stores);
+            channelStores = Map.copyOf(channelStores);
+        }
+
+        public NodeRow(String name, boolean online, String since, String version) {
+            this(name, online, since, version, Map.of(), Map.of());
+        }
     }
 
     /**
@@ -50,7 +61,7 @@ final class ClusterStatus {
      * @param lag its lag, or null when it published no applied position (a node older than applied positions, or
      *     one that has not run since it subscribed)
      */
-    record SubscriberRow(String node, Lag lag) {
+    public record SubscriberRow(String node, Lag lag) {
     }
 
     /**
@@ -58,7 +69,7 @@ final class ClusterStatus {
      * @param publishers its publishers (a retained position, or a presence that says so)
      * @param subscribers its subscribers (an applied position, or a presence that says so)
      */
-    record ChannelRow(TableId channel, List<String> publishers, List<SubscriberRow> subscribers) {
+    public record ChannelRow(TableId channel, List<String> publishers, List<SubscriberRow> subscribers) {
     }
 
     /**
@@ -66,8 +77,11 @@ final class ClusterStatus {
      * @param channels every channel a node publishes or subscribes
      * @param problems why the exit code is not 0: offline nodes, lags above the bound
      */
-    record Report(List<NodeRow> nodes, List<ChannelRow> channels, List<String> problems) {
+    public record Report(List<NodeRow> nodes, List<ChannelRow> channels, List<String> problems) {
     }
+
+    /** The most stores and channels of one presence that are kept (a presence is bounded by the broker anyway). */
+    private static final int MAX_LISTED = 1024;
 
     private static int compare(TableId a, TableId b) {
         return a.toString().compareTo(b.toString());
@@ -79,19 +93,29 @@ final class ClusterStatus {
         return version.matches("[A-Za-z0-9._+-]{1,64}") ? version : "?";
     }
 
-    synchronized void addPresence(byte[] payload) {
+    public synchronized void addPresence(byte[] payload) {
         if (payload.length == 0) {
             return;
         }
         JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
         String node = o.get("node").getAsString();
-        nodes.put(node, new NodeRow(node, "online".equals(o.get("state").getAsString()),
-                o.has("time") ? o.get("time").getAsString() : "", o.has("version") ? printable(o.get("version").getAsString())
-                : ""));
+        Map<String, String> stores = new TreeMap<>();
+        if (o.has("stores")) {
+            for (JsonElement e : o.getAsJsonArray("stores")) {
+                JsonObject st = e.getAsJsonObject();
+                if (stores.size() < MAX_LISTED) {
+                    stores.put(printable(st.get("name").getAsString()), printable(st.get("type").getAsString()));
+                }
+            }
+        }
+        Map<String, String> channelStores = new TreeMap<>();
         if (o.has("channels")) {
             for (JsonElement e : o.getAsJsonArray("channels")) {
                 JsonObject c = e.getAsJsonObject();
                 TableId t = TableId.parse(c.get("name").getAsString());
+                if (c.has("store") && channelStores.size() < MAX_LISTED) {
+                    channelStores.put(t.toString(), printable(c.get("store").getAsString()));
+                }
                 if (c.get("publish").getAsBoolean()) {
                     declaredPublishers.computeIfAbsent(t, k -> new TreeSet<>()).add(node);
                 }
@@ -100,15 +124,18 @@ final class ClusterStatus {
                 }
             }
         }
+        nodes.put(node, new NodeRow(node, "online".equals(o.get("state").getAsString()),
+                o.has("time") ? o.get("time").getAsString() : "", o.has("version")
+                ? printable(o.get("version").getAsString()) : "", stores, channelStores));
     }
 
     /** A publisher's retained position. */
-    synchronized void addPosition(Control.Position p) {
+    public synchronized void addPosition(Control.Position p) {
         positions.computeIfAbsent(p.channel(), k -> new TreeMap<>()).put(p.node(), p);
     }
 
     /** A subscriber's retained applied position. */
-    synchronized void addApplied(Control.Applied a) {
+    public synchronized void addApplied(Control.Applied a) {
         applied.computeIfAbsent(a.channel(), k -> new TreeMap<>()).put(a.node(), a);
     }
 
@@ -117,7 +144,7 @@ final class ClusterStatus {
      * @param maxLag the most events a subscriber may be behind without being a problem; negative: no bound
      * @return what is known now
      */
-    synchronized Report report(long nowMillis, long maxLag) {
+    public synchronized Report report(long nowMillis, long maxLag) {
         List<String> problems = new ArrayList<>();
         for (NodeRow n : nodes.values()) {
             if (!n.online()) {
@@ -153,7 +180,7 @@ final class ClusterStatus {
     }
 
     /** The subscriber's lag on the channel: the other nodes' positions against its applied position. */
-    static Lag lag(Map<String, Control.Position> positions, Control.Applied a, long nowMillis) {
+    public static Lag lag(Map<String, Control.Position> positions, Control.Applied a, long nowMillis) {
         Map<String, Long> published = new HashMap<>();
         Map<String, Long> epochs = new HashMap<>();
         for (Control.Position p : positions.values()) {
@@ -165,44 +192,8 @@ final class ClusterStatus {
         return Lag.of(published, epochs, a.origins(), a.lastAppliedMillis(), a.oldestUnappliedMillis(), nowMillis);
     }
 
-    /** @return the report as the table {@code mqdb status} prints */
-    static String table(Report r) {
-        java.io.StringWriter text = new java.io.StringWriter();
-        java.io.PrintWriter out = new java.io.PrintWriter(text);
-        List<String[]> nodeRows = new ArrayList<>();
-        nodeRows.add(new String[] {"NODE", "STATE", "SINCE", "VERSION"});
-        for (NodeRow n : r.nodes()) {
-            nodeRows.add(new String[] {n.name(), n.online() ? "online" : "offline", n.since(),
-                    n.version().isEmpty() ? "-" : n.version()});
-        }
-        TextTable.print(out, nodeRows, false);
-        out.println();
-        List<String[]> channelRows = new ArrayList<>();
-        channelRows.add(new String[] {"CHANNEL", "PUBLISHERS", "SUBSCRIBER", "EVENTS BEHIND", "SECONDS BEHIND"});
-        for (ChannelRow c : r.channels()) {
-            String pubs = c.publishers().isEmpty() ? "-" : String.join(",", c.publishers());
-            if (c.subscribers().isEmpty()) {
-                channelRows.add(new String[] {c.channel().toString(), pubs, "-", "-", "-"});
-            }
-            for (SubscriberRow s : c.subscribers()) {
-                channelRows.add(new String[] {c.channel().toString(), pubs, s.node(),
-                        s.lag() == null ? "?" : Long.toString(s.lag().events()),
-                        s.lag() == null ? "?" : seconds(s.lag().seconds())});
-            }
-        }
-        TextTable.print(out, channelRows, false);
-        if (!r.problems().isEmpty()) {
-            out.println();
-        }
-        for (String p : r.problems()) {
-            out.println("problem: " + p);
-        }
-        out.flush();
-        return text.toString();
-    }
-
     /** @return the report as the JSON {@code mqdb status --json} prints */
-    static String json(Report r) {
+    public static String json(Report r) {
         JsonObject o = new JsonObject();
         JsonArray nodes = new JsonArray();
         for (NodeRow n : r.nodes()) {
@@ -211,6 +202,23 @@ final class ClusterStatus {
             j.addProperty("state", n.online() ? "online" : "offline");
             j.addProperty("since", n.since());
             j.addProperty("version", n.version());
+            if (!n.stores().isEmpty()) {
+                JsonArray stores = new JsonArray();
+                new TreeMap<>(n.stores()).forEach((name, type) -> {
+                    JsonObject st = new JsonObject();
+                    st.addProperty("name", name);
+                    st.addProperty("type", type);
+                    JsonArray chs = new JsonArray();
+                    new TreeMap<>(n.channelStores()).forEach((ch, store) -> {
+                        if (store.equals(name)) {
+                            chs.add(ch);
+                        }
+                    });
+                    st.add("channels", chs);
+                    stores.add(st);
+                });
+                j.add("stores", stores);
+            }
             nodes.add(j);
         }
         o.add("nodes", nodes);
@@ -243,7 +251,4 @@ final class ClusterStatus {
         return o.toString();
     }
 
-    private static String seconds(double s) {
-        return Double.isNaN(s) ? "?" : String.format(Locale.ROOT, "%.1f", s);
-    }
 }

@@ -1,4 +1,4 @@
-package io.mqdb.cli;
+package io.mqdb.node.deadletter;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonElement;
@@ -45,11 +45,12 @@ import java.util.stream.Stream;
  * is rewritten atomically (temporary file, fsync, rename) from a fresh read taken after the letters were published,
  * blanking a line only when it still holds the same letter; the rewrite starts again from a new read when the file
  * grew before the rename, and what the node appended to the old file after the read is copied to the new one after
- * the rename. Two replays exclude each other with {@link #lockReplays}. Stateless; called on the CLI's thread.
+ * the rename. Two replays exclude each other with {@link #lockReplays}. Stateless; called on the caller's thread
+ * (the CLI's, or a node's HTTP handler).
  */
-final class DeadLetterFiles {
+public final class DeadLetterFiles {
     /** The folder, under the dead-letter folder, of replayed letters. */
-    static final String REPLAYED = "replayed";
+    public static final String REPLAYED = "replayed";
     private static final String SUFFIX = ".jsonl";
     /** Lets a node thread that opened the old file just before the rename finish its line. */
     private static final long RENAME_GRACE_MS = 100;
@@ -67,26 +68,26 @@ final class DeadLetterFiles {
      * @param raw the line as written, without its newline
      * @param json the parsed line, or null when it is not a JSON object
      */
-    record Letter(TableId table, int line, String raw, JsonObject json) {
+    public record Letter(TableId table, int line, String raw, JsonObject json) {
         /** @return {@code <schema>.<table>:<line>} */
-        Id id() {
+        public Id id() {
             return new Id(table, line);
         }
 
-        boolean readable() {
+        public boolean readable() {
             return json != null;
         }
 
-        String time() {
+        public String time() {
             return text("time").orElse("?");
         }
 
-        String reason() {
+        public String reason() {
             return readable() ? text("reason").orElse("") : "(unreadable line, not JSON)";
         }
 
         /** @return the channel the letter arrived on, from its {@code channel} field, else from the file name */
-        TableId channel() {
+        public TableId channel() {
             try {
                 return text("channel").map(TableId::parse).orElse(table);
             } catch (IllegalArgumentException e) {
@@ -95,7 +96,7 @@ final class DeadLetterFiles {
         }
 
         /** @return the original message: {@code payload} as UTF-8, or {@code payloadBase64} decoded; empty if none */
-        Optional<byte[]> payload() {
+        public Optional<byte[]> payload() {
             Optional<String> text = text("payload");
             if (text.isPresent()) {
                 return Optional.of(text.get().getBytes(StandardCharsets.UTF_8));
@@ -108,13 +109,13 @@ final class DeadLetterFiles {
         }
 
         /** @return whether the payload is a binary batch (wire format version 2: it starts with {@code MQDB}) */
-        boolean payloadIsBinaryBatch() {
+        public boolean payloadIsBinaryBatch() {
             return payload().map(p -> p.length > 4 && p[0] == 'M' && p[1] == 'Q' && p[2] == 'D' && p[3] == 'B')
                     .orElse(false);
         }
 
         /** @return whether the payload is UTF-8 JSON (what a node can decode at all, with a binary batch) */
-        boolean payloadIsJson() {
+        public boolean payloadIsJson() {
             Optional<String> text = text("payload");
             if (text.isEmpty()) {
                 return false;
@@ -141,13 +142,13 @@ final class DeadLetterFiles {
      * @param table the table
      * @param line the line number in its live file, from 1
      */
-    record Id(TableId table, int line) {
+    public record Id(TableId table, int line) {
         /**
          * @param id {@code <schema>.<table>:<line>}
          * @return the id
          * @throws IllegalArgumentException when it is not an id
          */
-        static Id parse(String id) {
+        public static Id parse(String id) {
             int colon = id.lastIndexOf(':');
             int dot = id.indexOf('.');
             if (colon < 0 || dot < 0 || dot > colon) {
@@ -177,7 +178,7 @@ final class DeadLetterFiles {
      * @param table a table
      * @return its live file
      */
-    static Path liveFile(Path dir, TableId table) {
+    public static Path liveFile(Path dir, TableId table) {
         return dir.resolve(table.schema() + "." + table.table() + SUFFIX);
     }
 
@@ -189,7 +190,7 @@ final class DeadLetterFiles {
      * @param only the one table to read, or empty for all
      * @return the letters
      */
-    static List<Letter> list(Path dir, Optional<TableId> only) {
+    public static List<Letter> list(Path dir, Optional<TableId> only) {
         List<Letter> out = new ArrayList<>();
         for (TableId table : tables(dir)) {
             if (only.isEmpty() || only.get().equals(table)) {
@@ -273,7 +274,7 @@ final class DeadLetterFiles {
      * @return closing it releases the lock
      * @throws MqdbException when another replay holds it
      */
-    static ReplayLock lockReplays(Path dir) {
+    public static ReplayLock lockReplays(Path dir) {
         Path file = dir.resolve(".replay.lock");
         FileChannel ch = null;
         try {
@@ -294,10 +295,10 @@ final class DeadLetterFiles {
     }
 
     /** The replay lock of a dead-letter folder, held until closed. */
-    interface ReplayLock extends AutoCloseable {
+    public interface ReplayLock extends AutoCloseable {
         /** Releases the lock. */
         @Override
-        void close();
+        public void close();
     }
 
     private static void closeQuietly(FileChannel ch) {
@@ -320,7 +321,7 @@ final class DeadLetterFiles {
      * @param letters letters of that table's live file
      * @param at the replay time
      */
-    static void markReplayed(Path dir, TableId table, List<Letter> letters, Instant at) {
+    public static void markReplayed(Path dir, TableId table, List<Letter> letters, Instant at) {
         if (letters.isEmpty()) {
             return;
         }
@@ -409,7 +410,7 @@ final class DeadLetterFiles {
     }
 
     /** @return the content with each letter's line emptied, when that line still holds the letter */
-    static byte[] blankLines(byte[] content, List<Letter> letters) {
+    public static byte[] blankLines(byte[] content, List<Letter> letters) {
         int complete = completeLength(content); // after it, a line the node is writing, kept byte for byte
         List<String> lines = completeLines(new String(content, 0, complete, StandardCharsets.UTF_8));
         for (Letter l : letters) {
