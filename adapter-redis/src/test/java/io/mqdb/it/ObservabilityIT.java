@@ -111,6 +111,7 @@ class ObservabilityIT {
         assertThat(before.exitCode()).as(before.text()).isZero();
         assertThat(before.eventsBehind("redis")).isZero();
         assertThat(before.online()).containsExactlyInAnyOrder("pg", "redis", "lite");
+        assertThat(before.text()).contains("\"outbox\":0").contains("\"deadLetters\":0");
 
         redis.stop();
         long stopped = System.nanoTime();
@@ -202,17 +203,20 @@ class ObservabilityIT {
             await().atMost(WAIT).until(() -> browser.evaluate(row + ".textContent").getAsString().contains("paused"));
             insert(201, 700);
             String redisBehind = "[...document.querySelectorAll('#cluster-channels tbody tr')].filter(tr =>"
-                    + " tr.children[2].textContent === 'redis').map(tr => tr.children[3].textContent).join('')";
+                    + " tr.children[2].textContent.startsWith('redis')).map(tr => tr.children[3].textContent).join('')";
             await().atMost(WAIT).until(() -> parse(browser.evaluate(redisBehind).getAsString()) >= 500);
             await().atMost(WAIT).until(() -> started[1].table(CHANNEL).count() == 700);
             assertThat(started[0].table(CHANNEL).count()).as("nothing applied to Redis while paused").isEqualTo(200);
+            String chartLast = "JSON.parse(document.getElementById('lag-chart').dataset.last || '{}')"
+                    + "['shop:items redis']";
+            await().atMost(WAIT).until(() -> browser.evaluate(chartLast + " >= 500").getAsBoolean());
             long shownBehind = parse(browser.evaluate(redisBehind).getAsString());
             Path shot = Path.of("target", "dashboard.png");
             browser.screenshot(shot);
             assertThat(Files.size(shot)).isGreaterThan(10_000);
             System.out.printf("ObservabilityIT: dashboard in Chromium: 3 nodes, redis paused from the page and shown "
-                    + "%d events behind; screenshot %s (%d bytes)%n", shownBehind, shot.toAbsolutePath(),
-                    Files.size(shot));
+                    + "%d events behind (table and chart); screenshot %s (%d bytes)%n", shownBehind,
+                    shot.toAbsolutePath(), Files.size(shot));
 
             browser.evaluate(row + ".querySelector('button').click()"); // resume
             await().atMost(WAIT).until(() -> started[0].table(CHANNEL).count() == 700);

@@ -197,16 +197,20 @@ final class StatusCommand implements Callable<Integer> {
         TextTable.print(out, nodeRows, false);
         out.println();
         List<String[]> channelRows = new ArrayList<>();
-        channelRows.add(new String[] {"CHANNEL", "PUBLISHERS", "SUBSCRIBER", "EVENTS BEHIND", "SECONDS BEHIND"});
+        channelRows.add(new String[] {"CHANNEL", "PUBLISHERS", "OUTBOX", "SUBSCRIBER", "EVENTS BEHIND",
+                "SECONDS BEHIND", "DEAD LETTERS"});
         for (ClusterStatus.ChannelRow c : r.channels()) {
             String pubs = c.publishers().isEmpty() ? "-" : String.join(",", c.publishers());
+            String outbox = c.outbox() < 0 ? "?" : Long.toString(c.outbox());
             if (c.subscribers().isEmpty()) {
-                channelRows.add(new String[] {c.channel().toString(), pubs, "-", "-", "-"});
+                channelRows.add(new String[] {c.channel().toString(), pubs, outbox, "-", "-", "-", "-"});
             }
             for (ClusterStatus.SubscriberRow s : c.subscribers()) {
-                channelRows.add(new String[] {c.channel().toString(), pubs, s.node(),
+                channelRows.add(new String[] {c.channel().toString(), pubs, outbox,
+                        s.node() + (s.paused() ? " (paused)" : ""),
                         s.lag() == null ? "?" : Long.toString(s.lag().events()),
-                        s.lag() == null ? "?" : seconds(s.lag().seconds())});
+                        s.lag() == null ? "?" : seconds(s.lag().seconds()),
+                        s.deadLetters() < 0 ? "?" : Long.toString(s.deadLetters())});
             }
         }
         TextTable.print(out, channelRows, false);

@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Keeps each subscribed channel's applied position retained on {@code mqdb/<cluster>/applied/<schema>/<table>/<node>}
@@ -28,9 +29,17 @@ final class AppliedPositions {
     private final Map<TableId, byte[]> sent = new HashMap<>();
     private boolean wasConnected;
 
-    AppliedPositions(NodeContext ctx, Collection<ApplyProgress> channels) {
+    private final Predicate<TableId> paused;
+
+    /**
+     * @param ctx the node's shared context (topics, transport, counters)
+     * @param channels the subscribed channels' progress
+     * @param paused whether a channel is paused (admin API)
+     */
+    AppliedPositions(NodeContext ctx, Collection<ApplyProgress> channels, Predicate<TableId> paused) {
         this.ctx = ctx;
         this.channels = List.copyOf(channels);
+        this.paused = paused;
     }
 
     /**
@@ -51,7 +60,8 @@ final class AppliedPositions {
         for (ApplyProgress p : channels) {
             ApplyProgress.Snapshot s = p.snapshot();
             byte[] json = new Control.Applied(ctx.nodeName(), s.channel(), s.applied(), s.lastAppliedMillis(),
-                    s.oldestUnappliedMillis(), Lag.of(s, nowMillis).events()).toJson();
+                    s.oldestUnappliedMillis(), Lag.of(s, nowMillis).events(),
+                    ctx.metrics().deadLetters(s.channel()).sum(), paused.test(s.channel())).toJson();
             synchronized (sent) {
                 if (Arrays.equals(json, sent.get(s.channel()))) {
                     continue;

@@ -60,16 +60,19 @@ public final class ClusterStatus {
      * @param node the subscriber
      * @param lag its lag, or null when it published no applied position (a node older than applied positions, or
      *     one that has not run since it subscribed)
+     * @param deadLetters the channel's dead letters since it started, -1 when unknown
+     * @param paused whether the channel is paused there (admin API)
      */
-    public record SubscriberRow(String node, Lag lag) {
+    public record SubscriberRow(String node, Lag lag, long deadLetters, boolean paused) {
     }
 
     /**
      * @param channel the channel
      * @param publishers its publishers (a retained position, or a presence that says so)
      * @param subscribers its subscribers (an applied position, or a presence that says so)
+     * @param outbox the changes waiting in the publishers' outboxes (their stores'), -1 when none said
      */
-    public record ChannelRow(TableId channel, List<String> publishers, List<SubscriberRow> subscribers) {
+    public record ChannelRow(TableId channel, List<String> publishers, List<SubscriberRow> subscribers, long outbox) {
     }
 
     /**
@@ -168,13 +171,19 @@ public final class ClusterStatus {
             for (String s : subscribers) {
                 Control.Applied a = app.get(s);
                 Lag lag = a == null ? null : lag(pos, a, nowMillis);
-                subs.add(new SubscriberRow(s, lag));
+                subs.add(new SubscriberRow(s, lag, a == null ? -1 : a.deadLetters(), a != null && a.paused()));
                 if (lag != null && maxLag >= 0 && lag.events() > maxLag) {
                     problems.add("node " + s + " is " + lag.events() + " events behind on " + t + " (--max-lag "
                             + maxLag + ")");
                 }
             }
-            rows.add(new ChannelRow(t, List.copyOf(publishers), subs));
+            long outbox = -1;
+            for (Control.Position p : pos.values()) {
+                if (p.outbox() >= 0) {
+                    outbox = Math.max(0, outbox) + p.outbox();
+                }
+            }
+            rows.add(new ChannelRow(t, List.copyOf(publishers), subs, outbox));
         }
         return new Report(List.copyOf(nodes.values()), rows, problems);
     }
@@ -229,6 +238,9 @@ public final class ClusterStatus {
             JsonArray pubs = new JsonArray();
             c.publishers().forEach(pubs::add);
             j.add("publishers", pubs);
+            if (c.outbox() >= 0) {
+                j.addProperty("outbox", c.outbox());
+            }
             JsonArray subs = new JsonArray();
             for (SubscriberRow s : c.subscribers()) {
                 JsonObject k = new JsonObject();
@@ -238,6 +250,12 @@ public final class ClusterStatus {
                     if (!Double.isNaN(s.lag().seconds())) {
                         k.addProperty("secondsBehind", s.lag().seconds());
                     }
+                }
+                if (s.deadLetters() >= 0) {
+                    k.addProperty("deadLetters", s.deadLetters());
+                }
+                if (s.paused()) {
+                    k.addProperty("paused", true);
                 }
                 subs.add(k);
             }

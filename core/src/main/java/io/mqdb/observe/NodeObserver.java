@@ -124,7 +124,10 @@ public final class NodeObserver implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        applied = new AppliedPositions(ctx, progress.values());
+        applied = new AppliedPositions(ctx, progress.values(), t -> {
+            ChannelApplier a = appliers.get(t);
+            return a != null && a.paused();
+        });
         scheduler.scheduleWithFixedDelay(this::publishApplied, PUBLISH_EVERY_MS, PUBLISH_EVERY_MS,
                 TimeUnit.MILLISECONDS);
         Optional<HttpConfig> h = config.node().http();

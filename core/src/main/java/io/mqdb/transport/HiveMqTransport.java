@@ -206,10 +206,30 @@ public final class HiveMqTransport implements Transport {
             return CompletableFuture.failedFuture(new RetriableException(
                     "mqtt " + lastBroker + ": not connected; publish to " + topic + " not sent"));
         }
-        return publishOn(c, topic, payload, retained);
+        return publishOn(c, topic, payload, retained, null, null);
+    }
+
+    @Override
+    public CompletableFuture<Void> publish(String topic, byte[] payload, String responseTopic,
+            byte[] correlationData) {
+        if (closed) {
+            return CompletableFuture.failedFuture(
+                    new RetriableException("mqtt " + options.clientId() + ": transport is closed"));
+        }
+        Connection c = current;
+        if (c == null || !c.alive.get()) {
+            return CompletableFuture.failedFuture(new RetriableException(
+                    "mqtt " + lastBroker + ": not connected; publish to " + topic + " not sent"));
+        }
+        return publishOn(c, topic, payload, false, responseTopic, correlationData);
     }
 
     private CompletableFuture<Void> publishOn(Connection c, String topic, byte[] payload, boolean retained) {
+        return publishOn(c, topic, payload, retained, null, null);
+    }
+
+    private CompletableFuture<Void> publishOn(Connection c, String topic, byte[] payload, boolean retained,
+            String responseTopic, byte[] correlationData) {
         try {
             while (!c.inflight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
                 if (!c.alive.get()) {
@@ -232,8 +252,14 @@ public final class HiveMqTransport implements Transport {
             }
         });
         try {
-            c.client.publishWith().topic(topic).payload(payload).qos(QOS).retain(retained).send()
-                    .whenComplete((r, e) -> completePublish(c, topic, result, r, e));
+            var builder = c.client.publishWith().topic(topic).payload(payload).qos(QOS).retain(retained);
+            if (responseTopic != null) {
+                builder.responseTopic(responseTopic);
+            }
+            if (correlationData != null && correlationData.length > 0) {
+                builder.correlationData(correlationData);
+            }
+            builder.send().whenComplete((r, e) -> completePublish(c, topic, result, r, e));
         } catch (RuntimeException e) {
             result.completeExceptionally(
                     new RetriableException("mqtt " + c.uri + ": publish to " + topic + " failed: " + e, e));
@@ -791,6 +817,20 @@ public final class HiveMqTransport implements Transport {
                 payload = publish.getPayloadAsBytes();
             }
             return payload;
+        }
+
+        @Override
+        public java.util.Optional<String> responseTopic() {
+            return publish.getResponseTopic().map(Object::toString);
+        }
+
+        @Override
+        public byte[] correlationData() {
+            return publish.getCorrelationData().map(b -> {
+                byte[] out = new byte[b.remaining()];
+                b.duplicate().get(out);
+                return out;
+            }).orElse(new byte[0]);
         }
 
         @Override

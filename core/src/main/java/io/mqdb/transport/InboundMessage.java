@@ -22,4 +22,14 @@ public interface InboundMessage {
 
     /** Acknowledges the message to the broker. */
     void ack();
+
+    /** @return the MQTT 5 response topic the publisher asked answers on, if any (a request) */
+    default java.util.Optional<String> responseTopic() {
+        return java.util.Optional.empty();
+    }
+
+    /** @return the MQTT 5 correlation data, empty when none (an answer carries the request's) */
+    default byte[] correlationData() {
+        return new byte[0];
+    }
 }

@@ -151,6 +151,18 @@ public final class MirrorTransport implements Transport {
 
     @Override
     public CompletableFuture<Void> publish(String topic, byte[] payload, boolean retained) {
+        return publishOnAll(topic, leg -> leg.transport.publish(topic, payload, retained));
+    }
+
+    /** Through every connected broker, as {@link #publish(String, byte[], boolean)}: answers may come twice. */
+    @Override
+    public CompletableFuture<Void> publish(String topic, byte[] payload, String responseTopic,
+            byte[] correlationData) {
+        return publishOnAll(topic, leg -> leg.transport.publish(topic, payload, responseTopic, correlationData));
+    }
+
+    private CompletableFuture<Void> publishOnAll(String topic,
+            java.util.function.Function<Leg, CompletableFuture<Void>> send) {
         if (closed) {
             return CompletableFuture.failedFuture(
                     new RetriableException("mqtt mirror " + options.clientId() + ": transport is closed"));
@@ -170,7 +182,7 @@ public final class MirrorTransport implements Transport {
         AtomicInteger left = new AtomicInteger(connected.size());
         ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
         for (Leg leg : connected) {
-            leg.transport.publish(topic, payload, retained).whenComplete((v, e) -> {
+            send.apply(leg).whenComplete((v, e) -> {
                 if (e == null) {
                     leg.acknowledged.increment();
                     result.complete(null);

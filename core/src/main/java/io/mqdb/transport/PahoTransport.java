@@ -155,10 +155,30 @@ public final class PahoTransport implements Transport {
             return CompletableFuture.failedFuture(new RetriableException(
                     "mqtt " + lastBroker + ": not connected; publish to " + topic + " not sent"));
         }
-        return publishOn(c, topic, payload, retained);
+        return publishOn(c, topic, payload, retained, null, null);
+    }
+
+    @Override
+    public CompletableFuture<Void> publish(String topic, byte[] payload, String responseTopic,
+            byte[] correlationData) {
+        if (closed) {
+            return CompletableFuture.failedFuture(
+                    new RetriableException("mqtt " + options.clientId() + ": transport is closed"));
+        }
+        Connection c = current;
+        if (c == null || !c.alive.get()) {
+            return CompletableFuture.failedFuture(new RetriableException(
+                    "mqtt " + lastBroker + ": not connected; publish to " + topic + " not sent"));
+        }
+        return publishOn(c, topic, payload, false, responseTopic, correlationData);
     }
 
     private CompletableFuture<Void> publishOn(Connection c, String topic, byte[] payload, boolean retained) {
+        return publishOn(c, topic, payload, retained, null, null);
+    }
+
+    private CompletableFuture<Void> publishOn(Connection c, String topic, byte[] payload, boolean retained,
+            String responseTopic, byte[] correlationData) {
         try {
             while (!c.inflight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
                 if (!c.alive.get()) {
@@ -183,7 +203,17 @@ public final class PahoTransport implements Transport {
             c.pending.remove(result);
             release.run();
         });
-        MqttMessage message = new MqttMessage(payload, QOS, retained, null);
+        org.eclipse.paho.mqttv5.common.packet.MqttProperties props = null;
+        if (responseTopic != null || correlationData != null && correlationData.length > 0) {
+            props = new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
+            if (responseTopic != null) {
+                props.setResponseTopic(responseTopic);
+            }
+            if (correlationData != null && correlationData.length > 0) {
+                props.setCorrelationData(correlationData);
+            }
+        }
+        MqttMessage message = new MqttMessage(payload, QOS, retained, props);
         try {
             c.client.publish(topic, message, null, new MqttActionListener() {
                 @Override
@@ -697,6 +727,18 @@ public final class PahoTransport implements Transport {
         @Override
         public byte[] payload() {
             return message.getPayload();
+        }
+
+        @Override
+        public java.util.Optional<String> responseTopic() {
+            return message.getProperties() == null ? java.util.Optional.empty()
+                    : java.util.Optional.ofNullable(message.getProperties().getResponseTopic());
+        }
+
+        @Override
+        public byte[] correlationData() {
+            byte[] c = message.getProperties() == null ? null : message.getProperties().getCorrelationData();
+            return c == null ? new byte[0] : c;
         }
 
         @Override

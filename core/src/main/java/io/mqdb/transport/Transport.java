@@ -49,6 +49,17 @@ public interface Transport extends AutoCloseable {
     /** @return whether the transport is connected now */
     boolean isConnected();
 
+    /**
+     * Publishes a request or an answer (QoS 1, not retained) with MQTT 5 request/response properties.
+     *
+     * @param topic the topic
+     * @param payload the payload
+     * @param responseTopic where answers go (a request), or null (an answer)
+     * @param correlationData the request's correlation data (at most 64 KiB), or an empty array
+     * @return completed when the broker acknowledged it; failed as {@link #publish} fails
+     */
+    CompletableFuture<Void> publish(String topic, byte[] payload, String responseTopic, byte[] correlationData);
+
     /** @return the URI of the broker connected to now, or of the last one */
     String currentBroker();
 

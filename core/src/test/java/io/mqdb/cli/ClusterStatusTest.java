@@ -25,8 +25,8 @@ class ClusterStatusTest {
         ClusterStatus s = new ClusterStatus();
         s.addPresence(presence("pg", "online", "{\"name\":\"shop:items\",\"publish\":true,\"subscribe\":false}"));
         s.addPresence(presence("redis", "online", "{\"name\":\"shop:items\",\"publish\":false,\"subscribe\":true}"));
-        s.addPosition(new Control.Position("pg", ITEMS, 1_500, Optional.empty(), 1_000));
-        s.addApplied(new Control.Applied("redis", ITEMS, Map.of("pg", 1_420L), NOW - 2_500, 0, 80));
+        s.addPosition(new Control.Position("pg", ITEMS, 1_500, Optional.empty(), 1_000, java.util.List.of(), 7));
+        s.addApplied(new Control.Applied("redis", ITEMS, Map.of("pg", 1_420L), NOW - 2_500, 0, 80, 3, true));
         return s;
     }
 
@@ -42,9 +42,10 @@ class ClusterStatusTest {
         assertThat(row.subscribers().get(0).lag().seconds()).isEqualTo(2.5);
         String table = StatusCommand.table(r);
         System.out.println(table);
-        assertThat(table).contains("shop:items  pg          redis       80             2.5");
-        assertThat(ClusterStatus.json(r)).contains("\"subscribers\":[{\"node\":\"redis\",\"eventsBehind\":80,"
-                + "\"secondsBehind\":2.5}]").contains("\"problems\":[]");
+        assertThat(table).contains("shop:items  pg          7       redis (paused)  80             2.5             3");
+        assertThat(ClusterStatus.json(r)).contains("\"outbox\":7,\"subscribers\":[{\"node\":\"redis\","
+                + "\"eventsBehind\":80,\"secondsBehind\":2.5,\"deadLetters\":3,\"paused\":true}]")
+                .contains("\"problems\":[]");
     }
 
     @Test
@@ -64,7 +65,8 @@ class ClusterStatusTest {
         ClusterStatus.Report r = s.report(NOW, 0);
         assertThat(r.channels().get(0).subscribers().get(0).lag()).isNull();
         assertThat(r.problems()).isEmpty();
-        assertThat(StatusCommand.table(r)).contains("shop:items  -           old         ?              ?");
+        assertThat(StatusCommand.table(r)).contains("shop:items  -           ?       old         ?              ?  "
+                + "             ?");
     }
 
     @Test

@@ -139,6 +139,14 @@ final class InMemoryTransport implements Transport {
         return CompletableFuture.completedFuture(null);
     }
 
+    /** Not modelled: request/response (reads over MQTT) is tested on real brokers. */
+    @Override
+    public CompletableFuture<Void> publish(String topic, byte[] payload, String responseTopic,
+            byte[] correlationData) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                "the in-memory broker does not carry MQTT 5 request/response properties"));
+    }
+
     @Override
     public boolean isConnected() {
         return connection >= 0;

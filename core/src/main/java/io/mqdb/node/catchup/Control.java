@@ -87,11 +87,18 @@ public final class Control {
      *     exist from it, see {@code ChannelPublisher#epochStart}), or 0 when unknown (a node older than epochs)
      * @param targeted the snapshots running or done for single nodes (at most {@link #MAX_TARGETED}; empty from a
      *     node older than targeted catch-up)
+     * @param outbox the changes in the publisher's outbox for the channel's store not yet acknowledged by the broker
+     *     when it published this (for {@code mqdb status}); -1 when unknown (a node older than that)
      */
     public record Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot, long epoch,
-                           List<Targeted> targeted) {
+                           List<Targeted> targeted, long outbox) {
         public Position {
             targeted = List.copyOf(targeted.size() > MAX_TARGETED ? targeted.subList(0, MAX_TARGETED) : targeted);
+        }
+
+        public Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot, long epoch,
+                List<Targeted> targeted) {
+            this(node, channel, seq, snapshot, epoch, targeted, -1);
         }
 
         public Position(String node, TableId channel, long seq, Optional<Snapshot> snapshot, long epoch) {
@@ -124,6 +131,9 @@ public final class Control {
                 }
                 o.add("targeted", a);
             }
+            if (outbox >= 0) {
+                o.addProperty("outbox", outbox);
+            }
             return o.toString().getBytes(StandardCharsets.UTF_8);
         }
 
@@ -145,7 +155,8 @@ public final class Control {
                     }
                 }
                 return new Position(o.get("node").getAsString(), TableId.parse(o.get("channel").getAsString()),
-                        o.get("seq").getAsLong(), snap, o.has("epoch") ? o.get("epoch").getAsLong() : 0, targeted);
+                        o.get("seq").getAsLong(), snap, o.has("epoch") ? o.get("epoch").getAsLong() : 0, targeted,
+                        o.has("outbox") ? Math.max(0, o.get("outbox").getAsLong()) : -1);
             } catch (RuntimeException e) {
                 throw new InvalidDataException("not a position message: " + e.getMessage(), e);
             }
@@ -232,11 +243,18 @@ public final class Control {
      * @param oldestUnappliedMillis the version time of the oldest event the subscriber holds and has not applied yet
      *     (a batch held while its store is retried), 0 when none
      * @param eventsBehind the events behind as the subscriber computed them when it published this
+     * @param deadLetters the channel's dead letters since the subscriber started, -1 when unknown (an older node)
+     * @param paused whether the channel is paused on the subscriber (admin API)
      */
     public record Applied(String node, TableId channel, Map<String, Long> origins, long lastAppliedMillis,
-                          long oldestUnappliedMillis, long eventsBehind) {
+                          long oldestUnappliedMillis, long eventsBehind, long deadLetters, boolean paused) {
         public Applied {
             origins = Map.copyOf(origins);
+        }
+
+        public Applied(String node, TableId channel, Map<String, Long> origins, long lastAppliedMillis,
+                long oldestUnappliedMillis, long eventsBehind) {
+            this(node, channel, origins, lastAppliedMillis, oldestUnappliedMillis, eventsBehind, -1, false);
         }
 
         public byte[] toJson() {
@@ -249,6 +267,12 @@ public final class Control {
             o.addProperty("lastAppliedMillis", lastAppliedMillis);
             o.addProperty("oldestUnappliedMillis", oldestUnappliedMillis);
             o.addProperty("eventsBehind", eventsBehind);
+            if (deadLetters >= 0) {
+                o.addProperty("deadLetters", deadLetters);
+            }
+            if (paused) {
+                o.addProperty("paused", true);
+            }
             return o.toString().getBytes(StandardCharsets.UTF_8);
         }
 
@@ -264,7 +288,9 @@ public final class Control {
                 }
                 return new Applied(o.get("node").getAsString(), TableId.parse(o.get("channel").getAsString()),
                         origins, o.get("lastAppliedMillis").getAsLong(), o.get("oldestUnappliedMillis").getAsLong(),
-                        o.get("eventsBehind").getAsLong());
+                        o.get("eventsBehind").getAsLong(),
+                        o.has("deadLetters") ? Math.max(0, o.get("deadLetters").getAsLong()) : -1,
+                        o.has("paused") && o.get("paused").getAsBoolean());
             } catch (RuntimeException e) {
                 throw new InvalidDataException("not an applied position: " + e.getMessage(), e);
             }

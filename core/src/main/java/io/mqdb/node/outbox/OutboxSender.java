@@ -249,8 +249,9 @@ public final class OutboxSender extends Worker {
             Optional<Control.Snapshot> s = snap == null ? Optional.empty()
                     : Optional.of(new Control.Snapshot(snap.startHlc, snap.firstSeq, snap.endSeq, snap.done,
                             snap.total));
+            java.util.function.LongSupplier depth = ctx.metrics().outboxDepth.get(storeName);
             byte[] json = new Control.Position(ctx.nodeName(), t, e.getValue(), s,
-                    ctx.state().epoch(t.toString()), targeted).toJson();
+                    ctx.state().epoch(t.toString()), targeted, depth == null ? -1 : depth.getAsLong()).toJson();
             String topic = ctx.topics().position(ctx.nodeName(), t);
             ctx.transport().publish(topic, ctx.seal(topic, json), true).exceptionally(x -> null);
         }

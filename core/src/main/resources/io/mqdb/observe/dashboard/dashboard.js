@@ -116,8 +116,11 @@ function showTopology(c) {
   document.getElementById("topology").replaceChildren(root);
   fill("#cluster-channels", c.channels.flatMap(ch => (ch.subscribers.length ? ch.subscribers : [null]).map(s =>
       el("tr", {}, el("td", {}, ch.channel), el("td", {}, ch.publishers.join(", ") || "-"),
-          el("td", {}, s ? s.node : "-"), el("td", {class: "num"}, s ? fmt(s.eventsBehind) : "-"),
-          el("td", {class: "num"}, s ? secs(s.secondsBehind) : "-")))));
+          el("td", {}, s ? s.node + (s.paused ? " (paused)" : "") : "-"),
+          el("td", {class: "num"}, s ? fmt(s.eventsBehind) : "-"),
+          el("td", {class: "num"}, s ? secs(s.secondsBehind) : "-"),
+          el("td", {class: "num"}, ch.outbox === undefined ? "?" : fmt(ch.outbox)),
+          el("td", {class: "num"}, s && s.deadLetters !== undefined ? fmt(s.deadLetters) : "?")))));
   const problem = document.getElementById("problem");
   problem.hidden = c.problems.length === 0;
   problem.textContent = c.problems.join(" · ");
@@ -140,6 +143,9 @@ function showHistory(h) {
     chart.setData(data);
   }
   box.dataset.points = String(h.times.length);
+  // the last value of each series, for people reading the page's source and for its browser test
+  box.dataset.last = JSON.stringify(Object.fromEntries(h.series.map(s => [s.channel + " " + s.node,
+      s.events.length ? s.events[s.events.length - 1] : null])));
 }
 
 function action(channel, what) {
@@ -178,7 +184,8 @@ function showChannels(list) {
       const pct = l.total > 0 ? Math.min(100, 100 * l.applied / l.total) : 100;
       const bar = el("div", {class: "bar"}, el("div", {}));
       bar.firstChild.style.width = pct.toFixed(1) + "%";
-      const rate = l.rowsPerSecond !== undefined ? ", " + fmt(l.rowsPerSecond) + " rows/s" : "";
+      const done = l.applied >= l.total;
+      const rate = !done && l.rowsPerSecond !== undefined ? ", " + fmt(l.rowsPerSecond) + " rows/s" : "";
       const left = l.secondsLeft !== undefined ? ", about " + l.secondsLeft + " s left" : "";
       loads.push(el("div", {class: "load", "data-channel": c.channel},
           el("div", {}, c.channel + " from " + l.origin + ": " + fmt(l.applied) + " of " + fmt(l.total) + " rows applied ("
