@@ -26,11 +26,14 @@ import java.util.Optional;
  *   <li><b>node</b> {@code n}: publish its channels' changes and schemas, its own presence, positions, applied
  *       positions, flow reports and dead letters ({@code nodes/n/...}, {@code pos/+/+/n}, {@code applied/+/+/n},
  *       {@code flow/+/+/n}, {@code dead/n/...}), resend requests to any node ({@code ctl/+/resend}), direct
- *       catch-up messages ({@code to/+/...}) and tool topics; subscribe to the
+ *       catch-up messages ({@code to/+/...}), tool topics, reads and their answers ({@code read/+/+},
+ *       {@code reply/...}); subscribe to the
  *       cluster's topics;</li>
  *   <li><b>writer</b>: publish, not retained, changes of its channels; subscribe to the schemas;</li>
  *   <li><b>reader</b>: subscribe to its channels (or all), the schemas, presences, positions, applied positions and
- *       dead letters; publish the empty presence of {@code mqdb status} ({@code tools/status/...}).</li>
+ *       dead letters, and its own answers ({@code reply/<user>/...}); publish the empty presences of {@code mqdb
+ *       status} and {@code mqdb get} ({@code tools/status/...}, {@code tools/get/...}) and reads of its channels
+ *       ({@code read/<schema>/<table>});</li>
  * </ul>
  * The hosting node connects with a {@link #local() local credential} made for each start, with a node's rights on
  * the whole cluster.
@@ -141,7 +144,7 @@ public final class BrokerAccess {
             return Optional.empty();
         }
         return Optional.of(new Grant(username, u.role() == BrokerUser.Role.WRITER ? writerPermissions(u.channels())
-                : readerPermissions(u.channels())));
+                : readerPermissions(username, u.channels())));
     }
 
     /** @return what the user may do once connected, for a client id of its own; for docs and tests */
@@ -153,7 +156,7 @@ public final class BrokerAccess {
         return Optional.of(switch (u.role()) {
             case NODE -> nodePermissions(u.nodeName().orElseThrow(), u.channels());
             case WRITER -> writerPermissions(u.channels());
-            case READER -> readerPermissions(u.channels());
+            case READER -> readerPermissions(username, u.channels());
         });
     }
 
@@ -173,6 +176,8 @@ public final class BrokerAccess {
         p.add(new Permission(root + "ctl/+/resend", Activity.PUBLISH, false));
         p.add(new Permission(root + "to/+/#", Activity.PUBLISH, false));
         p.add(new Permission(root + "tools/#", Activity.PUBLISH, false));
+        p.add(new Permission(root + "read/+/+", Activity.PUBLISH, false)); // reads over MQTT (mqdb get)
+        p.add(new Permission(root + "reply/#", Activity.PUBLISH, false)); // their answers
         p.add(new Permission(root + "#", Activity.SUBSCRIBE, false));
         return p;
     }
@@ -186,7 +191,7 @@ public final class BrokerAccess {
         return p;
     }
 
-    private List<Permission> readerPermissions(List<TableId> channels) {
+    private List<Permission> readerPermissions(String username, List<TableId> channels) {
         List<Permission> p = new ArrayList<>();
         for (String t : tables(channels)) {
             p.add(new Permission(root + "ch/" + t, Activity.SUBSCRIBE, false));
@@ -195,6 +200,11 @@ public final class BrokerAccess {
             p.add(new Permission(root + other, Activity.SUBSCRIBE, false));
         }
         p.add(new Permission(root + "tools/status/#", Activity.PUBLISH, true)); // mqdb status's empty presence
+        p.add(new Permission(root + "tools/get/#", Activity.PUBLISH, true)); // mqdb get's empty presence
+        p.add(new Permission(root + "reply/" + username + "/#", Activity.SUBSCRIBE, false)); // answers to its reads
+        for (String t : tables(channels)) {
+            p.add(new Permission(root + "read/" + t, Activity.PUBLISH, false)); // reads of its channels
+        }
         return p;
     }
 

@@ -1,23 +1,14 @@
 package io.mqdb.cli;
 
 import io.mqdb.codec.Topics;
-import io.mqdb.config.BrokerConfig;
-import io.mqdb.config.ConfigLoader;
-import io.mqdb.config.NodeConfig;
 import io.mqdb.node.catchup.Control;
 import io.mqdb.observe.ClusterStatus;
 import io.mqdb.signing.Envelope;
-import io.mqdb.transport.ClientLibrary;
 import io.mqdb.transport.InboundMessage;
-import io.mqdb.transport.TlsOptions;
 import io.mqdb.transport.Transport;
-import io.mqdb.transport.TransportOptions;
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import picocli.CommandLine;
@@ -44,28 +35,8 @@ final class StatusCommand implements Callable<Integer> {
     @Spec
     private CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--broker", paramLabel = "URI", description = "the broker (tcp://host:port or ssl://host:port); "
-            + "repeat for failover; default: the config's")
-    private List<String> brokers;
-
-    @Option(names = "--cluster", paramLabel = "NAME", description = "the cluster's name (default: the config's, "
-            + "else mqdb)")
-    private String cluster;
-
-    @Option(names = "--user", paramLabel = "NAME", description = "the broker user (default: the config's)")
-    private String user;
-
-    @Option(names = "--password-env", paramLabel = "VAR", description = "the environment variable holding the "
-            + "broker password (default: the config's password)")
-    private String passwordEnv;
-
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "take the broker section and the cluster "
-            + "from this node config")
-    private Path config;
-
-    @Option(names = "--client-id", paramLabel = "ID", description = "the MQTT client id (default: the config's "
-            + "broker.client-id followed by -status-<pid>, else status-<pid>-<random>)")
-    private String clientId;
+    @CommandLine.Mixin
+    private ToolSession session;
 
     @Option(names = "--json", description = "print JSON instead of a table")
     private boolean json;
@@ -83,62 +54,21 @@ final class StatusCommand implements Callable<Integer> {
                     + "each report is preceded by a line with the time")
     private int watchSeconds;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
-            description = "how long to try to connect (default: ${DEFAULT-VALUE})")
-    private int timeoutSeconds;
-
     @Override
     public Integer call() throws InterruptedException {
         CommandLine cl = spec.commandLine();
-        if (settleMs < 0 || timeoutSeconds < 1) {
-            throw new CommandLine.ParameterException(cl, "--settle-ms must be 0 or more and --timeout at least 1");
+        if (settleMs < 0) {
+            throw new CommandLine.ParameterException(cl, "--settle-ms must be 0 or more");
         }
         if (watchSeconds < 0 || watchSeconds > 3600) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--watch: expected 1 to 3600 seconds, got "
                     + watchSeconds);
         }
-        Optional<NodeConfig> conf = config == null ? Optional.empty() : Optional.of(ConfigLoader.load(config));
-        Optional<BrokerConfig> b = conf.map(NodeConfig::broker);
-        List<String> uris = brokers != null && !brokers.isEmpty() ? brokers
-                : b.map(x -> BrokerConnection.uris(x, config, cl)).orElse(null);
-        if (uris == null) {
-            throw new CommandLine.ParameterException(cl, "give the broker with --broker URI, or a node config with "
-                    + "--config FILE");
-        }
-        Optional<String> password = b.flatMap(BrokerConfig::password).map(s -> s.value());
-        if (passwordEnv != null) {
-            String p = System.getenv(passwordEnv);
-            if (p == null) {
-                throw new CommandLine.ParameterException(cl, "--password-env: the environment variable "
-                        + passwordEnv + " is not set");
-            }
-            password = Optional.of(p);
-        }
-        Optional<String> username = user != null ? Optional.of(user) : b.flatMap(BrokerConfig::username);
-        Topics topics;
-        try {
-            topics = new Topics(cluster != null ? cluster : conf.map(c -> c.node().cluster()).orElse("mqdb"));
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cl, "--cluster: " + e.getMessage());
-        }
-        long pid = ProcessHandle.current().pid();
-        // An authenticating embedded broker lets a node's user in only with a client id that starts with the node's,
-        // and any other user only with one that does not start with mqdb-.
-        String id = clientId != null ? clientId : b.map(x -> x.clientId() + "-status-" + pid)
-                .orElse("status-" + pid + "-" + Long.toHexString(System.nanoTime()));
-        Optional<TlsOptions> tls = b.flatMap(BrokerConfig::tls).map(BrokerConnection::tls);
-        TransportOptions options;
-        try {
-            options = new TransportOptions(uris, id, username, password, tls, Duration.ofSeconds(1),
-                    Duration.ofSeconds(30), Duration.ofSeconds(timeoutSeconds), 65_535, 100,
-                    Topics.ROOT + "/" + topics.cluster() + "/tools/status/" + pid, new byte[0], new byte[0],
-                    b.map(BrokerConfig::client).orElse(ClientLibrary.HIVEMQ));
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cl, e.getMessage());
-        }
+        ToolSession.Opened opened = session.open("status", cl);
+        Topics topics = opened.topics();
         ClusterStatus status = new ClusterStatus();
         PrintWriter err = cl.getErr();
-        Transport transport = BrokerConnection.open(options, timeoutSeconds, "status", "");
+        Transport transport = opened.transport();
         try {
             transport.subscribe(topics.presenceFilter(), m -> read(m, err, "presence", p -> status.addPresence(p)));
             transport.subscribe(topics.positionFilter(), m -> read(m, err, "position",

@@ -236,6 +236,34 @@ public final class Topics {
         return prefix + "to/" + requireName("node", node) + "/snap/" + t.schema() + "/" + t.table();
     }
 
+    /**
+     * @param t a table
+     * @return {@code mqdb/<cluster>/read/<schema>/<table>}, where reads of it are asked (MQTT 5 requests)
+     */
+    public String read(TableId t) {
+        return prefix + "read/" + t.schema() + "/" + t.table();
+    }
+
+    /**
+     * @param asker the asking user's name on an authenticating broker, else its client id (letters, digits,
+     *     {@code _ . @ -}, at most 64)
+     * @return {@code mqdb/<cluster>/reply/<asker>/}, the prefix of its response topics (the embedded broker lets a
+     *     reader subscribe its own); a node answers only on response topics under {@code mqdb/<cluster>/reply/}
+     * @throws IllegalArgumentException when the name is not such a topic level
+     */
+    public String replyPrefix(String asker) {
+        if (!asker.matches("[A-Za-z0-9_.@-]{1,64}")) {
+            throw new IllegalArgumentException("not usable in a response topic: \"" + asker + "\" (letters, digits,"
+                    + " _ . @ -, at most 64)");
+        }
+        return prefix + "reply/" + asker + "/";
+    }
+
+    /** @return {@code mqdb/<cluster>/reply/}, under which every response topic a node answers on lies */
+    public String replyRoot() {
+        return prefix + "reply/";
+    }
+
     /** @return {@code mqdb/<cluster>/ch/+/+}, the filter matching every channel */
     public String channelFilter() {
         return prefix + "ch/+/+";

@@ -27,10 +27,12 @@ import java.util.Objects;
  *     sequence number) so they can never move an origin's numbering nor take part in a merge. Default false: an
  *     unsigned batch is dead-lettered
  * @param plainWrites which operations a plain write may carry: all (default) or upserts only
+ * @param reads whether the node answers reads of the table over MQTT ({@code reads: true}; default false:
+ *     {@code docs/reads.md})
  */
 public record ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
                             Duration flushInterval, Location location, OnError onError, List<String> key,
-                            boolean acceptPlainWrites, PlainWrites plainWrites) {
+                            boolean acceptPlainWrites, PlainWrites plainWrites, boolean reads) {
     /** The operations a plain (unsigned) write may carry, {@code plain-writes}. */
     public enum PlainWrites {
         /** Upserts and deletes. */
@@ -64,6 +66,14 @@ public record ChannelConfig(TableId table, String store, boolean publish, boolea
                          Duration flushInterval, Location location, OnError onError, List<String> key) {
         this(table, store, publish, subscribe, batchSize, flushInterval, location, onError, key, false,
                 PlainWrites.ALL);
+    }
+
+    /** A channel that answers no reads over MQTT. */
+    public ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
+                         Duration flushInterval, Location location, OnError onError, List<String> key,
+                         boolean acceptPlainWrites, PlainWrites plainWrites) {
+        this(table, store, publish, subscribe, batchSize, flushInterval, location, onError, key, acceptPlainWrites,
+                plainWrites, false);
     }
 
     /** Rejects nulls; copies the key. */

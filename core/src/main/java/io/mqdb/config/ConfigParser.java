@@ -60,7 +60,7 @@ final class ConfigParser {
     static final List<String> TLS_KEYS = List.of("ca-file", "cert-file", "key-file", "key-password",
             "verify-hostname");
     static final List<String> CHANNEL_KEYS = List.of("name", "store", "publish", "subscribe", "batch-size",
-            "flush-interval", "on-error", "key", "accept-plain-writes", "plain-writes");
+            "flush-interval", "on-error", "key", "accept-plain-writes", "plain-writes", "reads");
     static final Set<String> URI_SCHEMES = Set.of("tcp", "ssl", "mqtt", "mqtts", "ws", "wss");
 
     static final String DEFAULT_CLUSTER = "mqdb";
@@ -968,8 +968,9 @@ final class ConfigParser {
         if (table == null || store == null) {
             return Optional.empty();
         }
+        boolean reads = bool(e.get("reads")).orElse(false);
         return Optional.of(new ChannelConfig(table, store, publish.orElse(false), subscribe.orElse(false),
-                batchSize, flush, at, onError, key, plain, plainWrites));
+                batchSize, flush, at, onError, key, plain, plainWrites, reads));
     }
 
     /**

@@ -241,6 +241,17 @@ public final class MqdbNode implements AutoCloseable {
         for (ChannelApplier a : appliers) {
             transport.subscribe(topics.positionFilter(a.progress().channel()), a.lagPositionHandler());
         }
+        Map<TableId, io.mqdb.spi.TableAccess> readable = new LinkedHashMap<>();
+        for (ChannelConfig ch : config.channels()) {
+            if (ch.reads()) {
+                readable.put(ch.table(), stores.get(ch.store()).store());
+            }
+        }
+        if (!readable.isEmpty()) {
+            io.mqdb.node.read.ReadServer reads = new io.mqdb.node.read.ReadServer(ctx, readable);
+            toClose.add(0, reads);
+            reads.subscribe();
+        }
         transport.start();
         for (Transport t : channelTransports) {
             t.start();
@@ -369,6 +380,9 @@ public final class MqdbNode implements AutoCloseable {
             j.addProperty("store", c.store());
             j.addProperty("publish", c.publish());
             j.addProperty("subscribe", c.subscribe());
+            if (c.reads()) {
+                j.addProperty("reads", true);
+            }
             channels.add(j);
         }
         o.add("channels", channels);

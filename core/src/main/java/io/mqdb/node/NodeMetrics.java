@@ -71,6 +71,10 @@ public final class NodeMetrics {
 
     /** Per store, the number of changes in its outbox not yet acknowledged by the broker. */
     public final Map<String, LongSupplier> outboxDepth = new ConcurrentHashMap<>();
+    /** Reads over MQTT answered with rows (docs/reads.md). */
+    public final LongAdder readsServed = new LongAdder();
+    /** Reads over MQTT refused or answered with an error. */
+    public final LongAdder readsRefused = new LongAdder();
     /** Per publishing store: the bytes of its outbox (and its targeted-snapshot outbox) not yet delivered. */
     public final Map<String, LongSupplier> outboxBytes = new ConcurrentHashMap<>();
     /** Per store, whether its capture waits for disk space (node.min-free-disk-mb). */

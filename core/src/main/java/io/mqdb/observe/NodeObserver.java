@@ -364,6 +364,8 @@ public final class NodeObserver implements AutoCloseable {
         counter("mqdb.signature.refused", metrics.signatureRefused, "messages refused for their signature");
         counter("mqdb.clock.skew.refused", metrics.clockSkewRefused, "events refused: version too far ahead");
         counter("mqdb.merge.deletes", metrics.mergeDeletes, "rows removed by snapshot merges");
+        counter("mqdb.reads", metrics.readsServed, "reads over MQTT answered with rows");
+        counter("mqdb.reads.refused", metrics.readsRefused, "reads over MQTT refused or answered with an error");
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         Gauge.builder("mqdb.process.resident.memory", ProcessMemory::residentBytes).baseUnit("bytes")
