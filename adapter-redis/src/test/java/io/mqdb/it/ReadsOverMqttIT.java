@@ -8,6 +8,7 @@ import com.google.gson.JsonParser;
 import io.mqdb.cli.Main;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.node.MqdbNode;
+import io.mqdb.node.read.RemoteReader;
 import io.mqdb.plugin.PluginRegistry;
 import io.mqdb.testing.PostgresServer;
 import io.mqdb.testing.RedisServer;
@@ -24,6 +25,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -81,7 +83,7 @@ class ReadsOverMqttIT {
                 stores: { m: { type: mapdb, file: lite.db } }
                 channels: [ { name: shop:items, store: m, subscribe: true, reads: true } ]
                 """.formatted(brokerPort));
-        start("pg", """
+        MqdbNode pgNode = start("pg", """
                 node: { name: pg, data-dir: pg-data }
                 broker: { uris: [ "tcp://127.0.0.1:%d" ] }
                 stores: { pg: { type: jdbc, url: "%s", username: "%s"%s, capture: trigger, poll-interval: 50ms } }
@@ -109,6 +111,22 @@ class ReadsOverMqttIT {
         Get quorum = get("QUORUM", "id=7");
         assertThat(quorum.json().getAsJsonObject("version").get("hlc").getAsLong()).isGreaterThan(before);
         assertThat(quorum.json().getAsJsonObject("version").get("origin").getAsString()).isEqualTo("pg");
+        RemoteReader.Result viaApi = pgNode.remote(CHANNEL).get(Map.of("id", 7), RemoteReader.Consistency.QUORUM,
+                Duration.ofSeconds(3));
+        assertThat(viaApi.reached()).as(viaApi.errors().toString()).isTrue();
+        assertThat(viaApi.row().orElseThrow().get("name").getAsString()).isEqualTo("renamed");
+        assertThat(viaApi.answered()).containsExactly("lite", "redis");
+        List<Map<String, Object>> fifty = new ArrayList<>();
+        for (long id = 1; id <= 50; id++) {
+            fifty.add(Map.of("id", id));
+        }
+        List<RemoteReader.Result> many = pgNode.remote(CHANNEL).getAll(fifty, RemoteReader.Consistency.ALL,
+                Duration.ofSeconds(3));
+        assertThat(many).hasSize(50).allMatch(x -> x.reached() && x.found() && x.stale().isEmpty());
+        assertThat(many.get(6).row().orElseThrow().get("name").getAsString()).isEqualTo("renamed");
+        assertThat(many.get(49).row().orElseThrow().get("name").getAsString()).isEqualTo("item 50");
+        System.out.printf("ReadsOverMqttIT: embedding API on pg: QUORUM %s; multi-get of 50 keys at ALL: all found%n",
+                viaApi);
         Get missing = get("ONE", "id=100000");
         assertThat(missing.code()).as(missing.err()).isEqualTo(4);
         assertThat(missing.json().get("found").getAsBoolean()).isFalse();

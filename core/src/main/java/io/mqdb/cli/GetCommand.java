@@ -1,26 +1,14 @@
 package io.mqdb.cli;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.mqdb.signing.Envelope;
+import io.mqdb.node.read.RemoteReader;
 import io.mqdb.spi.TableId;
-import io.mqdb.spi.Version;
-import io.mqdb.transport.InboundMessage;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HexFormat;
+import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,11 +16,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code mqdb get}: reads one row over MQTT ({@code docs/reads.md}). Learns from the retained presences which online
- * nodes serve reads of the channel (the replicas), sends one MQTT 5 request with a response topic under
- * {@code mqdb/<cluster>/reply/<user or client id>/} and a random correlation, and waits for as many answers as the
- * consistency asks (ONE: 1, QUORUM: a majority of the replicas, ALL: every one); prints the newest version among them
- * as one JSON object, naming who answered and who answered an older version. Read repair is not done.
+ * {@code mqdb get}: reads one row over MQTT ({@code docs/reads.md}) with a {@link RemoteReader} on a session of its
+ * own: the replicas from the retained presences, one request, as many answers as the consistency asks (ONE: 1,
+ * QUORUM: a majority of the replicas, ALL: every one); prints the newest version among them as one JSON object, naming
+ * who answered and who answered an older version. Read repair is not done.
  *
  * <p>Exit codes: 0 the row was found; 4 the key has no row (the newest answer says so); 3 the consistency was not
  * reached within {@code --wait} (no replica, too few answers, or only errors); 1 when it cannot connect; 2 on a usage
@@ -43,19 +30,6 @@ import picocli.CommandLine.Spec;
 final class GetCommand implements Callable<Integer> {
     static final int NOT_FOUND = 4;
     static final int NOT_ENOUGH = 3;
-
-    /** How many answers a read waits for. */
-    enum Consistency {
-        ONE, QUORUM, ALL;
-
-        int needed(int replicas) {
-            return switch (this) {
-                case ONE -> 1;
-                case QUORUM -> replicas / 2 + 1;
-                case ALL -> replicas;
-            };
-        }
-    }
 
     @Spec
     private CommandLine.Model.CommandSpec spec;
@@ -68,7 +42,7 @@ final class GetCommand implements Callable<Integer> {
 
     @Option(names = "--consistency", defaultValue = "ONE", paramLabel = "LEVEL",
             description = "ONE, QUORUM or ALL of the replicas (default: ${DEFAULT-VALUE})")
-    private Consistency consistency;
+    private RemoteReader.Consistency consistency;
 
     @Option(names = "--wait", defaultValue = "5", paramLabel = "SECONDS",
             description = "how long to wait for the answers (default: ${DEFAULT-VALUE})")
@@ -99,159 +73,58 @@ final class GetCommand implements Callable<Integer> {
         }
         JsonObject key = key(cl);
         ToolSession.Opened opened = session.open("get", cl);
-        TreeSet<String> replicas = new TreeSet<>();
-        LinkedBlockingQueue<InboundMessage> answers = new LinkedBlockingQueue<>();
-        byte[] correlation = new byte[16];
-        new SecureRandom().nextBytes(correlation);
-        String asker = opened.username().filter(u -> u.matches("[A-Za-z0-9_.@-]{1,64}"))
-                .orElse(opened.clientId().replaceAll("[^A-Za-z0-9_.@-]", "_"));
-        String reply = opened.topics().replyPrefix(asker.length() > 64 ? asker.substring(0, 64) : asker)
-                + HexFormat.of().formatHex(correlation);
+        PrintWriter err = cl.getErr();
         try {
-            opened.transport().subscribe(opened.topics().presenceFilter(), m -> {
-                try {
-                    presence(m, table, replicas);
-                } finally {
-                    m.ack();
-                }
-            });
-            opened.transport().subscribe(reply, m -> {
-                m.ack();
-                if (Arrays.equals(m.correlationData(), correlation)) {
-                    answers.add(m);
-                }
-            });
+            String asker = opened.username().filter(u -> u.matches("[A-Za-z0-9_.@-]{1,64}"))
+                    .orElse(opened.clientId().replaceAll("[^A-Za-z0-9_.@-]", "_"));
+            RemoteReader reader = new RemoteReader(opened.transport(), opened.topics(),
+                    asker.length() > 64 ? asker.substring(0, 64) : asker);
+            reader.subscribe();
             Thread.sleep(settleMs);
-            int n;
-            synchronized (replicas) {
-                n = replicas.size();
-            }
-            int needed = consistency.needed(n);
-            if (n == 0) {
-                cl.getErr().printf("no online node serves reads of %s (reads: true)%n", table);
-                cl.getErr().flush();
+            if (reader.replicas(table).isEmpty()) {
+                err.printf("no online node serves reads of %s (reads: true)%n", table);
+                err.flush();
                 return NOT_ENOUGH;
             }
-            JsonObject request = new JsonObject();
-            request.add("key", key);
-            opened.transport().publish(opened.topics().read(table), request.toString()
-                    .getBytes(StandardCharsets.UTF_8), reply, correlation).get(waitSeconds, TimeUnit.SECONDS);
-            return collect(cl, table, n, needed, answers);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            cl.getErr().printf("the read request was not acknowledged by the broker: %s%n", e);
-            cl.getErr().flush();
+            RemoteReader.Result r = reader.read(table, List.of(key), consistency, Duration.ofSeconds(waitSeconds))
+                    .get(0);
+            r.errors().forEach(e -> err.println("error from " + e));
+            if (!r.reached()) {
+                err.printf("consistency %s not reached on %s: %d of %d replica(s) answered within %d s, %d needed%n",
+                        consistency, table, r.answered().size(), r.replicas(), waitSeconds,
+                        consistency.needed(r.replicas()));
+                err.flush();
+                return NOT_ENOUGH;
+            }
+            JsonObject out = new JsonObject();
+            out.addProperty("channel", table.toString());
+            out.addProperty("consistency", consistency.name());
+            out.addProperty("replicas", r.replicas());
+            JsonArray answered = new JsonArray();
+            r.answered().forEach(answered::add);
+            out.add("answered", answered);
+            r.key().ifPresent(k -> out.add("key", k));
+            out.addProperty("found", r.found());
+            r.row().ifPresent(row -> out.add("row", row));
+            r.version().ifPresent(v -> {
+                JsonObject j = new JsonObject();
+                j.addProperty("hlc", v.hlc());
+                j.addProperty("origin", v.origin());
+                out.add("version", j);
+            });
+            JsonArray stale = new JsonArray();
+            r.stale().forEach(stale::add);
+            out.add("stale", stale);
+            cl.getOut().println(out);
+            cl.getOut().flush();
+            err.flush();
+            return r.found() ? 0 : NOT_FOUND;
+        } catch (io.mqdb.spi.RetriableException e) {
+            err.println(e.getMessage());
+            err.flush();
             return NOT_ENOUGH;
         } finally {
             opened.transport().close();
-        }
-    }
-
-    private int collect(CommandLine cl, TableId table, int replicas, int needed,
-            LinkedBlockingQueue<InboundMessage> answers) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
-        Map<String, JsonObject> rows = new TreeMap<>();
-        List<String> errors = new ArrayList<>();
-        while (rows.size() < needed && rows.size() + errors.size() < replicas) {
-            long left = deadline - System.nanoTime();
-            InboundMessage m = left > 0 ? answers.poll(left, TimeUnit.NANOSECONDS) : null;
-            if (m == null) {
-                break;
-            }
-            try {
-                JsonObject a = JsonParser.parseString(new String(m.payload(), StandardCharsets.UTF_8))
-                        .getAsJsonObject();
-                String node = a.get("node").getAsString();
-                if (a.has("error")) {
-                    errors.add(node + ": " + a.get("error").getAsString());
-                } else {
-                    rows.put(node, a.getAsJsonArray("rows").get(0).getAsJsonObject());
-                }
-            } catch (RuntimeException e) {
-                errors.add("a malformed answer: " + e.getMessage());
-            }
-        }
-        PrintWriter err = cl.getErr();
-        errors.forEach(e -> err.println("error from " + e));
-        if (rows.size() < needed) {
-            err.printf("consistency %s not reached on %s: %d of %d replica(s) answered within %d s, %d needed%n",
-                    consistency, table, rows.size(), replicas, waitSeconds, needed);
-            err.flush();
-            return NOT_ENOUGH;
-        }
-        String newestNode = null;
-        Version newest = null;
-        for (Map.Entry<String, JsonObject> e : rows.entrySet()) {
-            Version v = version(e.getValue());
-            if (newestNode == null || v != null && (newest == null || v.compareTo(newest) > 0)) {
-                newestNode = e.getKey();
-                newest = v;
-            }
-        }
-        JsonObject best = rows.get(newestNode);
-        JsonObject out = new JsonObject();
-        out.addProperty("channel", table.toString());
-        out.addProperty("consistency", consistency.name());
-        out.addProperty("replicas", replicas);
-        JsonArray answered = new JsonArray();
-        rows.keySet().forEach(answered::add);
-        out.add("answered", answered);
-        out.add("key", best.get("key"));
-        out.addProperty("found", best.get("found").getAsBoolean());
-        if (best.has("row")) {
-            out.add("row", best.get("row"));
-        }
-        if (best.has("version")) {
-            out.add("version", best.get("version"));
-        }
-        JsonArray stale = new JsonArray();
-        for (Map.Entry<String, JsonObject> e : rows.entrySet()) {
-            Version v = version(e.getValue());
-            if (newest != null && (v == null || v.compareTo(newest) < 0)) {
-                stale.add(e.getKey());
-            }
-        }
-        out.add("stale", stale);
-        PrintWriter o = cl.getOut();
-        o.println(out);
-        o.flush();
-        err.flush();
-        return best.get("found").getAsBoolean() ? 0 : NOT_FOUND;
-    }
-
-    private static Version version(JsonObject row) {
-        if (!row.has("version")) {
-            return null;
-        }
-        JsonObject v = row.getAsJsonObject("version");
-        return new Version(v.get("hlc").getAsLong(), v.get("origin").getAsString());
-    }
-
-    /** Counts an online node whose presence says it serves reads of the table. Callback thread. */
-    private static void presence(InboundMessage m, TableId table, TreeSet<String> replicas) {
-        if (m.payload().length == 0) {
-            return;
-        }
-        try {
-            JsonObject o = JsonParser.parseString(new String(Envelope.unverifiedPayload(m.payload()),
-                    StandardCharsets.UTF_8)).getAsJsonObject();
-            String node = o.get("node").getAsString();
-            boolean serves = false;
-            if ("online".equals(o.get("state").getAsString()) && o.has("channels")) {
-                for (JsonElement c : o.getAsJsonArray("channels")) {
-                    JsonObject ch = c.getAsJsonObject();
-                    serves |= ch.get("name").getAsString().equals(table.toString()) && ch.has("reads")
-                            && ch.get("reads").getAsBoolean();
-                }
-            }
-            synchronized (replicas) {
-                if (serves) {
-                    replicas.add(node);
-                } else {
-                    replicas.remove(node);
-                }
-            }
-        } catch (RuntimeException e) {
-            // a bad presence is not a replica
         }
     }
 

@@ -16,6 +16,8 @@ import io.mqdb.node.deadletter.DeadLetters;
 import io.mqdb.node.outbox.FlowWindow;
 import io.mqdb.node.publish.ChannelPublisher;
 import io.mqdb.node.publish.ForeignWrites;
+import io.mqdb.node.read.RemoteReader;
+import io.mqdb.node.read.RemoteTable;
 import io.mqdb.node.runtime.NodeContext;
 import io.mqdb.node.runtime.RefusalLog;
 import io.mqdb.node.runtime.TokenBucket;
@@ -572,6 +574,35 @@ public final class MqdbNode implements AutoCloseable {
         }
         throw new IllegalArgumentException("no channel " + channel + " on node " + config.node().name());
     }
+
+    /**
+     * The embedding API's reads over MQTT of a channel of the cluster ({@code docs/reads.md}): answered by the other
+     * nodes that serve reads of it ({@code reads: true}), through this node's control session, on response topics
+     * under {@code mqdb/<cluster>/reply/<client-id>/}. The first call subscribes the presences and the response
+     * topic. Any thread.
+     *
+     * @param channel {@code schema:table}, on this node or not
+     * @return its remote reads
+     * @throws IllegalArgumentException when the name is not a channel name
+     * @throws IllegalStateException before the node started
+     */
+    public RemoteTable remote(String channel) {
+        TableId id = TableId.parse(channel);
+        synchronized (this) {
+            if (ctx == null) {
+                throw new IllegalStateException("node " + config.node().name() + " has not started");
+            }
+            if (remoteReader == null) {
+                String asker = config.broker().clientId().replaceAll("[^A-Za-z0-9_.@-]", "_");
+                remoteReader = new RemoteReader(ctx.transport(), ctx.topics(),
+                        asker.length() > 64 ? asker.substring(0, 64) : asker);
+                remoteReader.subscribe();
+            }
+            return RemoteTable.of(id, remoteReader);
+        }
+    }
+
+    private RemoteReader remoteReader; // guarded by this
 
     /** @return the node's counters */
     public NodeMetrics metrics() {
