@@ -74,7 +74,8 @@ public final class MqdbBench {
     static final List<String> DEFAULT = List.of("raw", "pg-redis-snapshot", "pg-redis-stream", "pg-redis-latency",
             "pg-redis-stream-mosquitto", "jmh", "pg-cassandra-stream");
     /** The workloads of issue 7 on the 11-column table, run only when {@code --only} names them. */
-    static final List<String> OLDER = List.of("sync", "sizes", "fanout", "mosquitto", "mapdb", "cassandra", "queue");
+    static final List<String> OLDER = List.of("sync", "sizes", "fanout", "mosquitto", "mapdb", "cassandra", "queue",
+            "reads");
     static final Set<String> WORKLOADS = new java.util.HashSet<>(java.util.stream.Stream.concat(DEFAULT.stream(),
             OLDER.stream()).toList());
 
@@ -200,6 +201,7 @@ public final class MqdbBench {
             section("cassandra", this::cassandra);
             section("jmh", () -> report.details.put("jmh", Jmh.run(home, quick, report)));
             section("queue", this::queue);
+            section("reads", this::readsOverMqtt);
             if (jfr) {
                 report.profile.addAll(JfrTop.summarize(out.resolve("jfr-" + stem), 10, phases));
             }
@@ -818,6 +820,104 @@ public final class MqdbBench {
                                 + " rows/s", written), Report.ratio(rate / eventsPerMessage, rawMqttEmbedded,
                                 "raw Paho (messages, at the PostgreSQL batch size)")));
                 footprint("MapDB → MapDB", u, rows, sub);
+            }
+        }
+    }
+
+    /**
+     * Reads over MQTT (docs/reads.md): two subscriber processes serve reads of shop:items ({@code reads: true}), one on
+     * Redis (hosting the embedded broker), one on MapDB; the publisher, in this JVM, reads through its embedding API
+     * ({@code node.remote}): one key at a time at ONE and at QUORUM (latency), then 8 threads at ONE (throughput).
+     */
+    private void readsOverMqtt() throws Exception {
+        long rows = 10_000;
+        int reads = quick ? 2_000 : 10_000;
+        int port = ServerFixture.freePort();
+        String w = "reads";
+        jedis.select(3);
+        jedis.flushDB();
+        try (NodeProcess cache = node(w, "reads-redis", """
+                node: { name: reads-redis, data-dir: data }
+                broker: { embedded: { port: %d } }
+                stores: { cache: { type: redis, uri: "%s", database: 3 } }
+                channels: [ { name: shop:items, store: cache, subscribe: true, reads: true } ]
+                """.formatted(port, redis.uri()));
+             NodeProcess lite = node(w, "reads-mapdb", """
+                node: { name: reads-mapdb, data-dir: data }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { local: { type: mapdb } }
+                channels: [ { name: shop:items, store: local, subscribe: true, reads: true } ]
+                """.formatted(port))) {
+            Path dir = work.resolve(w).resolve("reads-pub");
+            Files.createDirectories(dir);
+            Path file = dir.resolve("reads-pub.yaml");
+            Files.writeString(file, """
+                    node: { name: reads-pub, data-dir: data }
+                    broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                    stores: { local: { type: mapdb } }
+                    channels: [ { name: shop:items, store: local, publish: true } ]
+                    """.formatted(port));
+            PluginRegistry plugins = PluginRegistry.load(Optional.of(home.resolve("plugins")),
+                    MqdbBench.class.getClassLoader());
+            try (MqdbNode pub = MqdbNode.start(ConfigLoader.load(file, StoreSet.checker(plugins)), plugins)) {
+                LocalTable items = pub.table("shop:items");
+                items.ensure(itemsSchema());
+                writeItems(items, 1, rows);
+                await(cache, rows, cache, lite);
+                await(lite, rows, cache, lite);
+                io.mqdb.node.read.RemoteTable remote = pub.remote("shop:items");
+                java.time.Duration wait = java.time.Duration.ofSeconds(5);
+                java.util.Random random = new java.util.Random(7);
+                for (int i = 0; i < 1_000; i++) { // warm-up: both ends run interpreted code at first
+                    remote.get(Map.of("id", 1 + random.nextInt((int) rows)),
+                            io.mqdb.node.read.RemoteReader.Consistency.ONE, wait);
+                }
+                for (io.mqdb.node.read.RemoteReader.Consistency c : List.of(
+                        io.mqdb.node.read.RemoteReader.Consistency.ONE,
+                        io.mqdb.node.read.RemoteReader.Consistency.QUORUM)) {
+                    long[] nanos = new long[reads];
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < reads; i++) {
+                        long s = System.nanoTime();
+                        var r = remote.get(Map.of("id", 1 + random.nextInt((int) rows)), c, wait);
+                        nanos[i] = System.nanoTime() - s;
+                        if (!r.reached() || !r.found()) {
+                            throw new IllegalStateException("a read at " + c + " failed: " + r);
+                        }
+                    }
+                    double perSecond = reads / secondsSince(t0);
+                    java.util.Arrays.sort(nanos);
+                    report.figure("reads over MQTT", String.format(Locale.ROOT, "%s, one at a time, %,d reads: "
+                            + "p50", c, reads), nanos[reads / 2] / 1e6, "ms", String.format(Locale.ROOT,
+                            "p99 %.2f ms, max %.2f ms, %,.0f reads/s; 2 replicas (Redis, MapDB), embedded broker",
+                            nanos[reads * 99 / 100] / 1e6, nanos[reads - 1] / 1e6, perSecond));
+                }
+                int threads = 8;
+                java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+                long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(quick ? 5 : 15);
+                long t0 = System.nanoTime();
+                List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int seed = t;
+                    futures.add(pool.submit(() -> {
+                        java.util.Random rnd = new java.util.Random(seed);
+                        while (System.nanoTime() < end) {
+                            var r = remote.get(Map.of("id", 1 + rnd.nextInt((int) rows)),
+                                    io.mqdb.node.read.RemoteReader.Consistency.ONE, wait);
+                            if (r.reached()) {
+                                done.incrementAndGet();
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : futures) {
+                    f.get();
+                }
+                pool.shutdown();
+                report.figure("reads over MQTT", threads + " threads at ONE", done.get() / secondsSince(t0),
+                        "reads/s", "each read answered by both replicas; the first answer counts");
             }
         }
     }
