@@ -174,6 +174,7 @@ public final class BrokerAccess {
         p.add(new Permission(root + "applied/+/+/" + n, Activity.PUBLISH, true));
         p.add(new Permission(root + "dead/" + n + "/#", Activity.PUBLISH, false));
         p.add(new Permission(root + "ctl/+/resend", Activity.PUBLISH, false));
+        p.add(new Permission(root + "ctl/+/republish", Activity.PUBLISH, false)); // mqdb verify --repair
         p.add(new Permission(root + "to/+/#", Activity.PUBLISH, false));
         p.add(new Permission(root + "tools/#", Activity.PUBLISH, false));
         p.add(new Permission(root + "read/+/+", Activity.PUBLISH, false)); // reads over MQTT (mqdb get)

@@ -217,6 +217,14 @@ public final class Topics {
     }
 
     /**
+     * @param node a publishing node
+     * @return {@code mqdb/<cluster>/ctl/<node>/republish}, where a repair asks it to publish chosen keys again
+     */
+    public String republish(String node) {
+        return prefix + "ctl/" + requireName("node", node) + "/republish";
+    }
+
+    /**
      * @param node the node that asked for a resend
      * @param t the channel
      * @return {@code mqdb/<cluster>/to/<node>/ch/<schema>/<table>}, where a publisher publishes again, for that node

@@ -233,6 +233,7 @@ public final class MqdbNode implements AutoCloseable {
                         .collect(java.util.stream.Collectors.toSet())).subscribe();
         if (config.channels().stream().anyMatch(ChannelConfig::publish)) {
             transport.subscribe(topics.resend(name), this::onResend);
+            transport.subscribe(topics.republish(name), this::onRepublish);
             if (ctx.flow().enabled()) {
                 transport.subscribe(topics.flowFilter(), this::onFlow);
             }
@@ -457,6 +458,56 @@ public final class MqdbNode implements AutoCloseable {
     }
 
     private final RefusalLog resendRefusals = new RefusalLog(LOG);
+    /** Republish requests (repairs) looked at: at most 10 a second, 20 at once; each may carry 10,000 keys. */
+    private final TokenBucket republishRate = new TokenBucket(10, 20, System.nanoTime());
+
+    /**
+     * Routes a repair's republish request ({@code mqdb verify --repair}) to the publisher of the channel's store.
+     * With signing, only a trusted node may ask, for itself. A replay costs the same work again and changes nothing
+     * (the keys are published as they are), so there is no freshness check beyond the rate. Callback thread.
+     */
+    private void onRepublish(io.mqdb.transport.InboundMessage m) {
+        try {
+            if (m.payload().length == 0 || m.retained()) {
+                return;
+            }
+            if (!republishRate.tryTake(System.nanoTime())) {
+                metrics.requestsRefused.increment();
+                resendRefusals.warn("node " + config.node().name() + ": ignoring republish requests beyond 10/s");
+                return;
+            }
+            Signing.Verified v;
+            try {
+                v = ctx.openControl(m.topic(), m.payload());
+            } catch (SignatureRefused e) {
+                refuseRequest("a republish request", e.getMessage());
+                return;
+            }
+            Control.Republish r = Control.Republish.parse(v.payload());
+            if (v.signer() != null && !v.signer().equals(r.requester())) {
+                refuseRequest("a republish request", "signed by " + v.signer() + " but made for " + r.requester());
+                return;
+            }
+            ChannelPublisher p = config.channels().stream()
+                    .filter(c -> c.publish() && c.table().equals(r.channel()))
+                    .findFirst().map(c -> publishers.get(c.store())).orElse(null);
+            if (p == null) {
+                LOG.warn("node {}: {} asked to publish keys of {} again, which this node does not publish",
+                        config.node().name(), r.requester(), r.channel());
+            } else if (!p.requestRepublish(r)) {
+                metrics.requestsRefused.increment();
+                resendRefusals.warn("node " + config.node().name() + ": ignoring a republish request of "
+                        + r.requester() + ": 16 wait already (it asks again)");
+            } else {
+                LOG.info("node {}: {} asks to publish {} key(s) of {} again (a repair)", config.node().name(),
+                        r.requester(), r.keys().size(), r.channel());
+            }
+        } catch (io.mqdb.spi.InvalidDataException e) {
+            LOG.warn("node {}: ignoring a bad republish request: {}", config.node().name(), e.getMessage());
+        } finally {
+            m.ack();
+        }
+    }
 
     /**
      * The most resend requests a second this node looks at (on average; {@link #RESEND_BURST} at once), before their
@@ -523,8 +574,12 @@ public final class MqdbNode implements AutoCloseable {
 
     /** A resend request that does not come, signed, from the node it names: nothing is published for it. */
     private void refuseResend(String reason) {
+        refuseRequest("a resend request", reason);
+    }
+
+    private void refuseRequest(String what, String reason) {
         metrics.signatureRefused.increment();
-        resendRefusals.warn("node " + config.node().name() + ": ignoring a resend request: " + reason);
+        resendRefusals.warn("node " + config.node().name() + ": ignoring " + what + ": " + reason);
     }
 
     /** Forgets the versions of rows deleted longer ago than the tombstone retention. Status thread, hourly. */

@@ -71,6 +71,8 @@ public final class NodeMetrics {
 
     /** Per store, the number of changes in its outbox not yet acknowledged by the broker. */
     public final Map<String, LongSupplier> outboxDepth = new ConcurrentHashMap<>();
+    /** Keys published again on a repair's request (mqdb verify --repair). */
+    public final LongAdder republished = new LongAdder();
     /** Reads over MQTT answered with rows (docs/reads.md). */
     public final LongAdder readsServed = new LongAdder();
     /** Reads over MQTT refused or answered with an error. */

@@ -365,6 +365,7 @@ public final class NodeObserver implements AutoCloseable {
         counter("mqdb.clock.skew.refused", metrics.clockSkewRefused, "events refused: version too far ahead");
         counter("mqdb.merge.deletes", metrics.mergeDeletes, "rows removed by snapshot merges");
         counter("mqdb.reads", metrics.readsServed, "reads over MQTT answered with rows");
+        counter("mqdb.republished", metrics.republished, "keys published again on a repair's request");
         counter("mqdb.reads.refused", metrics.readsRefused, "reads over MQTT refused or answered with an error");
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);

@@ -123,6 +123,22 @@ class VerifyIT {
         assertThat(text.out()).contains("missing from the target: 1, first [17]")
                 .contains("extra in the target: 1, first [9999]").contains("stale in the target: 2, first [42, 43]")
                 .doesNotContain("INFO");
+
+        // --repair: the running publisher publishes the 4 keys again through its normal path; the copy is equal again
+        try (MqdbNode c = MqdbNode.start(ConfigLoader.load(cacheYaml, StoreSet.checker(plugins)), plugins);
+             MqdbNode l = MqdbNode.start(ConfigLoader.load(legacyYaml, StoreSet.checker(plugins)), plugins)) {
+            BinMqdb.Result repaired = mqdb(verify[0], verify[1], verify[2], verify[3], verify[4], verify[5],
+                    verify[6], verify[7], verify[8], verify[9], verify[10], "--repair", "--repair-wait", "60");
+            assertThat(repaired.exit()).as(repaired.out() + repaired.err()).isZero();
+            assertThat(repaired.out()).contains("repair: asked legacy to publish 4 key(s) again; all equal");
+            assertThat(l.metrics().republished.sum()).isEqualTo(4);
+            BinMqdb.Result after = mqdb(verify);
+            assertThat(after.exit()).as(after.out() + after.err()).isZero();
+            assertThat(cache.get(ITEMS, Key.of(9_999L))).as("the extra row deleted").isEmpty();
+            assertThat(cache.get(ITEMS, Key.of(17L))).as("the missing row back").isPresent();
+            System.out.println("verify --repair: " + repaired.out().strip() + "; verify after it: "
+                    + after.out().strip());
+        }
     }
 
     private Store store(String type, Map<String, ?> settings) {

@@ -232,6 +232,57 @@ public final class Control {
         }
     }
 
+    /** The most keys one republish request carries (and a parser reads). */
+    public static final int MAX_REPUBLISH_KEYS = 10_000;
+
+    /**
+     * A repair's request, on {@code mqdb/<cluster>/ctl/<publisher>/republish}, that a publisher publish chosen keys of
+     * a channel again as they are in its store now (a deleted one as a delete), through its normal path: numbered,
+     * versioned now, so a newer write still wins ({@code mqdb verify --repair}, docs/verify.md).
+     *
+     * @param channel the channel
+     * @param keys the keys, each a JSON object of its key columns (at most {@link #MAX_REPUBLISH_KEYS})
+     * @param requester who asks (signed by it when signing is on)
+     * @param at the requester's clock reading when it asked (replay protection with signing)
+     */
+    public record Republish(TableId channel, List<JsonObject> keys, String requester, long at) {
+        public Republish {
+            keys = List.copyOf(keys);
+            if (keys.size() > MAX_REPUBLISH_KEYS) {
+                throw new IllegalArgumentException(keys.size() + " keys: at most " + MAX_REPUBLISH_KEYS);
+            }
+        }
+
+        public byte[] toJson() {
+            JsonObject o = new JsonObject();
+            o.addProperty("channel", channel.toString());
+            o.addProperty("requester", requester);
+            o.addProperty("at", at);
+            JsonArray a = new JsonArray();
+            keys.forEach(a::add);
+            o.add("keys", a);
+            return o.toString().getBytes(StandardCharsets.UTF_8);
+        }
+
+        public static Republish parse(byte[] payload) {
+            try {
+                JsonObject o = JsonParser.parseString(new String(payload, StandardCharsets.UTF_8)).getAsJsonObject();
+                JsonArray a = o.getAsJsonArray("keys");
+                if (a.size() > MAX_REPUBLISH_KEYS) {
+                    throw new InvalidDataException(a.size() + " keys: at most " + MAX_REPUBLISH_KEYS);
+                }
+                List<JsonObject> keys = new ArrayList<>();
+                for (com.google.gson.JsonElement e : a) {
+                    keys.add(e.getAsJsonObject());
+                }
+                return new Republish(TableId.parse(o.get("channel").getAsString()), keys,
+                        o.get("requester").getAsString(), o.get("at").getAsLong());
+            } catch (RuntimeException e) {
+                throw new InvalidDataException("not a republish request: " + e.getMessage(), e);
+            }
+        }
+    }
+
     /**
      * How far a subscriber applied a channel, kept retained on {@code mqdb/<cluster>/applied/<schema>/<table>/<node>}
      * so that any tool can compute the subscriber's lag from the broker alone (with the origins' positions).

@@ -267,6 +267,63 @@ public final class ChannelPublisher extends Worker {
         submitLocal(table, versioned);
     }
 
+    /** Repairs waiting to be published, at most {@link #REPUBLISH_QUEUE}. */
+    private final BlockingQueue<Control.Republish> republish = new ArrayBlockingQueue<>(REPUBLISH_QUEUE);
+    private static final int REPUBLISH_QUEUE = 16;
+
+    /**
+     * Asks this publisher to publish chosen keys of a channel again (a repair): on its thread, between two captures,
+     * each key is read from the store and published as it is now (a key with no row as a delete), numbered and
+     * versioned now like a captured change, so a write made after it still wins. Callback thread; never blocks.
+     *
+     * @param r the request (checked: a channel of this store)
+     * @return false when {@link #REPUBLISH_QUEUE} requests wait already (the requester asks again)
+     */
+    public boolean requestRepublish(Control.Republish r) {
+        return republish.offer(r);
+    }
+
+    /** Publishes the waiting repairs. Publisher thread. */
+    private void takeRepublishRequests() throws InterruptedException {
+        for (Control.Republish r; (r = republish.poll()) != null; ) {
+            TableId table = r.channel();
+            if (!enabled.containsKey(table)) {
+                LOG.warn("channel {}: ignoring a republish request of {}: the channel is not published yet", table,
+                        r.requester());
+                continue;
+            }
+            TableSchema schema = backoff.retry("describe " + table, this::running, () -> store.describe(table))
+                    .orElse(null);
+            if (schema == null) {
+                LOG.warn("channel {}: ignoring a republish request of {}: the table is gone", table, r.requester());
+                continue;
+            }
+            List<Mutation> writes = new ArrayList<>(r.keys().size());
+            int deletes = 0;
+            for (com.google.gson.JsonObject k : r.keys()) {
+                Key key;
+                try {
+                    key = io.mqdb.codec.RowJson.key(schema, k);
+                } catch (io.mqdb.spi.InvalidDataException e) {
+                    LOG.warn("channel {}: skipping a key of {}'s republish request: {}", table, r.requester(),
+                            e.getMessage());
+                    continue;
+                }
+                Optional<Row> row = backoff.retry("read " + table + " " + key, this::running,
+                        () -> store.get(table, key));
+                writes.add(row.<Mutation>map(Mutation.Upsert::of).orElseGet(() -> Mutation.Delete.of(key)));
+                deletes += row.isPresent() ? 0 : 1;
+            }
+            for (int from = 0; from < writes.size(); from += channels.get(table).batchSize()) {
+                append(table, writes.subList(from, Math.min(writes.size(), from + channels.get(table).batchSize())),
+                        true);
+            }
+            ctx.metrics().republished.add(writes.size());
+            LOG.info("channel {}: published {} key(s) again for {} (a repair): {} as rows, {} as deletes", table,
+                    writes.size(), r.requester(), writes.size() - deletes, deletes);
+        }
+    }
+
     /** Writes handed in by {@link #submitLocal}. */
     private record LocalWrites(TableId table, List<Mutation> batch) {
     }
@@ -287,6 +344,7 @@ public final class ChannelPublisher extends Worker {
                 enablePending(false);
             }
             takeSnapshotRequests();
+            takeRepublishRequests();
             boolean loading = snapshotChunk();
             if (capture != null) {
                 captureOnce(loading ? Duration.ZERO : POLL_WAIT);
