@@ -67,13 +67,18 @@ class BrokerAccessTest {
     }
 
     @Test
-    void aWriterPublishesItsChannelsOnlyAndAReaderPublishesNothingButTheStatusToolsPresence() {
+    void aWriterPublishesItsChannelsOnlyAndAReaderPublishesNothingButToolPresencesAndReads() {
         assertThat(access.permissionsOf("sensor").orElseThrow()).containsExactly(
                 new Permission("mqdb/prod/ch/shop/readings", Activity.PUBLISH, false),
                 new Permission("mqdb/prod/schema/+/+", Activity.SUBSCRIBE, false));
         assertThat(access.permissionsOf("dash").orElseThrow())
                 .filteredOn(x -> x.activity() == Activity.PUBLISH)
-                .containsExactly(new Permission("mqdb/prod/tools/status/#", Activity.PUBLISH, true));
+                .containsExactly(new Permission("mqdb/prod/tools/status/#", Activity.PUBLISH, true),
+                        new Permission("mqdb/prod/tools/get/#", Activity.PUBLISH, true),
+                        new Permission("mqdb/prod/read/+/+", Activity.PUBLISH, false));
+        assertThat(access.permissionsOf("dash").orElseThrow())
+                .contains(new Permission("mqdb/prod/reply/dash/#", Activity.SUBSCRIBE, false))
+                .noneMatch(x -> x.topicFilter().equals("mqdb/prod/reply/#"));
         assertThat(access.permissionsOf("dash").orElseThrow())
                 .contains(new Permission("mqdb/prod/ch/+/+", Activity.SUBSCRIBE, false))
                 .contains(new Permission("mqdb/prod/applied/#", Activity.SUBSCRIBE, false))
