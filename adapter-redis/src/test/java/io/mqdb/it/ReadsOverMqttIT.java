@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Reads over MQTT on real parts: {@code pg} publishes {@code shop:items} from PostgreSQL, {@code redis} (Redis, the
- * embedded HiveMQ broker) and {@code lite} (MapDB) subscribe it with {@code reads: true}. {@code mqdb get} reads a
+ * embedded HiveMQ broker) and {@code lite} (MapDB, on the Paho client, so both transports carry the MQTT 5 response
+ * topic and correlation data) subscribe it with {@code reads: true}. {@code mqdb get} reads a
  * row at ONE, QUORUM and ALL (both replicas), sees an update with its newer version, a missing key, and, with the
  * Redis server stopped, still reads at ONE while QUORUM is refused. A plain MQTT 5 client ({@code mosquitto_rr} from
  * Debian's mosquitto-clients) reads the same; requests that are malformed or answer elsewhere than
@@ -79,7 +80,7 @@ class ReadsOverMqttIT {
                 """.formatted(brokerPort, redis.uri()));
         MqdbNode lite = start("lite", """
                 node: { name: lite, data-dir: lite-data }
-                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ], client: paho }
                 stores: { m: { type: mapdb, file: lite.db } }
                 channels: [ { name: shop:items, store: m, subscribe: true, reads: true } ]
                 """.formatted(brokerPort));
