@@ -146,21 +146,17 @@ public final class PahoTransport implements Transport {
 
     @Override
     public CompletableFuture<Void> publish(String topic, byte[] payload, boolean retained) {
-        if (closed) {
-            return CompletableFuture.failedFuture(
-                    new RetriableException("mqtt " + options.clientId() + ": transport is closed"));
-        }
-        Connection c = current;
-        if (c == null || !c.alive.get()) {
-            return CompletableFuture.failedFuture(new RetriableException(
-                    "mqtt " + lastBroker + ": not connected; publish to " + topic + " not sent"));
-        }
-        return publishOn(c, topic, payload, retained, null, null);
+        return publishConnected(topic, payload, retained, null, null);
     }
 
     @Override
     public CompletableFuture<Void> publish(String topic, byte[] payload, String responseTopic,
             byte[] correlationData) {
+        return publishConnected(topic, payload, false, responseTopic, correlationData);
+    }
+
+    private CompletableFuture<Void> publishConnected(String topic, byte[] payload, boolean retained,
+            String responseTopic, byte[] correlationData) {
         if (closed) {
             return CompletableFuture.failedFuture(
                     new RetriableException("mqtt " + options.clientId() + ": transport is closed"));
@@ -170,7 +166,7 @@ public final class PahoTransport implements Transport {
             return CompletableFuture.failedFuture(new RetriableException(
                     "mqtt " + lastBroker + ": not connected; publish to " + topic + " not sent"));
         }
-        return publishOn(c, topic, payload, false, responseTopic, correlationData);
+        return publishOn(c, topic, payload, retained, responseTopic, correlationData);
     }
 
     private CompletableFuture<Void> publishOn(Connection c, String topic, byte[] payload, boolean retained) {

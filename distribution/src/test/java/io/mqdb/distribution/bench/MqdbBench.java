@@ -792,18 +792,7 @@ public final class MqdbBench {
                 stores: { local: { type: mapdb } }
                 channels: [ { name: shop:items, store: local, subscribe: true } ]
                 """.formatted(port))) {
-            Path dir = work.resolve(w).resolve("mapdb-pub");
-            Files.createDirectories(dir);
-            Path file = dir.resolve("mapdb-pub.yaml");
-            Files.writeString(file, """
-                    node: { name: mapdb-pub, data-dir: data }
-                    broker: { uris: [ "tcp://127.0.0.1:%d" ] }
-                    stores: { local: { type: mapdb } }
-                    channels: [ { name: shop:items, store: local, publish: true } ]
-                    """.formatted(port));
-            PluginRegistry plugins = PluginRegistry.load(Optional.of(home.resolve("plugins")),
-                    MqdbBench.class.getClassLoader());
-            try (MqdbNode pub = MqdbNode.start(ConfigLoader.load(file, StoreSet.checker(plugins)), plugins)) {
+            try (MqdbNode pub = mapdbPublisher(w, "mapdb-pub", port)) {
                 LocalTable items = pub.table("shop:items");
                 items.ensure(itemsSchema());
                 long warm = quick ? 5_000 : 20_000; // fresh nodes run interpreted code at first
@@ -848,18 +837,7 @@ public final class MqdbBench {
                 stores: { local: { type: mapdb } }
                 channels: [ { name: shop:items, store: local, subscribe: true, reads: true } ]
                 """.formatted(port))) {
-            Path dir = work.resolve(w).resolve("reads-pub");
-            Files.createDirectories(dir);
-            Path file = dir.resolve("reads-pub.yaml");
-            Files.writeString(file, """
-                    node: { name: reads-pub, data-dir: data }
-                    broker: { uris: [ "tcp://127.0.0.1:%d" ] }
-                    stores: { local: { type: mapdb } }
-                    channels: [ { name: shop:items, store: local, publish: true } ]
-                    """.formatted(port));
-            PluginRegistry plugins = PluginRegistry.load(Optional.of(home.resolve("plugins")),
-                    MqdbBench.class.getClassLoader());
-            try (MqdbNode pub = MqdbNode.start(ConfigLoader.load(file, StoreSet.checker(plugins)), plugins)) {
+            try (MqdbNode pub = mapdbPublisher(w, "reads-pub", port)) {
                 LocalTable items = pub.table("shop:items");
                 items.ensure(itemsSchema());
                 writeItems(items, 1, rows);
@@ -920,6 +898,22 @@ public final class MqdbBench {
                         "reads/s", "each read answered by both replicas; the first answer counts");
             }
         }
+    }
+
+    /** A node in this JVM publishing shop:items from a MapDB store, connected to the broker on the port. */
+    private MqdbNode mapdbPublisher(String workload, String name, int port) throws Exception {
+        Path dir = work.resolve(workload).resolve(name);
+        Files.createDirectories(dir);
+        Path file = dir.resolve(name + ".yaml");
+        Files.writeString(file, """
+                node: { name: %s, data-dir: data }
+                broker: { uris: [ "tcp://127.0.0.1:%d" ] }
+                stores: { local: { type: mapdb } }
+                channels: [ { name: shop:items, store: local, publish: true } ]
+                """.formatted(name, port));
+        PluginRegistry plugins = PluginRegistry.load(Optional.of(home.resolve("plugins")),
+                MqdbBench.class.getClassLoader());
+        return MqdbNode.start(ConfigLoader.load(file, StoreSet.checker(plugins)), plugins);
     }
 
     /** Upserts items {@code from..to} through the embedding API, 1,000 per call (one commit each). */
