@@ -335,9 +335,14 @@ class SignedSyncIT {
                 + "\"requester\":\"b\",\"at\":" + tenMinutesAgo + "}")), false);
         publish(resendTopic, asB.seal(resendTopic, utf8("{\"channel\":\"shop:items\",\"from\":1,\"to\":0,"
                 + "\"requester\":\"b\"}")), false);
-        await().atMost(Duration.ofSeconds(30)).until(() -> a.metrics().requestsRefused.sum() == 7);
+        // c is trusted and signs for itself, freshly, but never reported as a subscriber of shop:items
+        Signing asC = new Signing("c", C.getPrivate(), new TrustList(Map.of("c", List.of(C.getPublic()))));
+        publish(resendTopic, asC.seal(resendTopic, utf8("{\"channel\":\"shop:items\",\"from\":1,\"to\":0,"
+                + "\"requester\":\"c\",\"at\":" + Version.pack(System.currentTimeMillis(), 9) + "}")), false);
+        await().atMost(Duration.ofSeconds(30)).until(() -> a.metrics().requestsRefused.sum() == 8);
         System.out.printf("a signed resend request of b served once (a published %d rows again), then the same bytes 5 "
-                + "times, one signed 10 min ago and one without a clock reading: refused %d, published %d more%n",
+                + "times, one signed 10 min ago, one without a clock reading and one of c, which subscribes nothing: "
+                + "refused %d, published %d more%n",
                 publishedOnce - publishedBefore, a.metrics().requestsRefused.sum(), a.metrics().published.sum() - publishedOnce);
         assertThat(a.metrics().published.sum()).isEqualTo(publishedOnce);
         assertThat(a.metrics().signatureRefused.sum()).isZero();

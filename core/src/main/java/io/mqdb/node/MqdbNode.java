@@ -442,6 +442,16 @@ public final class MqdbNode implements AutoCloseable {
                     return;
                 }
             }
+            if (signer != null && ctx.flow().enabled() && !ctx.flow().knows(r.requester(), r.channel().toString())) {
+                // With signing, the requester's name is proven; a node that never reported as a subscriber of the
+                // channel gets nothing (a subscriber's first flow report goes out when its channel starts, and a
+                // refused request is asked again a second later).
+                metrics.requestsRefused.increment();
+                resendRefusals.warn("node " + config.node().name() + ": ignoring a resend request of " + r.requester()
+                        + " for " + r.channel() + ": it has not reported as a subscriber of the channel");
+                m.ack();
+                return;
+            }
             ChannelPublisher p = config.channels().stream()
                     .filter(c -> c.publish() && c.table().equals(r.channel()))
                     .findFirst().map(c -> publishers.get(c.store())).orElse(null);

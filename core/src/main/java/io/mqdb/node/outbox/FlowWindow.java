@@ -131,6 +131,16 @@ public final class FlowWindow {
         }
     }
 
+    /**
+     * @param subscriber a node
+     * @param channel the channel, {@code schema:table}
+     * @return whether that node sent a flow report for the channel (it subscribes it); any thread
+     */
+    public boolean knows(String subscriber, String channel) {
+        Map<String, Subscriber> subs = reports.get(channel);
+        return subs != null && subs.containsKey(subscriber);
+    }
+
     /** @return the record of a subscriber of a channel, made when there is room for it; null when there is not */
     private static Subscriber tracked(Map<String, Map<String, Subscriber>> all, String channel, String subscriber) {
         Map<String, Subscriber> subs = all.computeIfAbsent(channel, c -> new ConcurrentHashMap<>());
