@@ -2,6 +2,7 @@ package io.mqdb.adapter.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.mqdb.spi.CaptureInstallation;
 import io.mqdb.spi.CapturePosition;
@@ -425,6 +426,52 @@ class MariaDbLogCaptureIT {
         }
         assertThat(after).extracting(CapturedChange::key).containsExactly(Key.of(2L));
         assertThat(failures).as("the lost stream was reported as retriable").isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void aPositionWhoseBinlogWasPurgedIsAnErrorSayingSoNeverASilentGap() throws Exception {
+        Store store = open(Map.of());
+        TableId id = newTable("purged");
+        ChangeCapture cap = captured(store, id);
+        CapturePosition from = cap.current();
+        store.upsert(id, List.of(Row.builder().set("id", 1L).set("name", "old").build()), WriteOrigin.LOCAL);
+        CapturePosition old = pollCount(cap, from, id, 1).get(0).position();
+        store.close();
+        String newest;
+        try (Connection c = plain(); Statement st = c.createStatement()) {
+            st.execute("FLUSH BINARY LOGS");
+            try (ResultSet rs = st.executeQuery("SHOW MASTER STATUS")) {
+                rs.next();
+                newest = rs.getString(1);
+            }
+            List<String> dumps = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery("SELECT ID, INFO, STATE FROM information_schema.PROCESSLIST"
+                    + " WHERE COMMAND LIKE 'Binlog Dump%'")) {
+                while (rs.next()) {
+                    dumps.add(rs.getLong(1) + " " + rs.getString(3));
+                }
+            }
+            assertThat(dumps).as("no binlog reader left connected by the stores closed before").isEmpty();
+            // every older file, with the old position, goes; MariaDB keeps a file until InnoDB's redo log covers its
+            // transactions (its binlog checkpoint), so the purge is repeated until it could remove them
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                st.execute("PURGE BINARY LOGS TO '" + newest + "'");
+                List<String> files = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery("SHOW BINARY LOGS")) {
+                    while (rs.next()) {
+                        files.add(rs.getString(1));
+                    }
+                }
+                return files.equals(List.of(newest));
+            });
+        }
+
+        Store again = open(Map.of());
+        ChangeCapture cap2 = again.capture().orElseThrow();
+        cap2.enable(id);
+        assertThatThrownBy(() -> cap2.poll(old, 10, Duration.ofSeconds(5))).isInstanceOf(MqdbException.class)
+                .isNotInstanceOf(RetriableException.class).hasMessageContaining("no longer has that part of the binlog")
+                .hasMessageContaining("mqdb uninstall");
     }
 
     @Test
