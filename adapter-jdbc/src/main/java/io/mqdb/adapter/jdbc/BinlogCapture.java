@@ -453,10 +453,9 @@ final class BinlogCapture implements ChangeCapture, AutoCloseable {
                 Exception failure = s.failure;
                 closeStream();
                 if (failure instanceof ServerException se && se.getErrorCode() == 1236) {
-                    throw new MqdbException(store.describeTarget() + ": capture: log cannot resume from " + after
-                            + ": the server no longer has that part of the binlog (" + se.getMessage() + "; see"
-                            + " binlog_expire_logs_seconds). Stop the node, `mqdb uninstall` the capture and start"
-                            + " with a fresh data dir, so that the initial load runs again", se);
+                    MqdbException m = purgedError(after, se.getMessage());
+                    m.initCause(se);
+                    throw m;
                 }
                 throw new RetriableException(store.describeTarget() + ": binlog stream (server id " + serverId
                         + ") ended: " + (failure == null ? "closed by the server" : failure.getMessage()), failure);
@@ -473,6 +472,41 @@ final class BinlogCapture implements ChangeCapture, AutoCloseable {
         }
     }
 
+    private MqdbException purgedError(CapturePosition after, String why) {
+        return new MqdbException(store.describeTarget() + ": capture: log cannot resume from " + after + ": the server"
+                + " no longer has that part of the binlog (" + why + "; see binlog_expire_logs_seconds). Stop the node,"
+                + " `mqdb uninstall` the capture and start with a fresh data dir, so that the initial load runs again");
+    }
+
+    /**
+     * Whether resuming from a GTID state would skip purged transactions: MariaDB itself refuses a state older than its
+     * binlogs in the domains the state names, but starts a domain the state does not name at the oldest binlog.
+     *
+     * @param requested the state to resume from
+     * @param oldest the GTID state at the start of the oldest binlog file
+     * @return the first GTID of {@code oldest} whose domain's earlier transactions the stream would miss, or null
+     */
+    static String purged(String requested, String oldest) {
+        Map<Long, Long> want = new java.util.HashMap<>();
+        for (String g : requested.split(",")) {
+            if (!g.isBlank()) {
+                String[] f = g.trim().split("-");
+                want.put(Long.parseLong(f[0]), Long.parseLong(f[2]));
+            }
+        }
+        for (String g : oldest.split(",")) {
+            if (g.isBlank()) {
+                continue;
+            }
+            String[] f = g.trim().split("-");
+            Long have = want.get(Long.parseLong(f[0]));
+            if (have == null || have < Long.parseLong(f[2])) {
+                return g.trim();
+            }
+        }
+        return null;
+    }
+
     /** Opens a stream that delivers what follows {@code after}; from its quiet successor when it is the acked one. */
     private void restartStream(CapturePosition after) {
         closeStream();
@@ -487,6 +521,16 @@ final class BinlogCapture implements ChangeCapture, AutoCloseable {
         }
         CapturePosition from = after.equals(confirmed) && resume != null ? resume : after;
         BinlogDecoder.Pos pos = BinlogDecoder.Pos.parse(from);
+        if (pos.mode() == 'g') {
+            String oldest = store.withConnection("read the oldest binlog's GTID state", c -> {
+                String file = first(c, "SHOW BINARY LOGS");
+                return file == null ? null : first(c, "SELECT BINLOG_GTID_POS(?, 4)", file);
+            });
+            String missing = oldest == null ? null : purged(pos.coords(), oldest);
+            if (missing != null) {
+                throw purgedError(after, "the oldest binlog starts at " + oldest + ", after " + missing);
+            }
+        }
         BinaryLogClient client = new BinaryLogClient(host, port, user, password);
         client.setServerId(serverId);
         client.setKeepAlive(false); // no thread of the library's own; a dead socket is found by its read timeout

@@ -248,6 +248,18 @@ class BinlogDecoderTest {
     }
 
     @Test
+    void aGtidStateOlderThanTheOldestBinlogInAnyOfItsDomainsIsPurged() {
+        assertThat(BinlogCapture.purged("0-1-15", "0-1-15")).isNull();
+        assertThat(BinlogCapture.purged("0-1-20,2-1-5", "0-1-15,2-1-5")).isNull();
+        assertThat(BinlogCapture.purged("", "")).isNull();
+        assertThat(BinlogCapture.purged("0-1-14", "0-1-15")).isEqualTo("0-1-15");
+        assertThat(BinlogCapture.purged("0-1-20", "0-1-15,2-1-3")).as("a domain the state never saw")
+                .isEqualTo("2-1-3");
+        assertThat(BinlogCapture.purged("", "0-1-1")).isEqualTo("0-1-1");
+        assertThat(BinlogCapture.quoted("enum('a','it''s','')")).containsExactly("a", "it's", "");
+    }
+
+    @Test
     void positionsOfAnotherCaptureModeAreRefused() {
         assertThatThrownBy(() -> BinlogDecoder.Pos.parse(new CapturePosition("g:12")))
                 .isInstanceOf(MqdbException.class).hasMessageContaining("mqdb uninstall");

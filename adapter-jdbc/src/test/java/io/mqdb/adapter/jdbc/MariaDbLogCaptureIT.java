@@ -55,8 +55,11 @@ class MariaDbLogCaptureIT {
         return 1000 + (ProcessHandle.current().pid() % 100_000) * 1000 + SEQ.incrementAndGet();
     }
 
+    private static final Map<String, String> URLS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The database's url, created once: each CREATE DATABASE, even IF NOT EXISTS, is a binlog event. */
     static String url(String db) {
-        return MariaDbServer.sharedWithBinlog().createDatabase(db);
+        return URLS.computeIfAbsent(db, d -> MariaDbServer.sharedWithBinlog().createDatabase(d));
     }
 
     static Store open(String url, Map<String, Object> extra) {
@@ -429,6 +432,98 @@ class MariaDbLogCaptureIT {
     }
 
     @Test
+    void transactionsOfSeveralGtidDomainsAreCapturedAndAResumeFromAnyPositionLosesNone() throws Exception {
+        Store store = open(Map.of());
+        TableId id = newTable("domains");
+        ChangeCapture cap = captured(store, id);
+        CapturePosition from = cap.current();
+        String t = sql(id);
+        try (Connection zero = plain(); Connection two = plain(); Statement a = zero.createStatement();
+             Statement b = two.createStatement()) {
+            b.execute("SET SESSION gtid_domain_id = 2");
+            for (int i = 1; i <= 10; i++) {
+                Statement st = i % 2 == 0 ? b : a;
+                st.execute("INSERT INTO " + t + " (id, name) VALUES (" + i + ", 'd" + (i % 2 == 0 ? 2 : 0) + "')");
+            }
+        }
+        List<CapturedChange> all = pollCount(cap, from, id, 10);
+        assertThat(all).extracting(c -> c.key().get(0)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+        assertThat(all.get(9).position().token()).as("the state names both domains").matches("bl:g:0-1-\\d+,2-1-\\d+");
+        for (int k = 0; k < 9; k++) {
+            List<CapturedChange> rest = pollCount(cap, all.get(k).position(), id, 9 - k);
+            assertThat(rest).as("resumed after change %d", k + 1).extracting(CapturedChange::position)
+                    .containsExactlyElementsOf(all.subList(k + 1, 10).stream().map(CapturedChange::position).toList());
+        }
+    }
+
+    @Test
+    void aQuietCaptureSavesWhereARestartResumesPastOtherTablesWrites() throws Exception {
+        Store store = open(Map.of("heartbeat-interval", Duration.ofMillis(200)));
+        TableId id = newTable("quiet");
+        TableId other = newTable("quiet_other");
+        ChangeCapture cap = captured(store, id);
+        store.ensureTable(simple(other));
+        CapturePosition from = cap.current();
+        store.upsert(id, List.of(Row.builder().set("id", 1L).set("name", "captured").build()), WriteOrigin.LOCAL);
+        CapturePosition pos = pollCount(cap, from, id, 1).get(0).position();
+        cap.acknowledge(pos);
+        for (long i = 1; i <= 50; i++) {
+            store.upsert(other, List.of(Row.builder().set("id", i).set("name", "not captured").build()),
+                    WriteOrigin.LOCAL);
+        }
+        String afterOthers;
+        try (Connection c = plain(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT @@gtid_binlog_pos")) {
+            rs.next();
+            afterOthers = "bl:g:" + rs.getString(1); // the position after the other table's 50 transactions
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (!afterOthers.equals(stateColumn("resume"))) {
+            assertThat(System.nanoTime()).as("the quiet position %s was saved, is %s", afterOthers,
+                    stateColumn("resume")).isLessThan(deadline);
+            assertThat(cap.poll(pos, 100, Duration.ofMillis(300))).noneMatch(c -> c.table().equals(id));
+        }
+        assertThat(stateColumn("acked")).isEqualTo(pos.token());
+        for (int i = 0; i < 5; i++) { // idle now: its own saves do not count as activity, nothing more is written
+            cap.poll(pos, 100, Duration.ofMillis(250));
+        }
+        String saved = stateColumn("resume");
+        assertThat(saved).isEqualTo(afterOthers);
+        store.close();
+
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(BinlogCapture.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            Store again = open(Map.of());
+            ChangeCapture cap2 = again.capture().orElseThrow();
+            cap2.enable(id);
+            assertThat(cap2.start()).isEqualTo(pos);
+            again.upsert(id, List.of(Row.builder().set("id", 2L).set("name", "after").build()), WriteOrigin.LOCAL);
+            assertThat(pollCount(cap2, cap2.start(), id, 1)).extracting(CapturedChange::key)
+                    .containsExactly(Key.of(2L));
+            assertThat(appender.list).as("the restart streamed from the saved position, past the other table's writes")
+                    .anyMatch(e -> e.getFormattedMessage().contains("reading the binlog")
+                            && e.getFormattedMessage().endsWith("from " + saved));
+        } finally {
+            logger.detachAppender(appender);
+        }
+    }
+
+    private String stateColumn(String column) throws SQLException {
+        try (Connection c = plain(); PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM "
+                + BinlogCapture.STATE_TABLE + " WHERE server_id = ?")) {
+            ps.setLong(1, serverId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    @Test
     void aPositionWhoseBinlogWasPurgedIsAnErrorSayingSoNeverASilentGap() throws Exception {
         Store store = open(Map.of());
         TableId id = newTable("purged");
@@ -436,10 +531,11 @@ class MariaDbLogCaptureIT {
         CapturePosition from = cap.current();
         store.upsert(id, List.of(Row.builder().set("id", 1L).set("name", "old").build()), WriteOrigin.LOCAL);
         CapturePosition old = pollCount(cap, from, id, 1).get(0).position();
+        store.upsert(id, List.of(Row.builder().set("id", 2L).set("name", "purged").build()), WriteOrigin.LOCAL);
         store.close();
         String newest;
         try (Connection c = plain(); Statement st = c.createStatement()) {
-            st.execute("FLUSH BINARY LOGS");
+            st.execute("FLUSH BINARY LOGS"); // the change after the old position is in the older file
             try (ResultSet rs = st.executeQuery("SHOW MASTER STATUS")) {
                 rs.next();
                 newest = rs.getString(1);
