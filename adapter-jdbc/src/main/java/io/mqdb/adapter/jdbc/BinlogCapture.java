@@ -683,11 +683,13 @@ final class BinlogCapture implements ChangeCapture, AutoCloseable {
             TableMapEventMetadata meta = map.getEventMetadata();
             List<String> names = meta != null && meta.getColumnNames() != null && !meta.getColumnNames().isEmpty()
                     ? meta.getColumnNames() : columnNames(map.getDatabase(), map.getTable());
-            if (names.size() != map.getColumnTypes().length) {
-                throw new RetriableException(store.describeTarget() + ": " + id + ": the binlog has "
-                        + map.getColumnTypes().length + " columns, the table now " + names.size()
-                        + " (a schema change since; capture: log follows added columns only when"
-                        + " binlog_row_metadata = FULL)");
+            int logged = map.getColumnTypes().length;
+            if (names.size() > logged) {
+                names = names.subList(0, logged); // columns added at the end since the event was logged
+            } else if (names.size() < logged) {
+                throw new RetriableException(store.describeTarget() + ": " + id + ": the binlog has " + logged
+                        + " columns, the table now " + names.size() + " (a column dropped since; without"
+                        + " binlog_row_metadata = FULL capture: log cannot tell which)");
             }
             JdbcTable t = store.table(id);
             for (String n : names) {

@@ -266,6 +266,28 @@ class MariaDbLogCaptureIT {
     }
 
     @Test
+    void aColumnAddedAtTheEndIsFollowedWithoutFullRowMetadataAlsoForChangesLoggedBefore() throws Exception {
+        Store store = open(Map.of());
+        TableId id = newTable("added");
+        ChangeCapture cap = captured(store, id);
+        CapturePosition from = cap.current();
+        exec("SET GLOBAL binlog_row_metadata = MINIMAL");
+        try {
+            exec("INSERT INTO " + sql(id) + " (id, name, n) VALUES (1, 'before', 1)",
+                    "ALTER TABLE " + sql(id) + " ADD COLUMN extra bigint",
+                    "INSERT INTO " + sql(id) + " (id, name, n, extra) VALUES (2, 'after', 2, 42)");
+        } finally {
+            exec("SET GLOBAL binlog_row_metadata = FULL");
+        }
+        List<CapturedChange> changes = pollCount(cap, from, id, 2); // both read after the ALTER
+
+        assertThat(changes.get(0).row()).isEqualTo(Row.builder().set("id", 1L).set("name", "before").set("n", 1L)
+                .build());
+        assertThat(changes.get(1).row()).isEqualTo(Row.builder().set("id", 2L).set("name", "after").set("n", 2L)
+                .set("extra", 42L).build());
+    }
+
+    @Test
     void aRestartResumesInsideATransactionWithoutLossOrDuplicates() throws Exception {
         Store store = open(Map.of());
         TableId id = newTable("restart");
