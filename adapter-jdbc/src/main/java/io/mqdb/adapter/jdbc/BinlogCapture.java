@@ -734,6 +734,11 @@ final class BinlogCapture implements ChangeCapture, AutoCloseable {
             return STATE_TABLE.equals(table) && db.equals(database);
         }
 
+        @Override
+        public boolean isCaptured(String db, String table) {
+            return enabled.containsKey(db + "\u0000" + table);
+        }
+
         private List<String> columnNames(String db, String table) {
             return store.withConnection("read the columns of " + db + "." + table, c -> {
                 List<String> out = new ArrayList<>();

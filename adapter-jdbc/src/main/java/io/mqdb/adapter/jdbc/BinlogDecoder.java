@@ -52,6 +52,7 @@ import java.util.UUID;
  * Not thread-safe: one per stream, on the capture thread.
  */
 final class BinlogDecoder {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BinlogDecoder.class);
 
     /** Which tables are captured, and their columns. */
     interface Tables {
@@ -70,6 +71,11 @@ final class BinlogDecoder {
          *     {@link #quiet()}, or saving the quiet position would itself make a new one forever
          */
         default boolean isOwnState(String database, String table) {
+            return false;
+        }
+
+        /** @return whether the table is captured (for the warning that a TRUNCATE of it is not published) */
+        default boolean isCaptured(String database, String table) {
             return false;
         }
     }
@@ -140,6 +146,7 @@ final class BinlogDecoder {
     /** The table maps of the stream, by table id, with what they resolved to (null: not captured). */
     private final Map<Long, CachedMap> maps = new HashMap<>();
     private final ArrayDeque<CapturedChange> ready = new ArrayDeque<>();
+    private final java.util.Set<String> truncateWarned = new java.util.HashSet<>();
     /** GTID mode: the last GTID per domain of what was read (the state after the last transaction). */
     private final TreeMap<Long, String> gtids = new TreeMap<>();
     /** File mode: the current file and the offset after the last transaction. */
@@ -237,6 +244,7 @@ final class BinlogDecoder {
                 } else if (word.equalsIgnoreCase("ROLLBACK")) {
                     commit(next, false);
                 } else if (tx == null || tx.standalone) {
+                    warnIfTruncate(((QueryEventData) data(e)).getDatabase(), word);
                     commit(next, false); // DDL and other statements on their own
                 }
             }
@@ -254,6 +262,22 @@ final class BinlogDecoder {
                     rows(type, data(e));
                 }
             }
+        }
+    }
+
+    private static final java.util.regex.Pattern TRUNCATE = java.util.regex.Pattern.compile(
+            "(?is)^TRUNCATE\\s+(?:TABLE\\s+)?(?:`?([^`.\\s]+)`?\\.)?`?([^`.\\s;]+)`?.*");
+
+    /** TRUNCATE is a statement, not rows: it is not published; said once per table, like the PostgreSQL capture. */
+    private void warnIfTruncate(String database, String sql) {
+        java.util.regex.Matcher m = TRUNCATE.matcher(sql);
+        if (!m.matches()) {
+            return;
+        }
+        String db = m.group(1) != null ? m.group(1) : database;
+        if (db != null && tables.isCaptured(db, m.group(2)) && truncateWarned.add(db + "." + m.group(2))) {
+            LOG.warn("{}: {}.{} was truncated; capture: log does not publish TRUNCATE (the subscribers keep their"
+                    + " rows)", target, db, m.group(2));
         }
     }
 

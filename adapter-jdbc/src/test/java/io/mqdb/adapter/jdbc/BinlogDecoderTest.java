@@ -62,6 +62,11 @@ class BinlogDecoderTest {
             public boolean isOriginMarker(String database, String table) {
                 return database.equals("app") && table.equals(BinlogCapture.ORIGIN_TABLE);
             }
+
+            @Override
+            public boolean isCaptured(String database, String table) {
+                return database.equals("shop") && table.equals("items");
+            }
         }, BinlogDecoder.Pos.parse(new CapturePosition(from)), "test");
     }
 
@@ -229,6 +234,36 @@ class BinlogDecoderTest {
         feed(d, event(EventType.MARIADB_GTID, g), query("ALTER TABLE items ADD COLUMN x int"));
         assertThat(d.idle()).isTrue();
         assertThat(d.quiet().encode().token()).isEqualTo("bl:g:0-1-6");
+    }
+
+    @Test
+    void aTruncateOfACapturedTableIsWarnedAboutOnceAndPublishesNothing() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(BinlogDecoder.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            BinlogDecoder d = decoder("bl:g:0-1-5");
+            MariadbGtidEventData g = new MariadbGtidEventData();
+            g.setSequence(6);
+            g.setFlags(MariadbGtidEventData.FL_STANDALONE);
+            feed(d, event(EventType.MARIADB_GTID, g), query("TRUNCATE TABLE `shop`.`items`"));
+            g = new MariadbGtidEventData();
+            g.setSequence(7);
+            g.setFlags(MariadbGtidEventData.FL_STANDALONE);
+            feed(d, event(EventType.MARIADB_GTID, g), query("truncate items"));
+            g = new MariadbGtidEventData();
+            g.setSequence(8);
+            g.setFlags(MariadbGtidEventData.FL_STANDALONE);
+            feed(d, event(EventType.MARIADB_GTID, g), query("TRUNCATE other"));
+            assertThat(d.ready()).isZero();
+            assertThat(appender.list).filteredOn(e -> e.getFormattedMessage().contains("truncated"))
+                    .singleElement().satisfies(e -> assertThat(e.getFormattedMessage()).contains("shop.items"));
+        } finally {
+            logger.detachAppender(appender);
+        }
     }
 
     @Test
