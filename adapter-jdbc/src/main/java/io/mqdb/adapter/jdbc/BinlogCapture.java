@@ -64,7 +64,13 @@ import org.slf4j.LoggerFactory;
  * except that, when everything returned was acknowledged and the stream is between transactions, the position after
  * the transactions that carried no change (other tables, echo-suppressed writes) is saved as where a restart from the
  * acknowledged position may resume (at most every {@code heartbeat-interval}), so that a quiet capture on a busy
- * server does not fall behind the server's binlog retention.
+ * server does not fall behind the server's binlog retention (transactions that wrote only the state table do not
+ * count, so an idle capture writes nothing).
+ *
+ * <h2>Retention</h2>
+ * The server keeps no binlog for a replica. Before each stream the GTID state is compared with the one the oldest
+ * binlog file starts at ({@link #purged}), and the server refuses a purged position (error 1236); both end in a
+ * non-retriable {@link MqdbException} saying so, never in a stream that silently skips the purged part.
  *
  * <h2>Echo suppression</h2>
  * A replicated write transaction first upserts its connection's row of {@value #ORIGIN_TABLE}
@@ -78,13 +84,15 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads</h2>
  * {@link #enable} is called on the runtime's start-up or capture thread; {@link #start}, {@link #current},
  * {@link #poll} and {@link #acknowledge} on the store's capture thread only, never concurrently. The binlog client
- * reads the server on a thread of its own, {@code mqdb-binlog-<store>}, which {@link #poll} starts when it opens a
+ * reads the server on a thread of its own, {@code mqdb-binlog-<target>}, which {@link #poll} starts when it opens a
  * stream and which only hands events to a bounded queue (full: it waits, and the server's socket fills); decoding,
  * table lookups and positions stay on the capture thread. The reader ends when its stream is closed: when a poll
  * reopens the stream from another position, when the stream fails (the next poll throws a
  * {@link RetriableException}, and the runtime's backoff polls again, which reconnects), and in {@link #close}, which
  * {@link JdbcStore#close} calls on the shutdown thread after the capture thread stopped; idempotent. The server sends
- * a heartbeat every {@code heartbeat-interval}; a socket silent for three of them is taken as broken.
+ * a heartbeat every {@code heartbeat-interval}; a socket silent for three of them plus 10 s is taken as broken. The
+ * library's keep-alive thread is off; its java.util.logging records go to SLF4J. {@code InterruptedException} from
+ * the wait in {@link #poll} propagates; the stream stays open for the next poll or {@link #close}.
  */
 final class BinlogCapture implements ChangeCapture, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BinlogCapture.class);
