@@ -210,8 +210,12 @@ final class BinlogDecoder {
 
     /** Takes the next event of the stream. */
     void accept(Event e) {
+        accept(e, e.getHeader() instanceof EventHeaderV4 h ? h.getNextPosition() : 0);
+    }
+
+    /** @param next the binlog offset after the event (for the events inside a compressed payload: after it) */
+    private void accept(Event e, long next) {
         EventType type = e.getHeader().getEventType();
-        long next = e.getHeader() instanceof EventHeaderV4 h ? h.getNextPosition() : 0;
         switch (type) {
             case ROTATE -> {
                 RotateEventData r = (RotateEventData) data(e);
@@ -257,6 +261,12 @@ final class BinlogDecoder {
                 }
             }
             case XID -> commit(next, true);
+            case TRANSACTION_PAYLOAD -> { // MySQL's binlog_transaction_compression: the transaction's events inside
+                for (Event inner : ((com.github.shyiko.mysql.binlog.event.TransactionPayloadEventData) data(e))
+                        .getUncompressedEvents()) {
+                    accept(inner, next);
+                }
+            }
             default -> {
                 if (EventType.isRowMutation(type)) {
                     rows(type, data(e));

@@ -226,6 +226,18 @@ class BinlogDecoderTest {
     }
 
     @Test
+    void theEventsOfACompressedTransactionPayloadAreReadAndItsEndIsThePositionAfterIt() {
+        offset = 4;
+        BinlogDecoder d = decoder("bl:f:bin.000001@4");
+        com.github.shyiko.mysql.binlog.event.TransactionPayloadEventData p =
+                new com.github.shyiko.mysql.binlog.event.TransactionPayloadEventData();
+        p.setUncompressedEvents(new ArrayList<>(List.of(query("BEGIN"), map(ITEMS_ID, "shop", "items"),
+                insert(ITEMS_ID, row(1, "a", 1L)), xid())));
+        feed(d, event(EventType.TRANSACTION_PAYLOAD, p)); // its offset comes after those of the events inside
+        assertThat(tokens(d.take(10))).containsExactly("bl:f:bin.000001@254");
+    }
+
+    @Test
     void aStandaloneStatementEndsItsGtidGroupWithoutChanges() {
         BinlogDecoder d = decoder("bl:g:0-1-5");
         MariadbGtidEventData g = new MariadbGtidEventData();
