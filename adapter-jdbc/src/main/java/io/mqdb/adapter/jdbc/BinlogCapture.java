@@ -273,6 +273,12 @@ final class BinlogCapture implements ChangeCapture, AutoCloseable {
                 problems.add("binlog_row_image is " + rs.getString(3) + ", needs FULL (binlog_row_image=FULL)");
             }
         }
+        if (mariaDb) {
+            String compress = first(c, "SELECT @@GLOBAL.log_bin_compress");
+            if ("1".equals(compress) || "ON".equalsIgnoreCase(compress)) {
+                problems.add("log_bin_compress is ON, needs OFF (the binlog reader cannot read compressed events)");
+            }
+        }
         Set<String> privileges = new HashSet<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES");
              ResultSet rs = ps.executeQuery()) {
@@ -454,6 +460,7 @@ final class BinlogCapture implements ChangeCapture, AutoCloseable {
             }
             if (decoder.ready() > 0) {
                 List<CapturedChange> out = decoder.take(max);
+                awaitVisible(decoder.takenFile(), decoder.takenEnd());
                 lastReturned = out.get(out.size() - 1).position();
                 return out;
             }
@@ -513,6 +520,45 @@ final class BinlogCapture implements ChangeCapture, AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * Waits until the transactions of the changes about to be returned are visible to readers of the store. MariaDB
+     * writes a transaction to the binlog, and may send it to replicas, just before InnoDB commits it; the runtime
+     * re-reads some captured keys from the store (two-way tables), which must not see the row from before. A
+     * consistent snapshot's binlog position ({@code binlog_snapshot_file}/{@code _position}) is past every
+     * transaction it sees: once it is past the last change's, all are visible. Usually at once; MariaDB only.
+     */
+    private void awaitVisible(String file, long end) throws InterruptedException {
+        if (file == null || end <= 0 || !Boolean.TRUE.equals(mariaDb)) {
+            return;
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            String[] at = store.withConnection("read the binlog snapshot position", c -> {
+                boolean auto = c.getAutoCommit();
+                c.setAutoCommit(false);
+                try {
+                    try (PreparedStatement ps = c.prepareStatement("START TRANSACTION WITH CONSISTENT SNAPSHOT")) {
+                        ps.execute();
+                    }
+                    String[] r = {status(c, "binlog_snapshot_file"), status(c, "binlog_snapshot_position")};
+                    c.commit();
+                    return r;
+                } finally {
+                    c.setAutoCommit(auto);
+                }
+            });
+            int cmp = at[0].compareTo(file);
+            if (cmp > 0 || cmp == 0 && Long.parseLong(at[1]) >= end) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new RetriableException(store.describeTarget() + ": a transaction ending at " + file + ":" + end
+                        + " in the binlog is not visible after 10 s (the snapshot is at " + at[0] + ":" + at[1] + ")");
+            }
+            Thread.sleep(1);
+        }
     }
 
     /** Opens a stream that delivers what follows {@code after}; from its quiet successor when it is the acked one. */

@@ -145,7 +145,14 @@ final class BinlogDecoder {
     private final char mode;
     /** The table maps of the stream, by table id, with what they resolved to (null: not captured). */
     private final Map<Long, CachedMap> maps = new HashMap<>();
-    private final ArrayDeque<CapturedChange> ready = new ArrayDeque<>();
+    private final ArrayDeque<Ready> ready = new ArrayDeque<>();
+    /** Where the transaction of the last change taken ends in the binlog: file, and the offset after it. */
+    private String takenFile;
+    private long takenEnd;
+
+    /** A change of a committed transaction, with where that transaction ends in the binlog. */
+    private record Ready(CapturedChange change, String file, long end) {
+    }
     private final java.util.Set<String> truncateWarned = new java.util.HashSet<>();
     /** GTID mode: the last GTID per domain of what was read (the state after the last transaction). */
     private final TreeMap<Long, String> gtids = new TreeMap<>();
@@ -261,6 +268,9 @@ final class BinlogDecoder {
                 }
             }
             case XID -> commit(next, true);
+            case UNKNOWN -> throw new MqdbException(target + ": binlog: an event of a type the binlog reader does"
+                    + " not know, which may carry rows (MariaDB log_bin_compress = ON? MySQL binlog_row_value_options"
+                    + " = PARTIAL_JSON?): capture: log stops rather than skip it");
             case TRANSACTION_PAYLOAD -> { // MySQL's binlog_transaction_compression: the transaction's events inside
                 for (Event inner : ((com.github.shyiko.mysql.binlog.event.TransactionPayloadEventData) data(e))
                         .getUncompressedEvents()) {
@@ -401,7 +411,7 @@ final class BinlogDecoder {
         for (int i = 0; i < t.changes.size(); i++) {
             Pending p = t.changes.get(i);
             Pos pos = i == t.changes.size() - 1 ? after : new Pos(mode, t.before.coords(), t.id, p.index());
-            ready.add(new CapturedChange(p.table(), p.op(), p.key(), p.row(), pos.encode()));
+            ready.add(new Ready(new CapturedChange(p.table(), p.op(), p.key(), p.row(), pos.encode()), file, offset));
         }
     }
 
@@ -530,9 +540,22 @@ final class BinlogDecoder {
         int n = Math.min(max, ready.size());
         List<CapturedChange> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            out.add(ready.poll());
+            Ready r = ready.poll();
+            out.add(r.change());
+            takenFile = r.file();
+            takenEnd = r.end();
         }
         return out;
+    }
+
+    /** @return the binlog file in which the transaction of the last change taken ends, or null when unknown */
+    String takenFile() {
+        return takenFile;
+    }
+
+    /** @return the binlog offset just after the transaction of the last change taken */
+    long takenEnd() {
+        return takenEnd;
     }
 
     /** @return whether nothing is ready and no transaction is open: the stream is between transactions */
