@@ -369,7 +369,11 @@ final class BinlogCapture implements ChangeCapture, AutoCloseable {
                 c.setAutoCommit(auto);
             }
             String gtid = first(c, "SELECT BINLOG_GTID_POS(?, ?)", file, offset);
-            return new BinlogDecoder.Pos('g', gtid == null ? "" : gtid, null, 0);
+            if (gtid == null) { // never seen; "" would mean every binlog from the first
+                throw new RetriableException(store.describeTarget() + ": BINLOG_GTID_POS(" + file + ", " + offset
+                        + ") gave no GTID state");
+            }
+            return new BinlogDecoder.Pos('g', gtid, null, 0);
         }
         boolean v84 = false;
         try (PreparedStatement ps = c.prepareStatement("SHOW MASTER STATUS"); ResultSet rs = ps.executeQuery()) {
