@@ -76,6 +76,8 @@ class TarballLayoutIT {
         // Transitive dependencies come along, also those core has too (guava, through mapdb).
         assertThat(jarsIn("plugins/mapdb/")).anyMatch(j -> j.startsWith("mapdb-"))
                 .anyMatch(j -> j.startsWith("guava-"));
+        assertThat(jarsIn("plugins/jdbc/")).as("the binlog reader of capture: log on MariaDB")
+                .anyMatch(j -> j.startsWith("mysql-binlog-connector-java-"));
     }
 
     @Test

@@ -33,7 +33,8 @@ import org.jdbi.v3.core.Jdbi;
  * databases. Thread-safe; every call borrows a connection for its duration.
  *
  * <p>As a {@link CaptureInstallation} it lists and removes the triggers, functions and change log of trigger capture
- * and, on PostgreSQL, the replication slot and publication of {@code capture: log} (for {@code mqdb uninstall}),
+ * and, on PostgreSQL, the replication slot and publication of {@code capture: log}, on MariaDB/MySQL its state and
+ * marker tables (for {@code mqdb uninstall}),
  * whatever its {@code capture} setting is now; on H2 and generic databases, which have no capture to install,
  * nothing.
  */
@@ -558,6 +559,9 @@ public final class JdbcStore implements Store, CaptureInstallation {
             out.addAll(withConnection("list the replication slot and publication",
                     c -> LogCapture.installed(c, names)));
         }
+        if (dialect instanceof MariaDbDialect) {
+            out.addAll(withConnection("list the binlog capture's tables", BinlogCapture::installed));
+        }
         return out;
     }
 
@@ -574,6 +578,12 @@ public final class JdbcStore implements Store, CaptureInstallation {
                 return null;
             });
         }
+        if (dialect instanceof MariaDbDialect) {
+            withConnection("drop the binlog capture's tables", c -> {
+                BinlogCapture.uninstall(c);
+                return null;
+            });
+        }
     }
 
     @Override
@@ -584,6 +594,8 @@ public final class JdbcStore implements Store, CaptureInstallation {
         closed = true;
         if (capture instanceof LogCapture log) {
             log.close();
+        } else if (capture instanceof BinlogCapture binlog) {
+            binlog.close();
         }
         dataSource.close();
     }

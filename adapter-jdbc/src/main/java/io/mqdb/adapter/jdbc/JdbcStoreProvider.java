@@ -26,8 +26,8 @@ public final class JdbcStoreProvider implements StoreProvider {
     static final Setting DIALECT = Setting.optional("dialect", SettingType.STRING, null,
             "postgresql, mariadb, mysql, h2, sqlite or generic; detected from the url when absent");
     static final Setting CAPTURE = Setting.optional("capture", SettingType.STRING, "trigger",
-            "trigger (change-log triggers), log (PostgreSQL logical decoding), poll (read-only, incrementing or"
-                    + " timestamp column) or none");
+            "trigger (change-log triggers), log (PostgreSQL logical decoding, MariaDB/MySQL binlog), poll"
+                    + " (read-only, incrementing or timestamp column) or none");
     static final Setting POOL_SIZE = Setting.optional("pool-size", SettingType.INT, 4,
             "maximum number of pooled connections").withRange(1, 1_000);
     static final Setting CONNECTION_TIMEOUT = Setting.optional("connection-timeout", SettingType.DURATION,
@@ -55,9 +55,13 @@ public final class JdbcStoreProvider implements StoreProvider {
             "capture: log: the publication the slot streams (an identifier)");
     static final Setting HEARTBEAT_INTERVAL = Setting.optional("heartbeat-interval", SettingType.DURATION,
             Duration.ofSeconds(10), "capture: log: how long the stream may be idle before a heartbeat lets the slot"
-                    + " advance; also how often the slot's retained WAL is checked").withRange(100, 3_600_000);
+                    + " advance; also how often the slot's retained WAL is checked (MariaDB/MySQL: how often the"
+                    + " server sends a binlog heartbeat)").withRange(100, 3_600_000);
     static final Setting SLOT_WAL_WARN_MB = Setting.optional("slot-wal-warn-mb", SettingType.LONG, 1024L,
             "capture: log: warn when the slot holds more WAL than this, in MiB").withRange(1, 1L << 40);
+    static final Setting BINLOG_SERVER_ID = Setting.optional("binlog-server-id", SettingType.LONG, null,
+            "capture: log on MariaDB/MySQL (required there): the server id of mqdb's replica connection, unique"
+                    + " among the server's replicas and other binlog readers").withRange(1, 4_294_967_295L);
 
     @Override
     public String type() {
@@ -68,7 +72,7 @@ public final class JdbcStoreProvider implements StoreProvider {
     public List<Setting> settings() {
         return List.of(URL, USERNAME, PASSWORD, DIALECT, CAPTURE, POOL_SIZE, CONNECTION_TIMEOUT, SCHEMA_MAP,
                 CHANGELOG_TABLE, POLL_INTERVAL, GAP_TIMEOUT, POLL_COLUMNS, POLL_LOOKBACK, SLOT, PUBLICATION,
-                HEARTBEAT_INTERVAL, SLOT_WAL_WARN_MB);
+                HEARTBEAT_INTERVAL, SLOT_WAL_WARN_MB, BINLOG_SERVER_ID);
     }
 
     /** @return the JDBC driver class this plugin ships for the dialect; empty for the generic dialect */
@@ -102,11 +106,17 @@ public final class JdbcStoreProvider implements StoreProvider {
             throw new MqdbException(config.where("capture") + ": expected trigger, log, poll or none, got \""
                     + capture + "\"");
         }
-        if (capture.equals("log") && !(dialect instanceof PostgresDialect)) {
-            throw new MqdbException(config.where("capture") + ": capture: log "
-                    + (dialect instanceof MariaDbDialect ? "is not implemented yet for MariaDB/MySQL (binlog);"
-                    : "needs PostgreSQL (logical decoding); the " + dialect.name() + " dialect has none;")
-                    + " use capture: trigger, poll or none");
+        boolean binlog = capture.equals("log") && dialect instanceof MariaDbDialect;
+        if (capture.equals("log") && !(dialect instanceof PostgresDialect) && !binlog) {
+            throw new MqdbException(config.where("capture") + ": capture: log needs PostgreSQL (logical decoding)"
+                    + " or MariaDB/MySQL (binlog); the " + dialect.name() + " dialect has none; use capture: poll or"
+                    + " none");
+        }
+        Long binlogServerId = config.value("binlog-server-id").map(v -> ((Number) v).longValue()).orElse(null);
+        if (binlog && binlogServerId == null) {
+            throw new MqdbException(config.where("binlog-server-id") + ": required for capture: log on MariaDB/MySQL:"
+                    + " the server id of mqdb's replica connection, unique among the server's replicas (1.."
+                    + "4294967295)");
         }
         LogCapture.Names logNames = logNames(config);
         String target = redact(url);
@@ -136,7 +146,8 @@ public final class JdbcStoreProvider implements StoreProvider {
         }
         boolean defaulted = config.where("capture").endsWith("(default)");
         Optional<TriggerSupport> triggers = dialect.triggers();
-        Optional<OriginMark> mark = capture.equals("log") ? Optional.of(LogCapture.ORIGIN_MARK)
+        Optional<OriginMark> mark = binlog ? Optional.of(BinlogCapture.ORIGIN_MARK)
+                : capture.equals("log") ? Optional.of(LogCapture.ORIGIN_MARK)
                 : capture.equals("trigger") ? triggers.map(t -> (OriginMark) t) : Optional.empty();
         JdbcStore store = new JdbcStore(dialect, ds, config.map("schema-map"), target, mark,
                 config.string("changelog-table").orElse("mqdb_changelog"), context.replicaKeys());
@@ -155,7 +166,10 @@ public final class JdbcStoreProvider implements StoreProvider {
                             + " dialect has no trigger capture; use capture: poll or none");
                 }
             }
-            case "log" -> store.setCapture(new LogCapture(store, url, config.string("username").orElse(null),
+            case "log" -> store.setCapture(binlog
+                    ? new BinlogCapture(store, url, config.string("username").orElse(null),
+                    config.string("password").orElse(null), binlogServerId, config.duration("heartbeat-interval"))
+                    : new LogCapture(store, url, config.string("username").orElse(null),
                     config.string("password").orElse(null), logNames, config.duration("heartbeat-interval"),
                     config.longValue("slot-wal-warn-mb") * 1024 * 1024));
             case "poll" -> store.setCapture(new PollingCapture(store, config.map("poll-columns"),
