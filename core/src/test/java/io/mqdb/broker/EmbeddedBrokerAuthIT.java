@@ -207,7 +207,7 @@ class EmbeddedBrokerAuthIT {
         System.out.println("mqdb status as the reader dash:\n" + out + err);
         assertThat(code).as(err.toString()).isZero();
         assertThat(out.toString()).contains("b     online  2027-01-15T08:00:00Z")
-                .contains("shop:readings  -           b           0              0.0");
+                .contains("shop:readings  -           ?       b           0              0.0             ?");
     }
 
     @Test
