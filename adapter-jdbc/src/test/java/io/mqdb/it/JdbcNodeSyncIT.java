@@ -440,7 +440,7 @@ class JdbcNodeSyncIT {
     }
 
     /** Rows with JSON documents parsed: PostgreSQL's jsonb prints them with spaces, SQLite keeps the wire's text. */
-    private static List<Map<String, Object>> comparable(List<Row> rows) {
+    static List<Map<String, Object>> comparable(List<Row> rows) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (Row r : rows) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -450,11 +450,11 @@ class JdbcNodeSyncIT {
         return out;
     }
 
-    private static Object comparable(Object value) {
+    static Object comparable(Object value) {
         return value instanceof Json j ? JsonParser.parseString(j.text()) : value;
     }
 
-    private static List<Row> all(LocalTable t) {
+    static List<Row> all(LocalTable t) {
         List<Row> out = new ArrayList<>();
         Key after = null;
         do {

@@ -1,15 +1,15 @@
 package io.mqdb.it;
 
+import static io.mqdb.it.JdbcNodeSyncIT.all;
+import static io.mqdb.it.JdbcNodeSyncIT.comparable;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.gson.JsonParser;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.node.LocalTable;
 import io.mqdb.node.MqdbNode;
 import io.mqdb.plugin.PluginRegistry;
 import io.mqdb.spi.Column;
-import io.mqdb.spi.Json;
 import io.mqdb.spi.Key;
 import io.mqdb.spi.Row;
 import io.mqdb.testing.MariaDbServer;
@@ -22,10 +22,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -167,32 +164,6 @@ class MariaDbBinlogNodeSyncIT {
         Path file = dir.resolve(name + ".yaml");
         Files.writeString(file, yaml);
         return MqdbNode.start(ConfigLoader.load(file), plugins);
-    }
-
-    /** Rows with JSON documents parsed, so that their spacing does not matter. */
-    private static List<Map<String, Object>> comparable(List<Row> rows) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (Row r : rows) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            r.values().forEach((k, v) -> m.put(k, comparable(v)));
-            out.add(m);
-        }
-        return out;
-    }
-
-    private static Object comparable(Object value) {
-        return value instanceof Json j ? JsonParser.parseString(j.text()) : value;
-    }
-
-    private static List<Row> all(LocalTable t) {
-        List<Row> out = new ArrayList<>();
-        Key after = null;
-        do {
-            var page = t.scan(after, 1000);
-            out.addAll(page.rows());
-            after = page.next().orElse(null);
-        } while (after != null);
-        return out;
     }
 
     private Connection connect() throws SQLException {
