@@ -11,11 +11,11 @@ import io.mqdb.node.MqdbNode;
 import io.mqdb.node.read.RemoteReader;
 import io.mqdb.plugin.PluginRegistry;
 import io.mqdb.testing.PostgresServer;
+import io.mqdb.testing.MosquittoRr;
 import io.mqdb.testing.RedisServer;
 import io.mqdb.testing.ServerFixture;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -173,25 +172,12 @@ class ReadsOverMqttIT {
                 err.toString());
     }
 
-    /** One request with Debian's mosquitto_rr (MQTT 5), its first answer. */
     private String mosquittoRr(String responseTopic, String payload) throws Exception {
-        Process p = mosquittoRrProcess(responseTopic, payload);
-        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertThat(p.exitValue()).as("mosquitto_rr: " + out).isZero();
-        return out;
+        return new MosquittoRr(brokerPort).answer("mqdb/mqdb/read/shop/items", responseTopic, payload);
     }
 
     private boolean mosquittoRrTimesOut(String responseTopic, String payload) throws Exception {
-        Process p = mosquittoRrProcess(responseTopic, payload);
-        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
-        return p.exitValue() != 0;
-    }
-
-    private Process mosquittoRrProcess(String responseTopic, String payload) throws Exception {
-        return new ProcessBuilder("mosquitto_rr", "-h", "127.0.0.1", "-p", Integer.toString(brokerPort), "-q", "1",
-                "-t", "mqdb/mqdb/read/shop/items", "-e", responseTopic, "-m", payload, "-W", "3")
-                .redirectErrorStream(true).start();
+        return new MosquittoRr(brokerPort).timesOut("mqdb/mqdb/read/shop/items", responseTopic, payload);
     }
 
     private MqdbNode start(String name, String yaml) throws Exception {

@@ -29,7 +29,9 @@ import java.util.Optional;
  *       catch-up messages ({@code to/+/...}), tool topics, reads and their answers ({@code read/+/+},
  *       {@code reply/...}); subscribe to the
  *       cluster's topics;</li>
- *   <li><b>writer</b>: publish, not retained, changes of its channels; subscribe to the schemas;</li>
+ *   <li><b>writer</b>: publish, not retained, changes of its channels; subscribe to the schemas, the presences and
+ *       its own receipts ({@code reply/<user>/...}, acknowledged writes); publish the empty presence of
+ *       {@code mqdb put} ({@code tools/put/...});</li>
  *   <li><b>reader</b>: subscribe to its channels (or all), the schemas, presences, positions, applied positions and
  *       dead letters, and its own answers ({@code reply/<user>/...}); publish the empty presences of {@code mqdb
  *       status} and {@code mqdb get} ({@code tools/status/...}, {@code tools/get/...}) and reads of its channels
@@ -143,7 +145,7 @@ public final class BrokerAccess {
         if (clientId.startsWith("mqdb-")) {
             return Optional.empty();
         }
-        return Optional.of(new Grant(username, u.role() == BrokerUser.Role.WRITER ? writerPermissions(u.channels())
+        return Optional.of(new Grant(username, u.role() == BrokerUser.Role.WRITER ? writerPermissions(username, u.channels())
                 : readerPermissions(username, u.channels())));
     }
 
@@ -155,7 +157,7 @@ public final class BrokerAccess {
         }
         return Optional.of(switch (u.role()) {
             case NODE -> nodePermissions(u.nodeName().orElseThrow(), u.channels());
-            case WRITER -> writerPermissions(u.channels());
+            case WRITER -> writerPermissions(username, u.channels());
             case READER -> readerPermissions(username, u.channels());
         });
     }
@@ -183,12 +185,15 @@ public final class BrokerAccess {
         return p;
     }
 
-    private List<Permission> writerPermissions(List<TableId> channels) {
+    private List<Permission> writerPermissions(String username, List<TableId> channels) {
         List<Permission> p = new ArrayList<>();
         for (String t : tables(channels)) {
             p.add(new Permission(root + "ch/" + t, Activity.PUBLISH, false));
         }
         p.add(new Permission(root + "schema/+/+", Activity.SUBSCRIBE, false));
+        p.add(new Permission(root + "nodes/#", Activity.SUBSCRIBE, false)); // who subscribes (mqdb put's replicas)
+        p.add(new Permission(root + "reply/" + username + "/#", Activity.SUBSCRIBE, false)); // its write receipts
+        p.add(new Permission(root + "tools/put/#", Activity.PUBLISH, true)); // mqdb put's empty presence
         return p;
     }
 

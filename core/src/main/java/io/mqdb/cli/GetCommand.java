@@ -2,7 +2,6 @@ package io.mqdb.cli;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.mqdb.node.read.RemoteReader;
 import io.mqdb.spi.TableId;
 import java.io.PrintWriter;
@@ -75,10 +74,7 @@ final class GetCommand implements Callable<Integer> {
         ToolSession.Opened opened = session.open("get", cl);
         PrintWriter err = cl.getErr();
         try {
-            String asker = opened.username().filter(u -> u.matches("[A-Za-z0-9_.@-]{1,64}"))
-                    .orElse(opened.clientId().replaceAll("[^A-Za-z0-9_.@-]", "_"));
-            RemoteReader reader = new RemoteReader(opened.transport(), opened.topics(),
-                    asker.length() > 64 ? asker.substring(0, 64) : asker);
+            RemoteReader reader = new RemoteReader(opened.transport(), opened.topics(), opened.asker());
             reader.subscribe();
             Thread.sleep(settleMs);
             if (reader.replicas(table).isEmpty()) {
@@ -129,34 +125,6 @@ final class GetCommand implements Callable<Integer> {
     }
 
     private JsonObject key(CommandLine cl) {
-        if (keyJson != null) {
-            if (!keyParts.isEmpty()) {
-                throw new CommandLine.ParameterException(cl, "give the key either with --key-json or as "
-                        + "COLUMN=VALUE, not both");
-            }
-            try {
-                return JsonParser.parseString(keyJson).getAsJsonObject();
-            } catch (RuntimeException e) {
-                throw new CommandLine.ParameterException(cl, "--key-json: not a JSON object: " + keyJson);
-            }
-        }
-        if (keyParts.isEmpty()) {
-            throw new CommandLine.ParameterException(cl, "give the key: COLUMN=VALUE ... or --key-json");
-        }
-        JsonObject key = new JsonObject();
-        for (String part : keyParts) {
-            int eq = part.indexOf('=');
-            if (eq <= 0) {
-                throw new CommandLine.ParameterException(cl, "expected COLUMN=VALUE, got " + part);
-            }
-            String value = part.substring(eq + 1);
-            if (value.matches("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?") || value.equals("true")
-                    || value.equals("false")) {
-                key.add(part.substring(0, eq), JsonParser.parseString(value));
-            } else {
-                key.addProperty(part.substring(0, eq), value);
-            }
-        }
-        return key;
+        return ColumnArgs.parse(keyJson, "--key-json", keyParts, "the key", cl);
     }
 }

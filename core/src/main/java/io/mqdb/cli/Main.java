@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
         description = "Keeps databases in sync over MQTT.",
         subcommands = {RunCommand.class, CheckConfigCommand.class, PluginsCommand.class, DemoCommand.class,
                 UninstallCommand.class, DeadLettersCommand.class, KeygenCommand.class, StatusCommand.class,
-                VerifyCommand.class, GetCommand.class,
+                VerifyCommand.class, GetCommand.class, PutCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of a configuration or usage error. */

@@ -58,6 +58,15 @@ final class ToolSession {
      * @param username the broker user it logged in as, if any
      */
     record Opened(Transport transport, Topics topics, String clientId, Optional<String> username) {
+        /**
+         * @return the level of the session's response topics ({@code mqdb/<cluster>/reply/<asker>/}): its user name
+         *     on an authenticating broker (whose permissions grant that prefix), else its client id, made to fit
+         */
+        String asker() {
+            String a = username.filter(u -> u.matches("[A-Za-z0-9_.@-]{1,64}"))
+                    .orElse(clientId.replaceAll("[^A-Za-z0-9_.@-]", "_"));
+            return a.length() > 64 ? a.substring(0, 64) : a;
+        }
     }
 
     /**

@@ -272,6 +272,23 @@ public final class Topics {
         return prefix + "reply/";
     }
 
+    /** The most correlation data a node copies into an answer, in bytes; a request with more is not answered. */
+    public static final int MAX_CORRELATION_BYTES = 1024;
+
+    /** The longest response topic a node answers on, in characters. */
+    public static final int MAX_REPLY_TOPIC_CHARS = 1024;
+
+    /**
+     * @param topic a response topic a message asked to be answered on
+     * @return whether a node may answer on it: under {@code mqdb/<cluster>/reply/}, without wildcards, at most
+     *     {@value #MAX_REPLY_TOPIC_CHARS} characters (so a message can never make a node publish on a channel or a
+     *     control topic)
+     */
+    public boolean isReplyTopic(String topic) {
+        return topic.startsWith(replyRoot()) && topic.length() <= MAX_REPLY_TOPIC_CHARS && !topic.contains("+")
+                && !topic.contains("#");
+    }
+
     /** @return {@code mqdb/<cluster>/ch/+/+}, the filter matching every channel */
     public String channelFilter() {
         return prefix + "ch/+/+";

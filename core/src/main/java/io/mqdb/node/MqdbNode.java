@@ -18,6 +18,8 @@ import io.mqdb.node.publish.ChannelPublisher;
 import io.mqdb.node.publish.ForeignWrites;
 import io.mqdb.node.read.RemoteReader;
 import io.mqdb.node.read.RemoteTable;
+import io.mqdb.node.read.RemoteWriter;
+import io.mqdb.node.read.Replicas;
 import io.mqdb.node.runtime.NodeContext;
 import io.mqdb.node.runtime.RefusalLog;
 import io.mqdb.node.runtime.TokenBucket;
@@ -641,10 +643,11 @@ public final class MqdbNode implements AutoCloseable {
     }
 
     /**
-     * The embedding API's reads over MQTT of a channel of the cluster ({@code docs/reads.md}): answered by the other
-     * nodes that serve reads of it ({@code reads: true}), through this node's control session, on response topics
-     * under {@code mqdb/<cluster>/reply/<client-id>/}. The first call subscribes the presences and the response
-     * topic. Any thread.
+     * The embedding API's reads and acknowledged writes over MQTT of a channel of the cluster ({@code docs/reads.md},
+     * {@code docs/writes.md}): reads answered by the other nodes that serve reads of it ({@code reads: true}), writes
+     * confirmed by the other nodes that subscribe it, through this node's control session, on response topics under
+     * {@code mqdb/<cluster>/reply/<client-id>/}. The first call subscribes the presences and the response topics.
+     * Any thread.
      *
      * @param channel {@code schema:table}, on this node or not
      * @return its remote reads
@@ -659,15 +662,21 @@ public final class MqdbNode implements AutoCloseable {
             }
             if (remoteReader == null) {
                 String asker = config.broker().clientId().replaceAll("[^A-Za-z0-9_.@-]", "_");
-                remoteReader = new RemoteReader(ctx.transport(), ctx.topics(),
-                        asker.length() > 64 ? asker.substring(0, 64) : asker);
+                asker = asker.length() > 64 ? asker.substring(0, 64) : asker;
+                Replicas replicas = new Replicas(ctx.transport(), ctx.topics());
+                remoteReader = new RemoteReader(ctx.transport(), ctx.topics(), asker, replicas);
+                remoteWriter = new RemoteWriter(ctx.transport(), ctx.topics(), asker, ctx.nodeName(), ctx.clock(),
+                        ctx.signing(), replicas);
                 remoteReader.subscribe();
+                remoteWriter.subscribe();
             }
-            return RemoteTable.of(id, remoteReader);
+            boolean publishes = config.channels().stream().anyMatch(c -> c.table().equals(id) && c.publish());
+            return RemoteTable.of(id, remoteReader, publishes ? null : remoteWriter);
         }
     }
 
     private RemoteReader remoteReader; // guarded by this
+    private RemoteWriter remoteWriter; // guarded by this
 
     /** @return the node's counters */
     public NodeMetrics metrics() {

@@ -77,6 +77,10 @@ public final class NodeMetrics {
     public final LongAdder readsServed = new LongAdder();
     /** Reads over MQTT refused or answered with an error. */
     public final LongAdder readsRefused = new LongAdder();
+    /** Receipts of acknowledged writes sent (one per message asking for one, after the store committed it). */
+    public final LongAdder receiptsSent = new LongAdder();
+    /** Writes that asked for a receipt on a topic or with correlation data a node does not answer on. */
+    public final LongAdder receiptsRefused = new LongAdder();
     /** Per publishing store: the bytes of its outbox (and its targeted-snapshot outbox) not yet delivered. */
     public final Map<String, LongSupplier> outboxBytes = new ConcurrentHashMap<>();
     /** Per store, whether its capture waits for disk space (node.min-free-disk-mb). */

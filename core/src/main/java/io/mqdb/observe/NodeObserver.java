@@ -367,6 +367,9 @@ public final class NodeObserver implements AutoCloseable {
         counter("mqdb.reads", metrics.readsServed, "reads over MQTT answered with rows");
         counter("mqdb.republished", metrics.republished, "keys published again on a repair's request");
         counter("mqdb.reads.refused", metrics.readsRefused, "reads over MQTT refused or answered with an error");
+        counter("mqdb.write.receipts", metrics.receiptsSent, "receipts of acknowledged writes sent after commit");
+        counter("mqdb.write.receipts.refused", metrics.receiptsRefused,
+                "writes whose response topic or correlation data a node does not answer on");
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         Gauge.builder("mqdb.process.resident.memory", ProcessMemory::residentBytes).baseUnit("bytes")

@@ -70,7 +70,10 @@ class BrokerAccessTest {
     void aWriterPublishesItsChannelsOnlyAndAReaderPublishesNothingButToolPresencesAndReads() {
         assertThat(access.permissionsOf("sensor").orElseThrow()).containsExactly(
                 new Permission("mqdb/prod/ch/shop/readings", Activity.PUBLISH, false),
-                new Permission("mqdb/prod/schema/+/+", Activity.SUBSCRIBE, false));
+                new Permission("mqdb/prod/schema/+/+", Activity.SUBSCRIBE, false),
+                new Permission("mqdb/prod/nodes/#", Activity.SUBSCRIBE, false),
+                new Permission("mqdb/prod/reply/sensor/#", Activity.SUBSCRIBE, false),
+                new Permission("mqdb/prod/tools/put/#", Activity.PUBLISH, true));
         assertThat(access.permissionsOf("dash").orElseThrow())
                 .filteredOn(x -> x.activity() == Activity.PUBLISH)
                 .containsExactly(new Permission("mqdb/prod/tools/status/#", Activity.PUBLISH, true),

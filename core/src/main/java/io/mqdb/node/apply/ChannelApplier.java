@@ -75,6 +75,10 @@ import org.slf4j.LoggerFactory;
  * channel keeps going; a store that is unavailable is retried with backoff, the messages staying unacknowledged
  * meanwhile.
  *
+ * <p>Acknowledged writes: a message that carries an MQTT 5 response topic gets a receipt ({@link WriteReceipts}) once
+ * the store committed the batch it was applied in, before the message is acknowledged; it counts the events the node
+ * holds and those it dead-lettered.
+ *
  * <h2>Threads</h2>
  * {@link #onMessage} runs on the transport's callback thread and only queues the message (blocking when the queue is
  * full: back-pressure to the broker). One thread per channel, {@code apply-<schema>:<table>}, does the rest; it is
@@ -173,6 +177,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         this.snapshotTopic = ctx.topics().directSnapshot(ctx.nodeName(), table);
         this.nextMarkerCheckNanos = System.nanoTime() + MARKER_FIRST_CHECK_NANOS;
         this.progress = progress;
+        this.receipts = new WriteReceipts(ctx, channel.table());
     }
 
     /** @return how far the channel is applied; thread-safe */
@@ -461,7 +466,17 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         List<SeqMark> marks = new ArrayList<>();
         Set<SeqMark> inGroup = new HashSet<>();
         long receiveMillis = System.currentTimeMillis();
+        List<WriteReceipts.Pending> toReceipt = new ArrayList<>(0);
+        int[] starts = new int[messages.size() + 1];
+        WriteReceipts.Pending[] asked = new WriteReceipts.Pending[messages.size()];
+        int index = -1;
         for (InboundMessage m : messages) {
+            starts[++index] = events.size();
+            receipt = receipts.pending(m);
+            if (receipt != null) {
+                toReceipt.add(receipt);
+                asked[index] = receipt;
+            }
             byte[] payload = m.payload();
             String signer = null;
             if (ctx.signing().isPresent()) {
@@ -486,6 +501,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             } catch (InvalidDataException e) {
                 deadLetter(m.topic(), m.payload(), e.getMessage());
                 continue;
+            }
+            if (receipt != null) {
+                receipt.events(batch.events().size());
             }
             if (ctx.signing().isPresent() && signer == null) {
                 plainWrite(m, batch, events, receiveMillis);
@@ -537,6 +555,15 @@ public final class ChannelApplier extends Worker implements MessageHandler {
                 }
             }
         }
+        receipt = null;
+        starts[messages.size()] = events.size();
+        if (!toReceipt.isEmpty()) {
+            for (int k = 0; k < messages.size(); k++) {
+                for (int e = starts[k]; asked[k] != null && e < starts[k + 1]; e++) {
+                    eventReceipts.put(events.get(e), asked[k]); // for a store's refusal of one event, in apply
+                }
+            }
+        }
         if (!events.isEmpty() || !marks.isEmpty()) {
             long oldest = Long.MAX_VALUE;
             for (ChangeEvent e : events) {
@@ -547,13 +574,23 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             }
             applyNewest(events, marks);
         }
+        eventReceipts.clear();
         progress.batchDone(appliedNewestMillis, appliedCount, System.nanoTime() - started);
         appliedNewestMillis = 0;
         appliedCount = 0;
+        for (WriteReceipts.Pending p : toReceipt) {
+            receipts.send(p); // committed: the store holds what the message carried
+        }
         for (InboundMessage m : messages) {
             m.ack();
         }
     }
+
+    /** The receipt of the message {@link #process} is decoding, if it asked for one; apply thread. */
+    private WriteReceipts.Pending receipt;
+    /** The receipt each event of the batch being applied counts in, for those whose message asked for one. */
+    private final Map<ChangeEvent, WriteReceipts.Pending> eventReceipts = new java.util.IdentityHashMap<>();
+    private final WriteReceipts receipts;
 
     /**
      * @return an origin the batch or one of its events names that is not the signer (an event without one takes
@@ -577,6 +614,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
      * mode ({@code on-error: stop}): what anyone may publish must not be able to stop the node.
      */
     private void refuse(InboundMessage m, String reason) {
+        if (receipt != null) {
+            receipt.deadLettered("refused: " + reason);
+        }
         ctx.metrics().signatureRefused.increment();
         ctx.deadLetters().record(table, m.topic(), m.payload(), reason);
     }
@@ -600,6 +640,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         for (WireEvent we : batch.events()) {
             if (we.op() == Op.DELETE && channel.plainWrites() == ChannelConfig.PlainWrites.UPSERTS) {
                 // Never stops the node, even in strict mode: it is a refusal, like a signature's.
+                if (receipt != null) {
+                    receipt.deadLettered("event " + we.index() + ": a plain delete refused (plain-writes: upserts)");
+                }
                 ctx.deadLetters().record(table, m.topic(), m.payload(), "event " + we.index() + ": a plain delete "
                         + "refused (plain-writes: upserts on this channel)");
                 continue;
@@ -1235,6 +1278,10 @@ public final class ChannelApplier extends Worker implements MessageHandler {
                     ctx.metrics().applied.increment();
                     applied.add(ev);
                 } catch (InvalidDataException bad) {
+                    WriteReceipts.Pending asked = eventReceipts.get(ev);
+                    if (asked != null) {
+                        asked.deadLettered(bad.getMessage());
+                    }
                     deadLetter(ctx.topics().channel(table),
                             ctx.codec().encodeBatch(ev.origin(), schema, false, List.of(ev)), bad.getMessage());
                 }
@@ -1246,6 +1293,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
 
     /** Records an event that can never be applied, or stops the channel in strict mode. */
     private void deadLetter(String topic, byte[] payload, String reason) {
+        if (receipt != null) {
+            receipt.deadLettered(reason);
+        }
         if (channel.onError() == ChannelConfig.OnError.STOP) {
             throw new MqdbException("channel " + table + " (on-error: stop): cannot apply a message from " + topic
                     + ": " + reason + "; it stays unacknowledged");

@@ -51,8 +51,7 @@ public final class ReadServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReadServer.class);
     static final int MAX_REQUEST_BYTES = 64 * 1024;
     static final int MAX_KEYS = 1000;
-    static final int MAX_CORRELATION_BYTES = 1024;
-    static final int MAX_TOPIC_CHARS = 1024;
+    static final int MAX_CORRELATION_BYTES = io.mqdb.codec.Topics.MAX_CORRELATION_BYTES;
     static final int QUEUED = 256;
     static final double PER_SECOND = 2000;
     static final double BURST = 4000;
@@ -127,8 +126,7 @@ public final class ReadServer implements AutoCloseable {
     }
 
     private boolean usableReplyTopic(String topic) {
-        return topic.startsWith(ctx.topics().replyRoot()) && topic.length() <= MAX_TOPIC_CHARS
-                && !topic.contains("+") && !topic.contains("#");
+        return ctx.topics().isReplyTopic(topic);
     }
 
     /** Reads the keys and answers. Thread {@code reads-<node>}; never throws. */

@@ -1,28 +1,20 @@
 package io.mqdb.node.read;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.mqdb.codec.Topics;
-import io.mqdb.signing.Envelope;
 import io.mqdb.spi.RetriableException;
 import io.mqdb.spi.TableId;
 import io.mqdb.spi.Version;
-import io.mqdb.transport.InboundMessage;
 import io.mqdb.transport.Transport;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -40,8 +32,6 @@ import java.util.concurrent.TimeoutException;
  * (each waits for its own answers). The answers and presences arrive on the transport's callback thread.
  */
 public final class RemoteReader {
-    private static final SecureRandom RANDOM = new SecureRandom();
-    private static final Duration SETTLE = Duration.ofMillis(500);
 
     /** How many answers a read waits for. */
     public enum Consistency {
@@ -85,10 +75,8 @@ public final class RemoteReader {
 
     private final Transport transport;
     private final Topics topics;
-    private final String replyTopic;
-    private final Map<TableId, Set<String>> replicas = new ConcurrentHashMap<>();
-    private final Map<String, LinkedBlockingQueue<JsonObject>> waiting = new ConcurrentHashMap<>();
-    private volatile long presencesSince;
+    private final ReplyInbox inbox;
+    private final Replicas replicas;
 
     /**
      * @param transport the asker's MQTT session
@@ -96,35 +84,26 @@ public final class RemoteReader {
      * @param asker the level of its response topics: its user name on an authenticating broker, else its client id
      */
     public RemoteReader(Transport transport, Topics topics, String asker) {
-        this.transport = transport;
-        this.topics = topics;
-        this.replyTopic = topics.replyPrefix(asker) + "r";
+        this(transport, topics, asker, new Replicas(transport, topics));
     }
 
-    /** Subscribes the presences and the response topic. Once. */
+    /**
+     * @param transport the asker's MQTT session
+     * @param topics the cluster's topics
+     * @param asker the level of its response topics: its user name on an authenticating broker, else its client id
+     * @param replicas the presences seen on that session, shared with its writer
+     */
+    public RemoteReader(Transport transport, Topics topics, String asker, Replicas replicas) {
+        this.transport = transport;
+        this.topics = topics;
+        this.inbox = new ReplyInbox(transport, topics.replyPrefix(asker) + "r");
+        this.replicas = replicas;
+    }
+
+    /** Subscribes the presences (unless its writer did) and the response topic. Once. */
     public void subscribe() {
-        presencesSince = System.nanoTime();
-        transport.subscribe(topics.presenceFilter(), m -> {
-            try {
-                presence(m);
-            } finally {
-                m.ack();
-            }
-        });
-        transport.subscribe(replyTopic, m -> {
-            m.ack();
-            LinkedBlockingQueue<JsonObject> q = waiting.get(HexFormat.of().formatHex(m.correlationData()));
-            if (q != null) {
-                try {
-                    q.add(JsonParser.parseString(new String(m.payload(), StandardCharsets.UTF_8)).getAsJsonObject());
-                } catch (RuntimeException e) {
-                    JsonObject bad = new JsonObject();
-                    bad.addProperty("node", "?");
-                    bad.addProperty("error", "a malformed answer: " + e.getMessage());
-                    q.add(bad);
-                }
-            }
-        });
+        replicas.subscribe();
+        inbox.subscribe();
     }
 
     /**
@@ -132,7 +111,7 @@ public final class RemoteReader {
      * @return the online nodes serving reads of it, as their presences say now
      */
     public Set<String> replicas(TableId table) {
-        return Set.copyOf(replicas.getOrDefault(table, Set.of()));
+        return replicas.readers(table);
     }
 
     /**
@@ -148,27 +127,21 @@ public final class RemoteReader {
      */
     public List<Result> read(TableId table, List<JsonObject> keys, Consistency consistency, Duration wait)
             throws InterruptedException {
-        long settleLeft = SETTLE.toNanos() - (System.nanoTime() - presencesSince);
-        if (replicas(table).isEmpty() && settleLeft > 0) {
-            TimeUnit.NANOSECONDS.sleep(settleLeft); // the retained presences arrive right after subscribing
-        }
+        replicas.settle();
         int n = replicas(table).size();
         int needed = consistency.needed(n);
-        byte[] correlation = new byte[16];
-        RANDOM.nextBytes(correlation);
-        String id = HexFormat.of().formatHex(correlation);
-        LinkedBlockingQueue<JsonObject> answers = new LinkedBlockingQueue<>();
         Map<String, JsonArray> rows = new TreeMap<>();
         List<String> errors = new ArrayList<>();
         if (n > 0) {
-            waiting.put(id, answers);
+            ReplyInbox.Request asked = inbox.open();
+            LinkedBlockingQueue<JsonObject> answers = asked.answers();
             try {
                 JsonObject request = new JsonObject();
                 JsonArray k = new JsonArray();
                 keys.forEach(k::add);
                 request.add("keys", k);
                 transport.publish(topics.read(table), request.toString().getBytes(StandardCharsets.UTF_8),
-                        replyTopic, correlation).get(wait.toMillis(), TimeUnit.MILLISECONDS);
+                        inbox.topic(), asked.correlation()).get(wait.toMillis(), TimeUnit.MILLISECONDS);
                 long deadline = System.nanoTime() + wait.toNanos();
                 while (rows.size() < needed && rows.size() + errors.size() < n) {
                     long left = deadline - System.nanoTime();
@@ -187,7 +160,7 @@ public final class RemoteReader {
                 throw new RetriableException("the read request on " + topics.read(table) + " was not acknowledged"
                         + " by the broker: " + e, e);
             } finally {
-                waiting.remove(id);
+                inbox.close(asked);
             }
         }
         List<Result> out = new ArrayList<>();
@@ -235,37 +208,5 @@ public final class RemoteReader {
         }
         JsonObject v = row.getAsJsonObject("version");
         return new Version(v.get("hlc").getAsLong(), v.get("origin").getAsString());
-    }
-
-    /** Counts an online node whose presence says it serves reads of a channel. Callback thread. */
-    private void presence(InboundMessage m) {
-        if (m.payload().length == 0) {
-            return;
-        }
-        try {
-            JsonObject o = JsonParser.parseString(new String(Envelope.unverifiedPayload(m.payload()),
-                    StandardCharsets.UTF_8)).getAsJsonObject();
-            String node = o.get("node").getAsString();
-            boolean online = "online".equals(o.get("state").getAsString());
-            Set<TableId> serves = new TreeSet<>((a, b) -> a.toString().compareTo(b.toString()));
-            if (online && o.has("channels")) {
-                for (JsonElement c : o.getAsJsonArray("channels")) {
-                    JsonObject ch = c.getAsJsonObject();
-                    if (ch.has("reads") && ch.get("reads").getAsBoolean()) {
-                        serves.add(TableId.parse(ch.get("name").getAsString()));
-                    }
-                }
-            }
-            for (Map.Entry<TableId, Set<String>> e : replicas.entrySet()) {
-                if (!serves.contains(e.getKey())) {
-                    e.getValue().remove(node);
-                }
-            }
-            for (TableId t : serves) {
-                replicas.computeIfAbsent(t, k -> ConcurrentHashMap.newKeySet()).add(node);
-            }
-        } catch (RuntimeException e) {
-            // a bad presence is not a replica
-        }
     }
 }

@@ -829,13 +829,15 @@ public final class MqdbBench {
                 node: { name: reads-redis, data-dir: data }
                 broker: { embedded: { port: %d } }
                 stores: { cache: { type: redis, uri: "%s", database: 3 } }
-                channels: [ { name: shop:items, store: cache, subscribe: true, reads: true } ]
+                channels: [ { name: shop:items, store: cache, subscribe: true, reads: true },
+                            { name: shop:carts, store: cache, subscribe: true } ]
                 """.formatted(port, redis.uri()));
              NodeProcess lite = node(w, "reads-mapdb", """
                 node: { name: reads-mapdb, data-dir: data }
                 broker: { uris: [ "tcp://127.0.0.1:%d" ] }
                 stores: { local: { type: mapdb } }
-                channels: [ { name: shop:items, store: local, subscribe: true, reads: true } ]
+                channels: [ { name: shop:items, store: local, subscribe: true, reads: true },
+                            { name: shop:carts, store: local, subscribe: true } ]
                 """.formatted(port))) {
             try (MqdbNode pub = mapdbPublisher(w, "reads-pub", port)) {
                 LocalTable items = pub.table("shop:items");
@@ -896,7 +898,41 @@ public final class MqdbBench {
                 pool.shutdown();
                 report.figure("reads over MQTT", threads + " threads at ONE", done.get() / secondsSince(t0),
                         "reads/s", "each read answered by both replicas; the first answer counts");
+                acknowledgedWrites(pub.remote("shop:carts"), reads / 2);
             }
+        }
+    }
+
+    /**
+     * Acknowledged writes (docs/writes.md) of shop:carts, which both subscriber processes hold and nobody publishes:
+     * one row at a time through the embedding API, at ONE and at ALL (both stores committed before the call returns).
+     */
+    private void acknowledgedWrites(io.mqdb.node.read.RemoteTable carts, int writes) throws Exception {
+        java.time.Duration wait = java.time.Duration.ofSeconds(10);
+        long id = 0;
+        for (int i = 0; i < 500; i++) { // warm-up, and the first write makes the table on both
+            carts.upsert(Map.of("id", ++id, "name", "warm-up", "qty", i),
+                    io.mqdb.node.read.RemoteReader.Consistency.ALL, wait);
+        }
+        for (io.mqdb.node.read.RemoteReader.Consistency c : List.of(io.mqdb.node.read.RemoteReader.Consistency.ONE,
+                io.mqdb.node.read.RemoteReader.Consistency.ALL)) {
+            long[] nanos = new long[writes];
+            long t0 = System.nanoTime();
+            for (int i = 0; i < writes; i++) {
+                long s = System.nanoTime();
+                var r = carts.upsert(Map.of("id", ++id, "name", "cart " + id, "qty", i), c, wait);
+                nanos[i] = System.nanoTime() - s;
+                if (!r.reached()) {
+                    throw new IllegalStateException("a write at " + c + " was not confirmed: " + r);
+                }
+            }
+            double perSecond = writes / secondsSince(t0);
+            java.util.Arrays.sort(nanos);
+            report.figure("acknowledged writes over MQTT", String.format(Locale.ROOT, "acks %s, one at a time, %,d "
+                    + "writes: p50", c, writes), nanos[writes / 2] / 1e6, "ms", String.format(Locale.ROOT,
+                    "p99 %.2f ms, max %.2f ms, %,.0f writes/s; 2 subscribers (Redis, MapDB), each commits before its"
+                    + " receipt; embedded broker", nanos[writes * 99 / 100] / 1e6, nanos[writes - 1] / 1e6,
+                    perSecond));
         }
     }
 
