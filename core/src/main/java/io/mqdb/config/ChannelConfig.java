@@ -29,10 +29,18 @@ import java.util.Objects;
  * @param plainWrites which operations a plain write may carry: all (default) or upserts only
  * @param reads whether the node answers reads of the table over MQTT ({@code reads: true}; default false:
  *     {@code docs/reads.md})
+ * @param publishVia the broker connection the node publishes the table on ({@code publish-via}): {@value #MAIN_BROKER}
+ *     (the {@code broker} section, the default) or a name of {@code brokers:} ({@code docs/topologies.md#edge-nodes})
+ * @param subscribeVia the broker connection the node receives the table's changes from ({@code subscribe-via}),
+ *     likewise
  */
 public record ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
                             Duration flushInterval, Location location, OnError onError, List<String> key,
-                            boolean acceptPlainWrites, PlainWrites plainWrites, boolean reads) {
+                            boolean acceptPlainWrites, PlainWrites plainWrites, boolean reads, String publishVia,
+                            String subscribeVia) {
+    /** The name of the node's main broker connection, its {@code broker} section. */
+    public static final String MAIN_BROKER = "main";
+
     /** The operations a plain (unsigned) write may carry, {@code plain-writes}. */
     public enum PlainWrites {
         /** Upserts and deletes. */
@@ -76,8 +84,26 @@ public record ChannelConfig(TableId table, String store, boolean publish, boolea
                 plainWrites, false);
     }
 
+    /** A channel on the node's main broker connection only. */
+    public ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
+                         Duration flushInterval, Location location, OnError onError, List<String> key,
+                         boolean acceptPlainWrites, PlainWrites plainWrites, boolean reads) {
+        this(table, store, publish, subscribe, batchSize, flushInterval, location, onError, key, acceptPlainWrites,
+                plainWrites, reads, MAIN_BROKER, MAIN_BROKER);
+    }
+
+    /**
+     * @return whether the node forwards what it receives on one broker connection to another: it subscribes and
+     *     publishes the table on different connections (an edge node), so what it applies is published again
+     */
+    public boolean relays() {
+        return publish && subscribe && !publishVia.equals(subscribeVia);
+    }
+
     /** Rejects nulls; copies the key. */
     public ChannelConfig {
+        Objects.requireNonNull(publishVia, "publishVia");
+        Objects.requireNonNull(subscribeVia, "subscribeVia");
         Objects.requireNonNull(plainWrites, "plainWrites");
         key = List.copyOf(Objects.requireNonNull(key, "key"));
         Objects.requireNonNull(onError, "onError");

@@ -39,7 +39,7 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  * One instance per parse, on the caller's thread; {@link ConfigLoader} is its only user.
  */
 final class ConfigParser {
-    static final List<String> ROOT_KEYS = List.of("node", "broker", "stores", "channels");
+    static final List<String> ROOT_KEYS = List.of("node", "broker", "brokers", "stores", "channels");
     static final List<String> NODE_KEYS = List.of("name", "cluster", "data-dir", "tombstone-retention",
             "outbox-max-mb", "resend-window-mb", "max-clock-skew", "signing", "http", "wire-form",
             "log-format", "limits", "dead-letter-max-mb", "min-free-disk-mb");
@@ -60,7 +60,8 @@ final class ConfigParser {
     static final List<String> TLS_KEYS = List.of("ca-file", "cert-file", "key-file", "key-password",
             "verify-hostname");
     static final List<String> CHANNEL_KEYS = List.of("name", "store", "publish", "subscribe", "batch-size",
-            "flush-interval", "on-error", "key", "accept-plain-writes", "plain-writes", "reads");
+            "flush-interval", "on-error", "key", "accept-plain-writes", "plain-writes", "reads", "publish-via",
+            "subscribe-via");
     static final Set<String> URI_SCHEMES = Set.of("tcp", "ssl", "mqtt", "mqtts", "ws", "wss");
 
     static final String DEFAULT_CLUSTER = "mqdb";
@@ -141,14 +142,84 @@ final class ConfigParser {
         }
         NodeSection node = node(entries.get("node"), top);
         BrokerConfig broker = broker(entries.get("broker"), node);
+        Map<String, BrokerConfig> brokers = brokers(entries.get("brokers"), node);
+        brokerNames.add(ChannelConfig.MAIN_BROKER);
+        brokerNames.addAll(brokers.keySet());
         Set<String> storeNames = new LinkedHashSet<>();
         Map<String, StoreSection> stores = stores(entries.get("stores"), storeNames);
         for (StoreSection section : stores.values()) {
             storeCheck.check(section, baseDir, problems);
         }
         List<ChannelConfig> channels = channels(entries.get("channels"), storeNames);
+        onePublishConnectionPerStore(channels);
         throwIfProblems();
-        return new NodeConfig(file, node, broker, stores, channels);
+        return new NodeConfig(file, node, broker, stores, channels, brokers);
+    }
+
+    /** The names channels may give in {@code publish-via} and {@code subscribe-via}. */
+    private final Set<String> brokerNames = new LinkedHashSet<>();
+
+    /**
+     * {@code brokers:}: the node's further connections, each a mapping with the keys of {@code broker} but
+     * {@code embedded} (a node runs at most one broker, {@code broker.embedded}).
+     */
+    private Map<String, BrokerConfig> brokers(Entry section, NodeSection node) {
+        Map<String, BrokerConfig> out = new LinkedHashMap<>();
+        if (section == null || isNull(section.value())) {
+            return out;
+        }
+        if (!(section.value() instanceof MappingNode m)) {
+            problem(section.location(), "expected a mapping of connection names to broker settings, like"
+                    + " hq: { uris: [ \"tcp://hq:1883\" ] }, got " + kind(section.value()));
+            return out;
+        }
+        for (NodeTuple t : m.getValue()) {
+            String name = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : "";
+            Location at = section.location().child(name).atLine(line(t.getKeyNode()));
+            if (!name.matches("[a-z][a-z0-9_-]{0,31}")) {
+                problem(at, "a connection name is a lower-case letter, then letters, digits, _ or -, at most 32;"
+                        + " got " + Values.quote(name));
+                continue;
+            }
+            if (name.equals(ChannelConfig.MAIN_BROKER)) {
+                problem(at, Values.quote(name) + " is the broker section's own name; choose another");
+                continue;
+            }
+            if (!(t.getValueNode() instanceof MappingNode)) {
+                problem(at, "expected a mapping with uris and the other keys of broker, got "
+                        + kind(t.getValueNode()));
+                continue;
+            }
+            Entry entry = new Entry(name, t.getValueNode(), at);
+            Map<String, Entry> e = mapping(entry, BROKER_KEYS);
+            if (e.containsKey("embedded")) {
+                problem(e.get("embedded").location(), "a node runs at most one broker, broker.embedded; "
+                        + "brokers: names connections to others");
+                continue;
+            }
+            List<String> uris = Optional.ofNullable(e.get("uris")).map(this::uris).orElse(List.of());
+            if (!e.containsKey("uris")) {
+                problem(at.child("uris"), "required: the broker's URIs");
+            }
+            out.put(name, brokerDefaults(Optional.empty(), uris, node, e));
+        }
+        return out;
+    }
+
+    /** One publisher per store, with one outbox: its published channels must go out on the same connection. */
+    private void onePublishConnectionPerStore(List<ChannelConfig> channels) {
+        Map<String, ChannelConfig> first = new HashMap<>();
+        for (ChannelConfig c : channels) {
+            if (!c.publish()) {
+                continue;
+            }
+            ChannelConfig f = first.putIfAbsent(c.store(), c);
+            if (f != null && !f.publishVia().equals(c.publishVia())) {
+                problem(c.location().child("publish-via"), "store " + Values.quote(c.store()) + " publishes "
+                        + f.table() + " via " + f.publishVia() + " (line " + f.location().line() + "): the channels"
+                        + " a store publishes share its outbox and go out on one connection");
+            }
+        }
     }
 
     private void throwIfProblems() {
@@ -969,8 +1040,30 @@ final class ConfigParser {
             return Optional.empty();
         }
         boolean reads = bool(e.get("reads")).orElse(false);
+        String publishVia = via(e.get("publish-via"), publish.orElse(false), "publish");
+        String subscribeVia = via(e.get("subscribe-via"), subscribe.orElse(false), "subscribe");
         return Optional.of(new ChannelConfig(table, store, publish.orElse(false), subscribe.orElse(false),
-                batchSize, flush, at, onError, key, plain, plainWrites, reads));
+                batchSize, flush, at, onError, key, plain, plainWrites, reads, publishVia, subscribeVia));
+    }
+
+    /** {@code publish-via} / {@code subscribe-via}: a connection name, for a channel that goes that way. */
+    private String via(Entry entry, boolean goes, String way) {
+        if (entry == null) {
+            return ChannelConfig.MAIN_BROKER;
+        }
+        Optional<Scalar> s = scalar(entry, "a broker connection name");
+        if (s.isEmpty()) {
+            return ChannelConfig.MAIN_BROKER;
+        }
+        String name = s.get().text().strip();
+        if (!goes) {
+            problem(entry.location(), way + "-via without " + way + ": true");
+        } else if (!brokerNames.contains(name)) {
+            problem(entry.location(), "no broker connection named " + Values.quote(name) + "; connections: "
+                    + String.join(", ", brokerNames) + " (" + ChannelConfig.MAIN_BROKER + " is the broker section;"
+                    + " name others under brokers:)");
+        }
+        return name;
     }
 
     /**

@@ -199,6 +199,29 @@ public final class MqdbNode implements AutoCloseable {
                 config.node(), new ConcurrentHashMap<>(), new ForeignWrites(), signing(),
                 new FlowWindow(config.broker().flowWindow()));
 
+        // Further connections (brokers:, an edge node's upstream): a control session each, with the node's presence
+        // and last will there too; the channels that publish or subscribe via one use a context on it.
+        Map<String, NodeContext> contexts = new LinkedHashMap<>();
+        Map<String, TransportOptions> connectionOptions = new LinkedHashMap<>();
+        contexts.put(ChannelConfig.MAIN_BROKER, ctx);
+        connectionOptions.put(ChannelConfig.MAIN_BROKER, options);
+        for (Map.Entry<String, BrokerConfig> e : config.brokers().entrySet()) {
+            BrokerConfig ub = e.getValue();
+            TransportOptions uo = new TransportOptions(ub.uris(), ub.clientId(), ub.username(),
+                    ub.password().map(s -> s.value()), ub.tls().map(MqdbNode::tls), ub.sessionExpiry(),
+                    ub.keepAlive(), ub.connectTimeout(), ub.receiveMaximum(), ub.maxInflight(),
+                    topics.presence(name), presence("online"), presence("offline"), ub.client(),
+                    config.node().limits().maxPayloadBytes() + TransportOptions.PACKET_OVERHEAD_BYTES)
+                    .withMode(ub.mode());
+            if (ub.shuffle() && ub.uris().size() > 1) {
+                uo = uo.shuffled(new java.util.Random());
+            }
+            Transport ut = transports.apply(uo);
+            toClose.add(0, ut);
+            contexts.put(e.getKey(), ctx.withTransport(ut));
+            connectionOptions.put(e.getKey(), uo);
+        }
+
         NodeObserver observer = new NodeObserver(config, metrics);
         Map<TableId, Transport> channelSessions = new LinkedHashMap<>();
         List<ChannelApplier> appliers = new ArrayList<>();
@@ -206,8 +229,8 @@ public final class MqdbNode implements AutoCloseable {
         for (ChannelConfig ch : config.channels()) {
             if (ch.subscribe()) {
                 StoreSet.Opened s = stores.get(ch.store());
-                ChannelApplier applier = new ChannelApplier(ch, s.store(), s.loader(), ctx,
-                        observer.progress(ch.table()));
+                ChannelApplier applier = new ChannelApplier(ch, s.store(), s.loader(),
+                        contexts.get(ch.subscribeVia()), observer.progress(ch.table()));
                 toClose.add(0, applier);
                 appliers.add(applier);
                 applier.start();
@@ -215,14 +238,19 @@ public final class MqdbNode implements AutoCloseable {
                 // window, queue) is per connection, and a channel whose apply queue is full blocks its connection's
                 // receive thread. So a big initial load or a store being retried on one channel never holds up
                 // another channel of this node.
-                Transport own = transports.apply(channelSession(options, topics, name, ch));
+                Transport own = transports.apply(channelSession(connectionOptions.get(ch.subscribeVia()), topics,
+                        name, ch));
                 toClose.add(0, own);
                 own.subscribe(topics.channel(ch.table()), applier);
                 // Resends and snapshots made for this node alone (targeted catch-up), on the same session.
                 own.subscribe(topics.direct(name, ch.table()), applier);
                 own.subscribe(topics.directSnapshot(name, ch.table()), applier);
                 own.subscribe(topics.positionFilter(ch.table()), applier.positionHandler());
-                channelTransports.add(own);
+                if (ch.subscribeVia().equals(ChannelConfig.MAIN_BROKER)) {
+                    channelTransports.add(own);
+                } else {
+                    upstreamChannelSessions.put(ch.subscribeVia() + " (" + ch.table() + ")", own);
+                }
                 channelSessions.put(ch.table(), own);
             }
         }
@@ -233,18 +261,27 @@ public final class MqdbNode implements AutoCloseable {
                         .collect(java.util.stream.Collectors.toSet()),
                 config.channels().stream().filter(ChannelConfig::subscribe).map(ChannelConfig::table)
                         .collect(java.util.stream.Collectors.toSet())).subscribe();
-        if (config.channels().stream().anyMatch(ChannelConfig::publish)) {
-            transport.subscribe(topics.resend(name), this::onResend);
-            transport.subscribe(topics.republish(name), this::onRepublish);
-            if (ctx.flow().enabled()) {
-                transport.subscribe(topics.flowFilter(), this::onFlow);
+        for (Map.Entry<String, NodeContext> c : contexts.entrySet()) {
+            // resend and repair requests, and flow reports, on each connection a channel publishes via
+            if (config.channels().stream().anyMatch(ch -> ch.publish() && ch.publishVia().equals(c.getKey()))) {
+                Transport t = c.getValue().transport();
+                t.subscribe(topics.resend(name), this::onResend);
+                t.subscribe(topics.republish(name), this::onRepublish);
+                if (ctx.flow().enabled()) {
+                    t.subscribe(topics.flowFilter(), this::onFlow);
+                }
             }
         }
         // The publishers' positions for the lag, on the control session too: on a channel's own session they wait
         // behind its unacknowledged messages. After the cleanup's filters, so that this node's own positions (which
         // the lag ignores) still reach the cleanup.
-        for (ChannelApplier a : appliers) {
-            transport.subscribe(topics.positionFilter(a.progress().channel()), a.lagPositionHandler());
+        for (ChannelConfig ch : config.channels()) {
+            ChannelApplier a = appliers.stream().filter(x -> x.progress().channel().equals(ch.table())).findFirst()
+                    .orElse(null);
+            if (a != null) {
+                contexts.get(ch.subscribeVia()).transport().subscribe(topics.positionFilter(ch.table()),
+                        a.lagPositionHandler());
+            }
         }
         Map<TableId, io.mqdb.spi.TableAccess> readable = new LinkedHashMap<>();
         for (ChannelConfig ch : config.channels()) {
@@ -262,6 +299,14 @@ public final class MqdbNode implements AutoCloseable {
             t.start();
         }
         LOG.info("node {} connected to {}", name, transport.currentBroker());
+        for (Map.Entry<String, NodeContext> c : contexts.entrySet()) {
+            if (!c.getKey().equals(ChannelConfig.MAIN_BROKER)) {
+                // An upstream that is away does not hold up the node: its sessions connect when they can, what the
+                // channels publish via it waits in their outbox meanwhile, what they receive waits in the broker.
+                startInBackground(c.getKey(), c.getValue().transport());
+            }
+        }
+        upstreamChannelSessions.forEach(this::startInBackground);
 
         Map<String, List<ChannelConfig>> published = new LinkedHashMap<>();
         for (ChannelConfig ch : config.channels()) {
@@ -277,7 +322,8 @@ public final class MqdbNode implements AutoCloseable {
                         + "made through mqdb's embedding API, not changes made by other clients of the store",
                         e.getKey(), s.type(), tables(e.getValue()));
             }
-            ChannelPublisher p = new ChannelPublisher(e.getKey(), s.store(), s.loader(), capture, e.getValue(), ctx);
+            ChannelPublisher p = new ChannelPublisher(e.getKey(), s.store(), s.loader(), capture, e.getValue(),
+                    contexts.get(e.getValue().get(0).publishVia()));
             publishers.put(e.getKey(), p);
             toClose.add(0, p);
             p.start();
@@ -327,6 +373,30 @@ public final class MqdbNode implements AutoCloseable {
         LOG.info("node {}: signing its messages with key {}; trusting {} node(s)", config.node().name(),
                 s.keyIdText(), c.trust().size());
         return Optional.of(s);
+    }
+
+    /** The sessions of the channels subscribed via a further connection, by "connection (channel)". */
+    private final Map<String, Transport> upstreamChannelSessions = new LinkedHashMap<>();
+
+    /**
+     * Starts a session of a further broker connection on a thread of its own, {@code connect-<connection>}, which
+     * ends once it connected (the transport reconnects by itself after that) or when the node closes (interrupted).
+     */
+    private void startInBackground(String connection, Transport t) {
+        Thread thread = new Thread(() -> {
+            try {
+                t.start();
+                LOG.info("node {}: connected via {} to {}", config.node().name(), connection, t.currentBroker());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the node is closing
+            } catch (RuntimeException e) {
+                LOG.warn("node {}: the connection {} could not start: {}", config.node().name(), connection,
+                        e.toString());
+            }
+        }, "connect-" + connection);
+        thread.setDaemon(true);
+        toClose.add(0, thread::interrupt);
+        thread.start();
     }
 
     /** The MQTT connections of the subscribed channels, one each; see {@link #channelSession}. */

@@ -12,6 +12,8 @@ import java.util.function.LongSupplier;
 public final class NodeMetrics {
     /** Changes published on channels (captured changes and initial-load rows). */
     public final LongAdder published = new LongAdder();
+    /** MQTT messages the outbox delivered (each a batch of changes), so changes per message = published / this. */
+    public final LongAdder publishedMessages = new LongAdder();
     /** Rows published by initial loads. */
     public final LongAdder snapshotRows = new LongAdder();
     /** Events applied to local stores from other nodes. */

@@ -348,6 +348,8 @@ public final class NodeObserver implements AutoCloseable {
                     .tags("store", store).register(registry);
         }
         counter("mqdb.snapshot.rows", metrics.snapshotRows, "rows published by initial loads");
+        counter("mqdb.published.messages", metrics.publishedMessages, "MQTT messages (batches of changes) the"
+                + " outbox delivered");
         counter("mqdb.retries", metrics.retries, "store or broker operations retried after a retriable failure");
         counter("mqdb.skipped.older", metrics.skippedOlder, "events not applied: the key holds a newer version");
         counter("mqdb.skipped.duplicates", metrics.skippedDuplicates,

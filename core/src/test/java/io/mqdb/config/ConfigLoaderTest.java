@@ -310,7 +310,7 @@ class ConfigLoaderTest {
         assertThat(lines("node: node-a\n")).containsExactly(
                 "mqdb.yaml:1: node: expected a mapping, got a scalar");
         assertThat(lines("- a\n")).containsExactly(
-                "mqdb.yaml:1: expected a mapping with the keys node, broker, stores, channels, got a list");
+                "mqdb.yaml:1: expected a mapping with the keys node, broker, brokers, stores, channels, got a list");
         assertThat(lines("")).containsExactly(
                 "mqdb.yaml:1: node.name: required: the node's name, 1 to 64 of A-Z a-z 0-9 _ -");
     }
@@ -683,5 +683,58 @@ class ConfigLoaderTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    @Test
+    void anEdgeNodeNamesAnUpstreamConnectionAndItsChannelsSayWhichWayGoesWhere() {
+        NodeConfig c = parse("""
+                node: { name: edge }
+                broker: { embedded: { port: 1883 } }
+                brokers:
+                  hq: { uris: [ "ssl://hq.example:8883" ], username: edge-1, keep-alive: 10s }
+                stores: { local: { type: mapdb } }
+                channels:
+                  - { name: default:sensor_data, subscribe: true, publish: true, publish-via: hq }
+                  - { name: default:configs, subscribe: true, subscribe-via: hq }
+                """);
+        assertThat(c.brokers()).containsOnlyKeys("hq");
+        assertThat(c.brokerNamed("hq").uris()).containsExactly("ssl://hq.example:8883");
+        assertThat(c.brokerNamed("hq").embedded()).isEmpty();
+        assertThat(c.brokerNamed("hq").clientId()).isEqualTo("mqdb-mqdb-edge");
+        assertThat(c.brokerNamed(ChannelConfig.MAIN_BROKER)).isSameAs(c.broker());
+        assertThat(c.channels().get(0).relays()).isTrue();
+        assertThat(c.channels().get(0).subscribeVia()).isEqualTo(ChannelConfig.MAIN_BROKER);
+        assertThat(c.channels().get(1).relays()).isFalse();
+        assertThat(c.channels().get(1).subscribeVia()).isEqualTo("hq");
+    }
+
+    @Test
+    void badConnectionsAndViasAreRejectedWithTheirLines() {
+        assertThat(lines("""
+                node: { name: edge }
+                brokers:
+                  hq: { embedded: { port: 1884 } }
+                  Main: { uris: [ "tcp://x:1883" ] }
+                  main: { uris: [ "tcp://x:1883" ] }
+                  up: { username: u }
+                stores: { local: { type: mapdb }, other: { type: mapdb } }
+                channels:
+                  - { name: a:one, store: local, subscribe: true, publish-via: hq }
+                  - { name: a:two, store: other, publish: true, subscribe-via: hq }
+                  - { name: a:three, store: local, publish: true, publish-via: hqq }
+                  - { name: a:four, store: local, publish: true, publish-via: up }
+                """)).containsExactly(
+                "mqdb.yaml:3: brokers.hq.embedded: a node runs at most one broker, broker.embedded; brokers: names "
+                        + "connections to others",
+                "mqdb.yaml:4: brokers.Main: a connection name is a lower-case letter, then letters, digits, _ or -,"
+                        + " at most 32; got \"Main\"",
+                "mqdb.yaml:5: brokers.main: \"main\" is the broker section's own name; choose another",
+                "mqdb.yaml:6: brokers.up.uris: required: the broker's URIs",
+                "mqdb.yaml:9: channels[0].publish-via: publish-via without publish: true",
+                "mqdb.yaml:10: channels[1].subscribe-via: subscribe-via without subscribe: true",
+                "mqdb.yaml:11: channels[2].publish-via: no broker connection named \"hqq\"; connections: main, up"
+                        + " (main is the broker section; name others under brokers:)",
+                "mqdb.yaml:12: channels[3].publish-via: store \"local\" publishes a:three via hqq (line 11): the"
+                        + " channels a store publishes share its outbox and go out on one connection");
     }
 }

@@ -75,6 +75,9 @@ import org.slf4j.LoggerFactory;
  * channel keeps going; a store that is unavailable is retried with backoff, the messages staying unacknowledged
  * meanwhile.
  *
+ * <p>Relays: a channel subscribed via one broker connection and published via another ({@link ChannelConfig#relays()},
+ * an edge node) writes what it receives as local writes, so its store's capture publishes them on the other.
+ *
  * <p>Acknowledged writes: a message that carries an MQTT 5 response topic gets a receipt ({@link WriteReceipts}) once
  * the store committed the batch it was applied in, before the message is acknowledged; it counts the events the node
  * holds and those it dead-lettered.
@@ -178,6 +181,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         this.nextMarkerCheckNanos = System.nanoTime() + MARKER_FIRST_CHECK_NANOS;
         this.progress = progress;
         this.receipts = new WriteReceipts(ctx, channel.table());
+        this.applyOrigin = channel.relays() ? WriteOrigin.LOCAL : WriteOrigin.REPLICATED;
     }
 
     /** @return how far the channel is applied; thread-safe */
@@ -591,6 +595,12 @@ public final class ChannelApplier extends Worker implements MessageHandler {
     /** The receipt each event of the batch being applied counts in, for those whose message asked for one. */
     private final Map<ChangeEvent, WriteReceipts.Pending> eventReceipts = new java.util.IdentityHashMap<>();
     private final WriteReceipts receipts;
+    /**
+     * How the changes received are written: replicated (never captured, so never published again), or, on a channel
+     * that relays (subscribed via one broker connection and published via another: an edge node), as local writes,
+     * which the store's capture publishes on the other connection.
+     */
+    private final WriteOrigin applyOrigin;
 
     /**
      * @return an origin the batch or one of its events names that is not the signer (an event without one takes
@@ -697,7 +707,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             if (lastLive != null) {
                 sample(lastLive); // once a batch: samples are minutes apart, not one per event
             }
-            if (channel.publish() && !keys.isEmpty()) {
+            if (channel.publish() && !channel.relays() && !keys.isEmpty()) {
                 ctx.foreignWrites().mark(table, keys);
             }
             for (SeqMark m : marks) {
@@ -1262,7 +1272,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         try {
             backoff.retry("apply " + batch.size() + " events to " + table + " in store " + channel.store(),
                     this::running, () -> {
-                        store.apply(table, batch, WriteOrigin.REPLICATED);
+                        store.apply(table, batch, applyOrigin);
                         return null;
                     }, () -> batch.size() + " events of this batch unacknowledged, " + queue.size()
                             + " more messages queued");
@@ -1272,7 +1282,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             for (ChangeEvent ev : events) {
                 try {
                     backoff.retry("apply 1 event to " + table, this::running, () -> {
-                        store.apply(table, List.of(ev.toMutation()), WriteOrigin.REPLICATED);
+                        store.apply(table, List.of(ev.toMutation()), applyOrigin);
                         return null;
                     });
                     ctx.metrics().applied.increment();

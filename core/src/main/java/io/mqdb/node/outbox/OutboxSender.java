@@ -181,6 +181,7 @@ public final class OutboxSender extends Worker {
                     }
                 }
                 ctx.metrics().published.add(events);
+                ctx.metrics().publishedMessages.add(messages.size());
             }
             publishPositions(entries.isEmpty());
         }

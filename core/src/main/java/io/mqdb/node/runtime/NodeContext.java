@@ -45,6 +45,16 @@ public record NodeContext(String nodeName, HybridClock clock, EventCodec codec, 
                           VersionIndex versions, NodeSection config, ConcurrentHashMap<String, ReentrantLock> locks,
                           ForeignWrites foreignWrites, Optional<Signing> signing, FlowWindow flow) {
     /**
+     * @param other another broker connection of the node ({@code brokers:})
+     * @return the same context for the jobs of the channels that publish or subscribe via that connection: all else
+     *     (state, counters, version index, locks, flow window, dead letters) shared
+     */
+    public NodeContext withTransport(Transport other) {
+        return new NodeContext(nodeName, clock, codec, topics, other, state, metrics, deadLetters, failure, versions,
+                config, locks, foreignWrites, signing, flow);
+    }
+
+    /**
      * @param topic the topic a message is published on (for a change batch, any topic of its channel)
      * @param payload the message
      * @return the message signed for the topic when signing is on, else {@code payload} itself
