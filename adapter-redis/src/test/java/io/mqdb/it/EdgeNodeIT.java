@@ -7,6 +7,7 @@ import io.mqdb.config.ConfigLoader;
 import io.mqdb.node.MqdbNode;
 import io.mqdb.plugin.PluginRegistry;
 import io.mqdb.spi.Key;
+import io.mqdb.spi.Row;
 import io.mqdb.testing.MosquittoServer;
 import io.mqdb.testing.PostgresServer;
 import io.mqdb.testing.ServerFixture;
@@ -21,6 +22,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -28,7 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An edge node between two brokers (issue 17, the factory-edge story): {@code edge} runs the embedded broker where
+ * An edge node between two brokers (issue 17, the factory-edge story of issue 20, with the configs of
+ * {@code examples/factory-edge/}): {@code edge} runs the embedded broker where
  * sensors write {@code default:sensor_data} with {@code mosquitto_pub}, keeps it in MapDB and forwards it in batches
  * to headquarters through its outbox on a second connection, {@code brokers.hq}, an upstream Mosquitto; {@code hq}
  * (PostgreSQL) subscribes it there and publishes {@code default:configs}, which the edge subscribes via {@code hq}.
@@ -39,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EdgeNodeIT {
     private static final Duration WAIT = Duration.ofSeconds(120);
     private static final int WRITES = 10_000;
+    private static final Path EXAMPLE = Path.of("..", "examples", "factory-edge");
 
     @TempDir
     Path dir;
@@ -58,35 +62,28 @@ class EdgeNodeIT {
     void sensorWritesReachHeadquartersThroughAnUpstreamOutageAndConfigsComeDown() throws Exception {
         pgUrl = pg.createDatabase("mqdb_edge");
         sql("DROP SCHEMA IF EXISTS \"default\" CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog",
-                "CREATE SCHEMA \"default\"",
-                "CREATE TABLE \"default\".configs (id bigint PRIMARY KEY, name text, value text)");
+                Files.readString(EXAMPLE.resolve("configs.sql")));
         MosquittoServer upstream = MosquittoServer.startKillable();
         open.add(upstream);
         int localPort = ServerFixture.freePort();
-        MqdbNode hq = start("hq", """
-                node: { name: hq, data-dir: hq-data }
-                broker: { uris: [ "%s" ], keep-alive: 2s }
-                stores: { pg: { type: jdbc, url: "%s", username: "%s"%s, capture: trigger, poll-interval: 50ms } }
-                channels:
-                  - { name: default:sensor_data, store: pg, subscribe: true }
-                  - { name: default:configs, store: pg, publish: true }
-                """.formatted(upstream.uri(), pgUrl, pg.user(),
-                pg.password().isEmpty() ? "" : ", password: \"" + pg.password() + "\""));
-        MqdbNode edge = start("edge", """
-                node: { name: edge, data-dir: edge-data }
-                broker: { embedded: { port: %d, max-queued-messages: 100000 } }
-                brokers:
-                  hq: { uris: [ "%s" ], keep-alive: 2s }
-                stores: { local: { type: mapdb, file: edge.db } }
-                channels:
-                  - { name: default:sensor_data, store: local, subscribe: true, publish: true, publish-via: hq }
-                  - { name: default:configs, store: local, subscribe: true, subscribe-via: hq }
-                """.formatted(localPort, upstream.uri()));
+        Map<String, String> env = Map.of("HQ_BROKER", upstream.uri(), "PG_URL", pgUrl, "PGUSER", pg.user(),
+                "PGPASSWORD", pg.password().isEmpty() ? "unused" : pg.password(),
+                "EDGE_PORT", Integer.toString(localPort), "EDGE_HTTP", Integer.toString(ServerFixture.freePort()),
+                "EDGE_DATA", dir.resolve("edge-data").toString(), "HQ_DATA", dir.resolve("hq-data").toString());
+        MqdbNode hq = start("hq.yaml", env);
+        MqdbNode edge = start("edge.yaml", env);
+        // the config row configs.sql wrote comes down with hq's initial load; the edge creates the table with it
+        await().atMost(WAIT).ignoreExceptions().until(() -> edge.table("default:configs").get(Key.of(1L)).isPresent());
+
+        // a config row that exists only at the edge (written there by hand): no catch-up may wipe it
+        Row edgeOnly = Row.of(Map.of("id", 99L, "name", "local-override", "value", "edge"));
+        edge.table("default:configs").upsert(edgeOnly);
 
         sensors(localPort, 1, 3_334);
         await().atMost(WAIT).until(() -> pgCount("sensor_data") >= 1);
         upstream.kill();
         long killedAt = System.nanoTime();
+        sql("UPDATE \"default\".configs SET value = '20ms' WHERE id = 1"); // held by hq until its broker is back
         sensors(localPort, 3_335, 6_667);
         await().atMost(WAIT).until(() -> edge.table("default:sensor_data").count() == 6_667);
         long pgWhileDown = pgCount("sensor_data");
@@ -122,13 +119,20 @@ class EdgeNodeIT {
         await().atMost(WAIT).until(() -> pgCount("sensor_data") == WRITES - 1);
         assertThat(edge.table("default:sensor_data").get(Key.of(42L))).isEmpty();
 
-        sql("INSERT INTO \"default\".configs VALUES (1, 'sample-rate', '10ms')");
-        await().atMost(WAIT).until(() -> edge.table("default:configs").get(Key.of(1L)).isPresent());
-        assertThat(edge.table("default:configs").get(Key.of(1L)).orElseThrow().get("value")).isEqualTo("10ms");
+        sql("INSERT INTO \"default\".configs VALUES (2, 'threshold', '42')");
+        await().atMost(WAIT).until(() -> edge.table("default:configs").get(Key.of(2L)).isPresent());
+        assertThat(edge.table("default:configs").get(Key.of(2L)).orElseThrow().get("value")).isEqualTo("42");
+        await().atMost(WAIT).until(() -> "20ms".equals(
+                edge.table("default:configs").get(Key.of(1L)).orElseThrow().get("value")));
+        assertThat(edge.table("default:configs").get(Key.of(99L)).map(r -> r.get("value")))
+                .as("the edge-only row survives").contains("edge");
+        assertThat(edge.table("default:sensor_data").count()).as("nothing wiped at the edge")
+                .isEqualTo(WRITES - 1);
         assertThat(hq.failure()).isEmpty();
         assertThat(edge.failure()).isEmpty();
-        System.out.printf("EdgeNodeIT: a sensor's delete reached PostgreSQL; a config row written at headquarters"
-                + " reached the edge: %s%n", edge.table("default:configs").get(Key.of(1L)).orElseThrow());
+        System.out.printf("EdgeNodeIT: a sensor's delete reached PostgreSQL; a config change made at headquarters"
+                + " while its broker was down and a new config row reached the edge; the edge-only config row and"
+                + " the edge's %,d sensor rows survived: %s%n", edge.table("default:sensor_data").count(), edge.table("default:configs").get(Key.of(2L)).orElseThrow());
     }
 
     /** Writes sensor rows {@code from..to} with one {@code mosquitto_pub -l}: a message per line, QoS 1. */
@@ -162,10 +166,10 @@ class EdgeNodeIT {
         }
     }
 
-    private MqdbNode start(String name, String yaml) throws Exception {
-        Path file = dir.resolve(name + ".yaml");
-        Files.writeString(file, yaml);
-        MqdbNode n = MqdbNode.start(ConfigLoader.load(file), plugins);
+    /** Starts a node from the example's config, its data under the test's folder. */
+    private MqdbNode start(String file, Map<String, String> env) throws Exception {
+        MqdbNode n = MqdbNode.start(ConfigLoader.parse(Files.readString(EXAMPLE.resolve(file)), dir.resolve(file),
+                env), plugins);
         open.add(n);
         return n;
     }
