@@ -4,6 +4,7 @@ import io.mqdb.spi.TableId;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One entry of {@code channels:}: a table this node replicates, the store that holds it and which ways it flows.
@@ -29,10 +30,13 @@ import java.util.Objects;
  * @param plainWrites which operations a plain write may carry: all (default) or upserts only
  * @param reads whether the node answers reads of the table over MQTT ({@code reads: true}; default false:
  *     {@code docs/reads.md})
+ * @param transform the subscribed channel's {@code transform:} (columns, filter, key, ttl; {@code docs/transforms.md}),
+ *     or empty to apply rows as they come
  */
 public record ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
                             Duration flushInterval, Location location, OnError onError, List<String> key,
-                            boolean acceptPlainWrites, PlainWrites plainWrites, boolean reads) {
+                            boolean acceptPlainWrites, PlainWrites plainWrites, boolean reads,
+                            Optional<TransformConfig> transform) {
     /** The operations a plain (unsigned) write may carry, {@code plain-writes}. */
     public enum PlainWrites {
         /** Upserts and deletes. */
@@ -68,6 +72,14 @@ public record ChannelConfig(TableId table, String store, boolean publish, boolea
                 PlainWrites.ALL);
     }
 
+    /** A channel without a transform. */
+    public ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
+                         Duration flushInterval, Location location, OnError onError, List<String> key,
+                         boolean acceptPlainWrites, PlainWrites plainWrites, boolean reads) {
+        this(table, store, publish, subscribe, batchSize, flushInterval, location, onError, key, acceptPlainWrites,
+                plainWrites, reads, Optional.empty());
+    }
+
     /** A channel that answers no reads over MQTT. */
     public ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
                          Duration flushInterval, Location location, OnError onError, List<String> key,
@@ -79,6 +91,7 @@ public record ChannelConfig(TableId table, String store, boolean publish, boolea
     /** Rejects nulls; copies the key. */
     public ChannelConfig {
         Objects.requireNonNull(plainWrites, "plainWrites");
+        Objects.requireNonNull(transform, "transform");
         key = List.copyOf(Objects.requireNonNull(key, "key"));
         Objects.requireNonNull(onError, "onError");
         Objects.requireNonNull(table, "table");
