@@ -73,9 +73,11 @@ class TransformConfigTest {
                       ttl: "status"
                 """);
         assertThat(p).hasSize(4);
-        assertThat(p.get(0)).startsWith("mqdb.yaml:10: channels[0].transform.columns.computed.twice: ")
-                .contains("no matching overload");
-        assertThat(p.get(1)).startsWith("mqdb.yaml:11: channels[0].transform.columns.computed.label: ");
+        assertThat(p.get(0)).isEqualTo("mqdb.yaml:10: channels[0].transform.columns.computed.twice: column 8: "
+                + "found no matching overload for '_*_' applied to '(wrapper(double), int)' (candidates: (int, int),"
+                + "(uint, uint),(double, double))");
+        assertThat(p.get(1)).isEqualTo("mqdb.yaml:11: channels[0].transform.columns.computed.label: column 16: "
+                + "missing ')' at '<EOF>'");
         assertThat(p.get(2)).isEqualTo("mqdb.yaml:12: channels[0].transform.filter: a filter must give true or "
                 + "false, this gives double");
         assertThat(p.get(3)).startsWith("mqdb.yaml:13: channels[0].transform.ttl: a ttl expression must give a "
