@@ -8,10 +8,10 @@ import io.mqdb.config.ConfigException;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.node.MqdbNode;
 import io.mqdb.plugin.PluginRegistry;
+import io.mqdb.testing.PlainMqtt;
 import io.mqdb.testing.PostgresServer;
 import io.mqdb.testing.RedisServer;
 import io.mqdb.testing.ServerFixture;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -23,10 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -187,16 +183,7 @@ class TransformsIT {
     }
 
     private void publishPlain(String json) throws Exception {
-        MqttClient client = new MqttClient("tcp://127.0.0.1:" + brokerPort, "it-plain", new MemoryPersistence());
-        try {
-            client.connect(new MqttConnectionOptions());
-            MqttMessage m = new MqttMessage(json.getBytes(StandardCharsets.UTF_8));
-            m.setQos(1);
-            client.publish("mqdb/mqdb/ch/shop/orders", m);
-            client.disconnect();
-        } finally {
-            client.close();
-        }
+        PlainMqtt.publish(brokerPort, "it-plain", "mqdb/mqdb/ch/shop/orders", json); // a writer, not a node
     }
 
     private void start(String name, String yaml) throws Exception {

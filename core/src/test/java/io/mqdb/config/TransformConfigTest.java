@@ -24,6 +24,16 @@ class TransformConfigTest {
                   source: { id: int64, status: string, amount: double, customer_id: int64, expires_at: timestamp }
             """;
 
+    /** A config of one channel, {@code shop:orders}, with these lines after {@code subscribe: true}. */
+    private static String channel(String lines) {
+        return """
+                node: { name: n }
+                stores: { r: { type: redis } }
+                channels:
+                  - name: shop:orders
+                """ + lines.indent(4);
+    }
+
     private static List<String> problems(String yaml) {
         ConfigException e = catchThrowableOfType(() -> ConfigLoader.parse(yaml, FILE, Map.of()),
                 ConfigException.class);
@@ -107,13 +117,10 @@ class TransformConfigTest {
 
     @Test
     void aTransformNeedsItsSourceAndASubscribedChannel() {
-        assertThat(problems("""
-                node: { name: n }
-                stores: { r: { type: redis } }
-                channels:
-                  - name: shop:orders
-                    subscribe: true
-                    transform: { filter: "true" }
+        assertThat(problems(channel("""
+                subscribe: true
+                transform: { filter: "true" }
+                """) + """
                   - name: shop:items
                     publish: true
                     transform: { source: [id] }
@@ -134,16 +141,12 @@ class TransformConfigTest {
 
     @Test
     void anUntypedSourceColumnMustBeConvertedForAComputedColumn() {
-        assertThat(problems("""
-                node: { name: n }
-                stores: { r: { type: redis } }
-                channels:
-                  - name: shop:orders
-                    subscribe: true
-                    transform:
-                      source: [id, note]
-                      columns: { computed: { shout: "note" } }
-                """)).singleElement().asString().startsWith("mqdb.yaml:8: channels[0].transform.columns.computed"
+        assertThat(problems(channel("""
+                subscribe: true
+                transform:
+                  source: [id, note]
+                  columns: { computed: { shout: "note" } }
+                """))).singleElement().asString().startsWith("mqdb.yaml:8: channels[0].transform.columns.computed"
                 + ".shout: a computed column must give").contains("convert it");
     }
 
