@@ -973,6 +973,9 @@ final class ConfigParser {
             if (!subscribe.orElse(false)) {
                 problem(e.get("transform").location(), "a transform is for a subscribed channel (subscribe: true); "
                         + "transforms on the publishing side are not built yet (docs/transforms.md)");
+            } else if (publish.orElse(false)) {
+                problem(e.get("transform").location(), "a transform on a channel this node also publishes would "
+                        + "publish the transformed rows as the table's changes; transform a subscribe-only channel");
             } else {
                 transform = transform(e.get("transform"));
             }

@@ -124,11 +124,17 @@ class TransformConfigTest {
                   - name: shop:items
                     publish: true
                     transform: { source: [id] }
+                  - name: shop:lines
+                    publish: true
+                    subscribe: true
+                    transform: { source: [id] }
                 """)).containsExactly(
                 "mqdb.yaml:6: channels[0].transform.source: required: the source columns the transform reads, "
                         + "with their types ({id: int64, status: string, ...}) or without ([id, status, ...])",
                 "mqdb.yaml:9: channels[1].transform: a transform is for a subscribed channel (subscribe: true); "
-                        + "transforms on the publishing side are not built yet (docs/transforms.md)");
+                        + "transforms on the publishing side are not built yet (docs/transforms.md)",
+                "mqdb.yaml:13: channels[2].transform: a transform on a channel this node also publishes would "
+                        + "publish the transformed rows as the table's changes; transform a subscribe-only channel");
     }
 
     @Test
