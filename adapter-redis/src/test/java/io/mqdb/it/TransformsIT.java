@@ -7,27 +7,13 @@ import static org.awaitility.Awaitility.await;
 import io.mqdb.config.ConfigException;
 import io.mqdb.config.ConfigLoader;
 import io.mqdb.node.MqdbNode;
-import io.mqdb.plugin.PluginRegistry;
 import io.mqdb.testing.PlainMqtt;
-import io.mqdb.testing.PostgresServer;
-import io.mqdb.testing.RedisServer;
-import io.mqdb.testing.ServerFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import redis.clients.jedis.RedisClient;
 
 /**
  * Channel transforms on real parts: {@code pg} publishes {@code shop:orders} from PostgreSQL (trigger capture),
@@ -37,27 +23,15 @@ import redis.clients.jedis.RedisClient;
  * partial updates from a plain MQTT client, renamed columns stay renamed in a partial update, and rows expire when
  * their {@code expires_at} says.
  */
-class TransformsIT {
+class TransformsIT extends PgToRedisNodes {
     private static final Duration WAIT = Duration.ofSeconds(60);
-
-    @TempDir
-    Path dir;
-    private final PluginRegistry plugins = PluginRegistry.load(Optional.empty(), TransformsIT.class.getClassLoader());
-    private final PostgresServer pg = PostgresServer.shared();
-    private final int brokerPort = ServerFixture.freePort();
-    private final List<MqdbNode> nodes = new ArrayList<>();
-    private RedisServer redis;
-    private RedisClient raw;
-    private String pgUrl;
 
     @BeforeEach
     void start() throws Exception {
-        pgUrl = pg.createDatabase("mqdb_transforms");
+        servers("mqdb_transforms");
         sql("DROP SCHEMA IF EXISTS shop CASCADE", "DROP TABLE IF EXISTS public.mqdb_changelog", "CREATE SCHEMA shop",
                 "CREATE TABLE shop.orders (id bigint PRIMARY KEY, status text, amount double precision, "
                         + "customer_id bigint, expires_at timestamptz, note text)");
-        redis = RedisServer.startPrivate();
-        raw = RedisClient.create(redis.host(), redis.port());
         start("redis", """
                 node: { name: redis, data-dir: redis-data }
                 broker: { embedded: { port: %d } }
@@ -82,21 +56,7 @@ class TransformsIT {
                 broker: { uris: [ "tcp://127.0.0.1:%d" ] }
                 stores: { pg: { type: jdbc, url: "%s", username: "%s"%s, capture: trigger, poll-interval: 50ms } }
                 channels: [ { name: shop:orders, store: pg, publish: true } ]
-                """.formatted(brokerPort, pgUrl, pg.user(),
-                pg.password().isEmpty() ? "" : ", password: \"" + pg.password() + "\""));
-    }
-
-    @AfterEach
-    void stop() {
-        for (int i = nodes.size() - 1; i >= 0; i--) {
-            nodes.get(i).close();
-        }
-        if (raw != null) {
-            raw.close();
-        }
-        if (redis != null) {
-            redis.close();
-        }
+                """.formatted(brokerPort, pgUrl, pg.user(), pgPassword()));
     }
 
     @Test
@@ -184,20 +144,5 @@ class TransformsIT {
 
     private void publishPlain(String json) throws Exception {
         PlainMqtt.publish(brokerPort, "it-plain", "mqdb/mqdb/ch/shop/orders", json); // a writer, not a node
-    }
-
-    private void start(String name, String yaml) throws Exception {
-        Path file = dir.resolve(name + ".yaml");
-        Files.writeString(file, yaml);
-        nodes.add(MqdbNode.start(ConfigLoader.load(file), plugins));
-    }
-
-    private void sql(String... statements) throws SQLException {
-        try (Connection c = DriverManager.getConnection(pgUrl, pg.user(), pg.password());
-             Statement s = c.createStatement()) {
-            for (String q : statements) {
-                s.execute(q);
-            }
-        }
     }
 }

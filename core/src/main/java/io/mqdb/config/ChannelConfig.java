@@ -30,8 +30,9 @@ import java.util.Optional;
  * @param plainWrites which operations a plain write may carry: all (default) or upserts only
  * @param reads whether the node answers reads of the table over MQTT ({@code reads: true}; default false:
  *     {@code docs/reads.md})
- * @param transform the subscribed channel's {@code transform:} (columns, filter, key, ttl; {@code docs/transforms.md}),
- *     or empty to apply rows as they come
+ * @param transform the channel's {@code transform:} ({@code docs/transforms.md}): on a subscribed channel columns,
+ *     filter, key and ttl, run before the store write; on a published channel only the filter, run before
+ *     publishing; empty to apply or publish rows as they come
  */
 public record ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
                             Duration flushInterval, Location location, OnError onError, List<String> key,

@@ -970,14 +970,11 @@ final class ConfigParser {
         boolean reads = bool(e.get("reads")).orElse(false);
         Optional<TransformConfig> transform = Optional.empty();
         if (e.containsKey("transform")) {
-            if (!subscribe.orElse(false)) {
-                problem(e.get("transform").location(), "a transform is for a subscribed channel (subscribe: true); "
-                        + "transforms on the publishing side are not built yet (docs/transforms.md)");
-            } else if (publish.orElse(false)) {
-                problem(e.get("transform").location(), "a transform on a channel this node also publishes would "
-                        + "publish the transformed rows as the table's changes; transform a subscribe-only channel");
+            if (publish.orElse(false) && subscribe.orElse(false)) {
+                problem(e.get("transform").location(), "a transform on a channel this node publishes and subscribes "
+                        + "would publish the transformed rows as the table's changes; transform a one-way channel");
             } else {
-                transform = transform(e.get("transform"));
+                transform = transform(e.get("transform"), publish.orElse(false));
             }
         }
         if (table == null || store == null) {
@@ -988,12 +985,21 @@ final class ConfigParser {
     }
 
     /**
-     * {@code transform:} of a subscribed channel, compiled: every column it names is checked against its
-     * {@code source}, and every expression parsed and type-checked against it ({@code docs/transforms.md}).
+     * {@code transform:} of a channel, compiled: every column it names is checked against its {@code source}, and every
+     * expression parsed and type-checked against it ({@code docs/transforms.md}). On a published channel only
+     * {@code source} and {@code filter}.
      */
-    private Optional<TransformConfig> transform(Entry entry) {
+    private Optional<TransformConfig> transform(Entry entry, boolean publishing) {
         int before = problems.size();
         Map<String, Entry> t = mapping(entry, TRANSFORM_KEYS);
+        if (publishing) {
+            for (String k : List.of("columns", "key", "ttl")) {
+                if (t.containsKey(k)) {
+                    problem(t.get(k).location(), "on a published channel a transform has only source and filter "
+                            + "(the rows it publishes); " + k + " belongs to the subscribing node's channel");
+                }
+            }
+        }
         Map<String, io.mqdb.spi.ColumnType> source = transformSource(t.get("source"), entry.location());
         if (problems.size() > before) {
             return Optional.empty();

@@ -5,7 +5,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A subscribed channel's {@code transform:}, compiled while the file was read ({@code docs/transforms.md}), with
+ * A channel's {@code transform:} (on a published channel only its source and filter), compiled while the file was
+ * read ({@code docs/transforms.md}), with
  * where its parts were written, for the checks the runtime makes once the channel's store is open (a {@code key} or
  * {@code ttl} on a store that cannot honour it). Immutable.
  *

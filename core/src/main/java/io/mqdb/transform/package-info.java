@@ -1,7 +1,8 @@
 /**
- * Transforms per channel ({@code transform:} in a subscribed channel's YAML, {@code docs/transforms.md}): which
- * columns reach the target and under which names, computed columns, a filter, and the Redis key pattern and time to
- * live, with expressions in CEL (the Common Expression Language).
+ * Transforms per channel ({@code transform:} in a channel's YAML, {@code docs/transforms.md}): which columns reach
+ * the target and under which names, computed columns, a filter, and the Redis key pattern and time to live, with
+ * expressions in CEL (the Common Expression Language); on a published channel, the filter alone, run by the
+ * publisher (the same {@link io.mqdb.transform.EventTransformer}, reading its own store for partial rows).
  *
  * <ul>
  *   <li>{@link io.mqdb.transform.CelValues}: the one mapping between mqdb's column types and values and CEL's;</li>
@@ -19,6 +20,7 @@
  *
  * <h2>Threads</h2>
  * Compiling runs on the config-reading thread. {@code ChannelTransform} and {@code RowExpression} are immutable and
- * thread-safe (CEL programs are); an {@code EventTransformer} belongs to one channel's apply thread.
+ * thread-safe (CEL programs are); an {@code EventTransformer} belongs to one channel's apply thread, or to the
+ * capture thread of a published channel's store.
  */
 package io.mqdb.transform;

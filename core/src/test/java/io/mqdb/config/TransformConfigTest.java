@@ -116,14 +116,14 @@ class TransformConfigTest {
     }
 
     @Test
-    void aTransformNeedsItsSourceAndASubscribedChannel() {
+    void aTransformNeedsItsSourceAndOnAPublishedChannelHasOnlyAFilter() {
         assertThat(problems(channel("""
                 subscribe: true
                 transform: { filter: "true" }
                 """) + """
                   - name: shop:items
                     publish: true
-                    transform: { source: [id] }
+                    transform: { source: [id], key: "item:{id}", filter: "id > 0" }
                   - name: shop:lines
                     publish: true
                     subscribe: true
@@ -131,10 +131,15 @@ class TransformConfigTest {
                 """)).containsExactly(
                 "mqdb.yaml:6: channels[0].transform.source: required: the source columns the transform reads, "
                         + "with their types ({id: int64, status: string, ...}) or without ([id, status, ...])",
-                "mqdb.yaml:9: channels[1].transform: a transform is for a subscribed channel (subscribe: true); "
-                        + "transforms on the publishing side are not built yet (docs/transforms.md)",
-                "mqdb.yaml:13: channels[2].transform: a transform on a channel this node also publishes would "
-                        + "publish the transformed rows as the table's changes; transform a subscribe-only channel");
+                "mqdb.yaml:9: channels[1].transform.key: on a published channel a transform has only source and "
+                        + "filter (the rows it publishes); key belongs to the subscribing node's channel",
+                "mqdb.yaml:13: channels[2].transform: a transform on a channel this node publishes and subscribes "
+                        + "would publish the transformed rows as the table's changes; transform a one-way channel");
+        TransformConfig published = ConfigLoader.parse(channel("""
+                publish: true
+                transform: { source: { id: int64, status: string }, filter: "status != 'draft'" }
+                """), FILE, Map.of()).channels().get(0).transform().orElseThrow();
+        assertThat(published.transform().columnsRead()).containsExactly("status");
     }
 
     @Test
