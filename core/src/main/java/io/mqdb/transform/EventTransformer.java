@@ -13,7 +13,7 @@ import java.util.Optional;
  * Runs one channel's {@link ChannelTransform} over the events of an apply batch, in order, before the store write.
  *
  * <p>The filter and the computed columns need the row's full state, and an update may carry only some columns (a
- * plain MQTT writer's {@code {"id":1,"status":"paid"}}; mqdb's own captures always send whole rows). When an upsert
+ * plain MQTT writer's {@code {"id":1,"status":"paid"}}; mqdb's own captures normally send whole rows). When an upsert
  * lacks a column some expression reads, the missing columns come from what the target holds for the row after the
  * batch's earlier events: the batch's own earlier event for the key if there is one, else the target's row, read
  * back once ({@link TargetReader}) and mapped to source names. Columns the target does not keep (excluded ones) and

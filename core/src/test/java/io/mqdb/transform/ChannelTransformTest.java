@@ -163,4 +163,14 @@ class ChannelTransformTest {
         assertThat(t.apply(upsert(1, row("id", 1L, "status", "hot")), Row.of(row("id", 1L, "status", "hot")))
                 .expiresAt()).isEqualTo(NOW.plus(Duration.ofSeconds(60)));
     }
+
+    @Test
+    void theExpressionsOfTheDocsCompile() throws Exception {
+        assertThat(compiler.compile("'#' + string(id) + ' ' + status", ExpressionCompiler.Result.COLUMN)
+                .resultType()).contains(ColumnType.STRING);
+        assertThat(compiler.compile("status == 'hot' ? duration('60s') : duration('86400s')",
+                ExpressionCompiler.Result.EXPIRY).columnsRead()).containsExactly("status");
+        assertThat(compiler.compile("expires_at", ExpressionCompiler.Result.EXPIRY).resultType())
+                .contains(ColumnType.TIMESTAMP);
+    }
 }
