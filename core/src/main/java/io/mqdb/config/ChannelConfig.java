@@ -4,6 +4,7 @@ import io.mqdb.spi.TableId;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One entry of {@code channels:}: a table this node replicates, the store that holds it and which ways it flows.
@@ -33,11 +34,14 @@ import java.util.Objects;
  *     (the {@code broker} section, the default) or a name of {@code brokers:} ({@code docs/topologies.md#edge-nodes})
  * @param subscribeVia the broker connection the node receives the table's changes from ({@code subscribe-via}),
  *     likewise
+ * @param transform the channel's {@code transform:} ({@code docs/transforms.md}): on a subscribed channel columns,
+ *     filter, key and ttl, run before the store write; on a published channel only the filter, run before
+ *     publishing; empty to apply or publish rows as they come
  */
 public record ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
                             Duration flushInterval, Location location, OnError onError, List<String> key,
                             boolean acceptPlainWrites, PlainWrites plainWrites, boolean reads, String publishVia,
-                            String subscribeVia) {
+                            String subscribeVia, Optional<TransformConfig> transform) {
     /** The name of the node's main broker connection, its {@code broker} section. */
     public static final String MAIN_BROKER = "main";
 
@@ -76,6 +80,15 @@ public record ChannelConfig(TableId table, String store, boolean publish, boolea
                 PlainWrites.ALL);
     }
 
+    /** A channel on the node's main broker connection. */
+    public ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
+                         Duration flushInterval, Location location, OnError onError, List<String> key,
+                         boolean acceptPlainWrites, PlainWrites plainWrites, boolean reads,
+                         Optional<TransformConfig> transform) {
+        this(table, store, publish, subscribe, batchSize, flushInterval, location, onError, key, acceptPlainWrites,
+                plainWrites, reads, MAIN_BROKER, MAIN_BROKER, transform);
+    }
+
     /** A channel that answers no reads over MQTT. */
     public ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
                          Duration flushInterval, Location location, OnError onError, List<String> key,
@@ -84,12 +97,12 @@ public record ChannelConfig(TableId table, String store, boolean publish, boolea
                 plainWrites, false);
     }
 
-    /** A channel on the node's main broker connection only. */
+    /** A channel on the node's main broker connection, without a transform. */
     public ChannelConfig(TableId table, String store, boolean publish, boolean subscribe, int batchSize,
                          Duration flushInterval, Location location, OnError onError, List<String> key,
                          boolean acceptPlainWrites, PlainWrites plainWrites, boolean reads) {
         this(table, store, publish, subscribe, batchSize, flushInterval, location, onError, key, acceptPlainWrites,
-                plainWrites, reads, MAIN_BROKER, MAIN_BROKER);
+                plainWrites, reads, MAIN_BROKER, MAIN_BROKER, Optional.empty());
     }
 
     /**
@@ -105,6 +118,7 @@ public record ChannelConfig(TableId table, String store, boolean publish, boolea
         Objects.requireNonNull(publishVia, "publishVia");
         Objects.requireNonNull(subscribeVia, "subscribeVia");
         Objects.requireNonNull(plainWrites, "plainWrites");
+        Objects.requireNonNull(transform, "transform");
         key = List.copyOf(Objects.requireNonNull(key, "key"));
         Objects.requireNonNull(onError, "onError");
         Objects.requireNonNull(table, "table");

@@ -61,7 +61,9 @@ final class ConfigParser {
             "verify-hostname");
     static final List<String> CHANNEL_KEYS = List.of("name", "store", "publish", "subscribe", "batch-size",
             "flush-interval", "on-error", "key", "accept-plain-writes", "plain-writes", "reads", "publish-via",
-            "subscribe-via");
+            "subscribe-via", "transform");
+    static final List<String> TRANSFORM_KEYS = List.of("source", "columns", "filter", "key", "ttl");
+    static final List<String> TRANSFORM_COLUMNS_KEYS = List.of("include", "exclude", "rename", "computed");
     static final Set<String> URI_SCHEMES = Set.of("tcp", "ssl", "mqtt", "mqtts", "ws", "wss");
 
     static final String DEFAULT_CLUSTER = "mqdb";
@@ -1036,14 +1038,23 @@ final class ConfigParser {
             problem(e.get("accept-plain-writes").location(), "accept-plain-writes is for a subscribed channel "
                     + "(subscribe: true)");
         }
+        boolean reads = bool(e.get("reads")).orElse(false);
+        Optional<TransformConfig> transform = Optional.empty();
+        if (e.containsKey("transform")) {
+            if (publish.orElse(false) && subscribe.orElse(false)) {
+                problem(e.get("transform").location(), "a transform on a channel this node publishes and subscribes "
+                        + "would publish the transformed rows as the table's changes; transform a one-way channel");
+            } else {
+                transform = transform(e.get("transform"), publish.orElse(false));
+            }
+        }
         if (table == null || store == null) {
             return Optional.empty();
         }
-        boolean reads = bool(e.get("reads")).orElse(false);
         String publishVia = via(e.get("publish-via"), publish.orElse(false), "publish");
         String subscribeVia = via(e.get("subscribe-via"), subscribe.orElse(false), "subscribe");
         return Optional.of(new ChannelConfig(table, store, publish.orElse(false), subscribe.orElse(false),
-                batchSize, flush, at, onError, key, plain, plainWrites, reads, publishVia, subscribeVia));
+                batchSize, flush, at, onError, key, plain, plainWrites, reads, publishVia, subscribeVia, transform));
     }
 
     /** {@code publish-via} / {@code subscribe-via}: a connection name, for a channel that goes that way. */
@@ -1064,6 +1075,202 @@ final class ConfigParser {
                     + " name others under brokers:)");
         }
         return name;
+    }
+
+    /**
+     * {@code transform:} of a channel, compiled: every column it names is checked against its {@code source}, and every
+     * expression parsed and type-checked against it ({@code docs/transforms.md}). On a published channel only
+     * {@code source} and {@code filter}.
+     */
+    private Optional<TransformConfig> transform(Entry entry, boolean publishing) {
+        int before = problems.size();
+        Map<String, Entry> t = mapping(entry, TRANSFORM_KEYS);
+        if (publishing) {
+            for (String k : List.of("columns", "key", "ttl")) {
+                if (t.containsKey(k)) {
+                    problem(t.get(k).location(), "on a published channel a transform has only source and filter "
+                            + "(the rows it publishes); " + k + " belongs to the subscribing node's channel");
+                }
+            }
+        }
+        Map<String, io.mqdb.spi.ColumnType> source = transformSource(t.get("source"), entry.location());
+        if (problems.size() > before) {
+            return Optional.empty();
+        }
+        io.mqdb.transform.ExpressionCompiler compiler = new io.mqdb.transform.ExpressionCompiler(source);
+        Map<String, Entry> c = t.containsKey("columns") ? mapping(t.get("columns"), TRANSFORM_COLUMNS_KEYS)
+                : Map.of();
+        Set<String> include = new LinkedHashSet<>(sourceNames(c.get("include"), source));
+        Set<String> exclude = new LinkedHashSet<>(sourceNames(c.get("exclude"), source));
+        if (c.containsKey("include") && c.containsKey("exclude")) {
+            problem(c.get("exclude").location(), "give include or exclude, not both");
+        }
+        Map<String, String> rename = new LinkedHashMap<>();
+        Map<String, String> targets = new HashMap<>(); // target name -> the source column or computed column
+        for (String col : source.keySet()) {
+            boolean kept = include.isEmpty() ? !exclude.contains(col) : include.contains(col);
+            if (kept) {
+                targets.put(col, col);
+            }
+        }
+        if (c.containsKey("rename")) {
+            for (Entry r : mapping(c.get("rename"), null).values()) {
+                String from = r.key();
+                Optional<Scalar> to = scalar(r, "the new column name");
+                if (!source.containsKey(from)) {
+                    problem(r.location(), unknownColumn(from, source));
+                } else if (!(include.isEmpty() ? !exclude.contains(from) : include.contains(from))) {
+                    problem(r.location(), "column " + from + " is not kept (include / exclude): nothing to rename");
+                } else if (to.isPresent()) {
+                    String name = to.get().text().strip();
+                    if (!TableId.isIdentifier(name)) {
+                        problem(r.location(), "invalid column name " + to.get().shown() + ": expected a letter or "
+                                + "_, then letters, digits or _, at most 63 characters");
+                        continue;
+                    }
+                    targets.remove(from);
+                    rename.put(from, name);
+                }
+            }
+            for (Map.Entry<String, String> r : rename.entrySet()) {
+                String clash = targets.putIfAbsent(r.getValue(), r.getKey());
+                if (clash != null) {
+                    problem(c.get("rename").location().child(r.getKey()), "target name " + r.getValue()
+                            + " is already the target name of " + clash);
+                }
+            }
+        }
+        Map<String, io.mqdb.transform.RowExpression> computed = new LinkedHashMap<>();
+        if (c.containsKey("computed")) {
+            for (Entry x : mapping(c.get("computed"), null).values()) {
+                if (!TableId.isIdentifier(x.key())) {
+                    problem(x.location(), "invalid column name \"" + x.key() + "\": expected a letter or _, then "
+                            + "letters, digits or _, at most 63 characters");
+                    continue;
+                }
+                String clash = targets.putIfAbsent(x.key(), x.key());
+                if (clash != null) {
+                    problem(x.location(), "computed column " + x.key() + " has the target name of source column "
+                            + clash + "; rename or exclude that one");
+                    continue;
+                }
+                expression(x, compiler, io.mqdb.transform.ExpressionCompiler.Result.COLUMN)
+                        .ifPresent(ex -> computed.put(x.key(), ex));
+            }
+        }
+        Optional<io.mqdb.transform.RowExpression> filter = Optional.ofNullable(t.get("filter"))
+                .flatMap(f -> expression(f, compiler, io.mqdb.transform.ExpressionCompiler.Result.BOOLEAN));
+        Optional<String> keyPattern = Optional.ofNullable(t.get("key")).flatMap(k -> scalar(k, "a key pattern"))
+                .filter(k -> nonBlank(k, "a key pattern such as order:{id}")).map(k -> k.text().strip());
+        Optional<io.mqdb.transform.ChannelTransform.Ttl> ttl = Optional.empty();
+        if (t.containsKey("ttl")) {
+            Entry te = t.get("ttl");
+            Optional<Scalar> s = scalar(te, "a duration or an expression");
+            Duration fixed = s.map(x -> Values.duration(x.text().strip())).orElse(null);
+            if (fixed != null) {
+                if (fixed.isZero()) {
+                    problem(te.location(), "a ttl of 0 would remove every row at once; give a positive duration");
+                } else {
+                    ttl = Optional.of(new io.mqdb.transform.ChannelTransform.FixedTtl(fixed));
+                }
+            } else if (s.isPresent()) {
+                ttl = expression(te, compiler, io.mqdb.transform.ExpressionCompiler.Result.EXPIRY)
+                        .map(io.mqdb.transform.ChannelTransform.ExpressionTtl::new);
+            }
+        }
+        if (problems.size() > before) {
+            return Optional.empty();
+        }
+        io.mqdb.transform.ChannelTransform compiled = new io.mqdb.transform.ChannelTransform(source, include,
+                exclude, rename, computed, filter, ttl, keyPattern, java.time.Clock.systemUTC());
+        return Optional.of(new TransformConfig(compiled, entry.location(),
+                Optional.ofNullable(t.get("key")).map(Entry::location),
+                Optional.ofNullable(t.get("ttl")).map(Entry::location)));
+    }
+
+    /**
+     * {@code transform.source}: the source columns the transform may name, {@code {col: type, ...}} (types as in a
+     * schema: string, int64, double, decimal, boolean, bytes, timestamp, date, uuid, json) or {@code [col, ...]}
+     * (untyped: CEL's dyn).
+     */
+    private Map<String, io.mqdb.spi.ColumnType> transformSource(Entry entry, Location transformAt) {
+        Map<String, io.mqdb.spi.ColumnType> out = new LinkedHashMap<>();
+        int before = problems.size();
+        if (entry == null) {
+            problem(transformAt.child("source"), "required: the source columns the transform reads, with their "
+                    + "types ({id: int64, status: string, ...}) or without ([id, status, ...])");
+            return out;
+        }
+        if (entry.value() instanceof SequenceNode) {
+            for (Scalar s : stringList(entry, "a column name")) {
+                String name = s.text().strip();
+                if (!TableId.isIdentifier(name)) {
+                    problem(s.location(), "invalid column name " + s.shown());
+                } else if (out.containsKey(name)) {
+                    problem(s.location(), "column " + name + " is already declared");
+                } else {
+                    out.put(name, null);
+                }
+            }
+        } else {
+            for (Entry col : mapping(entry, null).values()) {
+                if (!TableId.isIdentifier(col.key())) {
+                    problem(col.location(), "invalid column name \"" + col.key() + "\"");
+                    continue;
+                }
+                Optional<Scalar> type = scalar(col, "a column type");
+                if (type.isPresent()) {
+                    try {
+                        out.put(col.key(), io.mqdb.spi.ColumnType.parse(type.get().text().strip()));
+                    } catch (IllegalArgumentException ex) {
+                        problem(col.location(), ex.getMessage());
+                    }
+                }
+            }
+        }
+        if (out.isEmpty() && problems.size() == before) {
+            problem(entry.location(), "empty; declare the source columns the transform reads");
+        }
+        return out;
+    }
+
+    /** {@code include} / {@code exclude}: a list of declared source columns. */
+    private List<String> sourceNames(Entry entry, Map<String, io.mqdb.spi.ColumnType> source) {
+        List<String> out = new ArrayList<>();
+        if (entry == null) {
+            return out;
+        }
+        for (Scalar s : stringList(entry, "a column name")) {
+            String name = s.text().strip();
+            if (!source.containsKey(name)) {
+                problem(s.location(), unknownColumn(name, source));
+            } else {
+                out.add(name);
+            }
+        }
+        return out;
+    }
+
+    private static String unknownColumn(String name, Map<String, io.mqdb.spi.ColumnType> source) {
+        return "unknown column " + Values.quote(name) + Values.suggest(name, source.keySet())
+                .map(x -> "; did you mean " + Values.quote(x) + "?").orElse("") + " (transform.source declares "
+                + String.join(", ", source.keySet()) + ")";
+    }
+
+    /** Compiles one expression, reporting a problem at its line and key. */
+    private Optional<io.mqdb.transform.RowExpression> expression(Entry entry,
+            io.mqdb.transform.ExpressionCompiler compiler, io.mqdb.transform.ExpressionCompiler.Result result) {
+        Optional<Scalar> s = scalar(entry, "a CEL expression");
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(compiler.compile(s.get().text(), result));
+        } catch (io.mqdb.transform.ExpressionException ex) {
+            int line = line(entry.value()) + ex.lineOffset();
+            problem(entry.location().atLine(line), ex.getMessage());
+            return Optional.empty();
+        }
     }
 
     /**

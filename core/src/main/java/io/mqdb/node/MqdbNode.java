@@ -145,6 +145,7 @@ public final class MqdbNode implements AutoCloseable {
         StoreSet stores = StoreSet.open(config, plugins);
         MqdbNode node = new MqdbNode(config, stores);
         try {
+            stores.checkTransforms(config);
             node.startRest(transports);
             return node;
         } catch (InterruptedException | RuntimeException e) {

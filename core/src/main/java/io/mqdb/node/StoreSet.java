@@ -8,8 +8,10 @@ import io.mqdb.config.ConfigProblem;
 import io.mqdb.config.NodeConfig;
 import io.mqdb.config.StoreSection;
 import io.mqdb.config.StoreSettings;
+import io.mqdb.config.TransformConfig;
 import io.mqdb.plugin.LoadedProvider;
 import io.mqdb.plugin.PluginRegistry;
+import io.mqdb.spi.KeyPatternSource;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.Store;
 import io.mqdb.spi.StoreConfig;
@@ -113,6 +115,7 @@ public final class StoreSet implements AutoCloseable {
                 Path dir = config.node().dataDir().resolve("stores").resolve(e.getKey());
                 createDirectories(dir);
                 Map<TableId, List<String>> keys = replicaKeys(config, e.getKey());
+                Map<TableId, KeyPatternSource> patterns = keyPatterns(config, e.getKey());
                 StoreContext context = new StoreContext() {
                     @Override
                     public String nodeName() {
@@ -127,6 +130,11 @@ public final class StoreSet implements AutoCloseable {
                     @Override
                     public Map<TableId, List<String>> replicaKeys() {
                         return keys;
+                    }
+
+                    @Override
+                    public Map<TableId, KeyPatternSource> keyPatterns() {
+                        return patterns;
                     }
                 };
                 Store store = p.call(() -> p.provider().open(e.getValue(), context));
@@ -149,6 +157,50 @@ public final class StoreSet implements AutoCloseable {
             }
         }
         return Map.copyOf(out);
+    }
+
+    /** The {@code transform.key} of each subscribed channel of a store that names one. */
+    private static Map<TableId, KeyPatternSource> keyPatterns(NodeConfig config, String store) {
+        Map<TableId, KeyPatternSource> out = new LinkedHashMap<>();
+        for (ChannelConfig ch : config.channels()) {
+            if (!ch.store().equals(store) || ch.transform().isEmpty()) {
+                continue;
+            }
+            TransformConfig t = ch.transform().get();
+            t.transform().keyPattern().ifPresent(p -> out.put(ch.table(),
+                    new KeyPatternSource(p, t.keyAt().orElse(t.location()).toString())));
+        }
+        return Map.copyOf(out);
+    }
+
+    /**
+     * Checks that each channel's transform asks of its store only what the store can do: a {@code transform.key}
+     * needs {@link Store#takesKeyPatterns()}, a {@code transform.ttl} {@link Store#expiresRows()}. Called on the
+     * start-up thread once the stores are open.
+     *
+     * @param config the node's config
+     * @throws ConfigException naming file, line and key of each refused setting
+     */
+    public void checkTransforms(NodeConfig config) {
+        List<ConfigProblem> problems = new ArrayList<>();
+        for (ChannelConfig ch : config.channels()) {
+            Opened s = stores.get(ch.store());
+            if (s == null || ch.transform().isEmpty()) {
+                continue;
+            }
+            TransformConfig t = ch.transform().get();
+            if (t.transform().keyPattern().isPresent() && !s.store().takesKeyPatterns()) {
+                problems.add(new ConfigProblem(t.keyAt().orElse(t.location()), "store " + s.name() + " ("
+                        + s.type() + ") does not name rows by a key pattern; transform.key is for a redis store"));
+            }
+            if (t.transform().expires() && !s.store().expiresRows()) {
+                problems.add(new ConfigProblem(t.ttlAt().orElse(t.location()), "store " + s.name() + " ("
+                        + s.type() + ") cannot expire rows; transform.ttl is for a redis store"));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(config.source(), problems);
+        }
     }
 
     /**

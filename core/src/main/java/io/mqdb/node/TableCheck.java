@@ -46,6 +46,11 @@ public final class TableCheck {
         List<String> problems = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         try (StoreSet stores = StoreSet.open(config, plugins)) {
+            try {
+                stores.checkTransforms(config);
+            } catch (io.mqdb.config.ConfigException e) {
+                e.problems().forEach(p -> problems.add(p.toString()));
+            }
             for (ChannelConfig ch : config.channels()) {
                 StoreSet.Opened s = stores.get(ch.store());
                 String where = "channel " + ch.table() + " (store " + ch.store() + ", " + s.type() + ")";

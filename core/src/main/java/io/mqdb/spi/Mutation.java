@@ -18,11 +18,26 @@ public sealed interface Mutation permits Mutation.Upsert, Mutation.Delete {
      *
      * @param row the columns to set, every key column included
      * @param version the change's version, or null
+     * @param expiresAt when the store should remove the row by itself: null for the store's own rule (a store-wide
+     *     time to live, or none), {@link #NEVER_EXPIRES} to remove any expiry the row has. Set only by a channel's
+     *     {@code transform.ttl}, and only given to a store whose {@link Store#expiresRows()} is true (the runtime
+     *     refuses the channel otherwise); an instant in the past removes the row. Added in issue 19
      */
-    record Upsert(Row row, Version version) implements Mutation {
+    record Upsert(Row row, Version version, java.time.Instant expiresAt) implements Mutation {
+        /** An {@link #expiresAt()} that removes the row's expiry, if it has one. */
+        public static final java.time.Instant NEVER_EXPIRES = java.time.Instant.MAX;
+
         /** Rejects a null row. */
         public Upsert {
             Objects.requireNonNull(row, "row");
+        }
+
+        /**
+         * @param row the columns to set, every key column included
+         * @param version the change's version, or null
+         */
+        public Upsert(Row row, Version version) {
+            this(row, version, null);
         }
 
         /**

@@ -41,6 +41,28 @@ public interface Store extends TableAccess, AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether the store honours {@link Mutation.Upsert#expiresAt()}: it removes a row by itself at that instant (a
+     * channel's {@code transform.ttl}). The runtime refuses such a channel at start-up on a store that does not.
+     * Constant for a store; any thread. Added in issue 19.
+     *
+     * @return true when upserts may carry an expiry; false by default
+     */
+    default boolean expiresRows() {
+        return false;
+    }
+
+    /**
+     * Whether the store names each row by a pattern over its key and honours {@link StoreContext#keyPatterns()}
+     * (a channel's {@code transform.key}). The runtime refuses such a channel at start-up on a store that does not.
+     * Constant for a store; any thread. Added in issue 19.
+     *
+     * @return true when the store takes key patterns from the channels; false by default
+     */
+    default boolean takesKeyPatterns() {
+        return false;
+    }
+
     /** Releases everything the store holds. Idempotent; called on the runtime's shutdown thread. */
     @Override
     void close();

@@ -43,4 +43,19 @@ public interface StoreContext {
     default Map<TableId, List<String>> replicaKeys() {
         return Map.of();
     }
+
+    /**
+     * The key patterns the node's channels name for this store's tables ({@code transform.key} of a subscribed
+     * channel), in the store's own pattern syntax (Redis: {@code order:{id}}). A store that names rows by key
+     * ({@link Store#takesKeyPatterns()}) uses a table's pattern for every row of it, and refuses at {@code open}, with
+     * the pattern's {@link KeyPatternSource#where()}, a pattern it cannot parse or one that clashes with its own
+     * settings. Other stores ignore them (the runtime refuses such channels).
+     *
+     * <p>Added in issue 19; the default (none) keeps older adapters and test contexts working.
+     *
+     * @return table to its channel's key pattern; immutable
+     */
+    default Map<TableId, KeyPatternSource> keyPatterns() {
+        return Map.of();
+    }
 }

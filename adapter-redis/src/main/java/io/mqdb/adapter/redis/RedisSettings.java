@@ -1,5 +1,6 @@
 package io.mqdb.adapter.redis;
 
+import io.mqdb.spi.KeyPatternSource;
 import io.mqdb.spi.MqdbException;
 import io.mqdb.spi.Setting;
 import io.mqdb.spi.SettingType;
@@ -94,10 +95,11 @@ record RedisSettings(String host, int port, List<String> clusterNodes, String us
      * Reads and checks the settings, reporting every problem at once.
      *
      * @param config the store's config, typed by the runtime
+     * @param channelPatterns the key patterns of the channels' transforms ({@code transform.key}), per table
      * @return the settings
      * @throws MqdbException listing every invalid value with where it was written
      */
-    static RedisSettings from(StoreConfig config) {
+    static RedisSettings from(StoreConfig config, Map<TableId, KeyPatternSource> channelPatterns) {
         List<String> problems = new ArrayList<>();
         String host = "127.0.0.1";
         int port = 6379;
@@ -158,6 +160,18 @@ record RedisSettings(String host, int port, List<String> clusterNodes, String us
                 patterns.put(TableId.parse(e.getKey()), KeyPattern.parse(e.getValue()));
             } catch (IllegalArgumentException ex) {
                 problems.add(config.where(KEY_PATTERNS) + "." + e.getKey() + ": " + ex.getMessage());
+            }
+        }
+        for (Map.Entry<TableId, KeyPatternSource> e : channelPatterns.entrySet()) {
+            if (patterns.containsKey(e.getKey())) {
+                problems.add(e.getValue().where() + ": " + e.getKey() + " also has a key pattern in "
+                        + config.where(KEY_PATTERNS) + "; give it in one place");
+                continue;
+            }
+            try {
+                patterns.put(e.getKey(), KeyPattern.parse(e.getValue().pattern()));
+            } catch (IllegalArgumentException ex) {
+                problems.add(e.getValue().where() + ": " + ex.getMessage());
             }
         }
         Duration ttl = (Duration) config.value(TTL).orElse(null);

@@ -92,6 +92,18 @@ final class RedisStore implements Store {
         this.target = settings.target();
     }
 
+    /** Upserts may carry an expiry (a channel's {@code transform.ttl}): {@code PEXPIREAT}, or {@code PERSIST}. */
+    @Override
+    public boolean expiresRows() {
+        return true;
+    }
+
+    /** A channel's {@code transform.key} is a table's key pattern, as {@code key-patterns} would give it. */
+    @Override
+    public boolean takesKeyPatterns() {
+        return true;
+    }
+
     @Override
     public boolean removesRowsByItself() {
         return settings.ttl() != null; // rows expire: a missing one is no sign of a lost store
@@ -202,7 +214,7 @@ final class RedisStore implements Store {
 
     /** One validated mutation: the Redis key, the index member, and for an upsert the fields to set and clear. */
     private record Prepared(String redisKey, String member, Map<String, String> set, List<String> clear,
-                            boolean complete) {
+                            boolean complete, java.time.Instant expiresAt) {
         boolean isDelete() {
             return set == null;
         }
@@ -226,11 +238,11 @@ final class RedisStore implements Store {
                     }
                 }
                 out.add(new Prepared(info.redisKey(key), IndexCodec.encode(key, info.keyColumns()), set, clear,
-                        row.size() == schema.columns().size()));
+                        row.size() == schema.columns().size(), u.expiresAt()));
             } else {
                 Key key = schema.validate(((Mutation.Delete) m).key());
                 out.add(new Prepared(info.redisKey(key), IndexCodec.encode(key, info.keyColumns()), null, null,
-                        false));
+                        false, null));
             }
         }
         return out;
@@ -298,7 +310,14 @@ final class RedisStore implements Store {
                 args.addAll(w.clear());
                 responses.add(p.eval(JSON_MERGE_SCRIPT, List.of(w.redisKey()), args));
             }
-            if (ttlMs > 0) {
+            if (Mutation.Upsert.NEVER_EXPIRES.equals(w.expiresAt())) {
+                responses.add(p.persist(w.redisKey()));
+                labels.add(w.redisKey());
+            } else if (w.expiresAt() != null) {
+                // An instant already past removes the row at once (Redis deletes a key whose expiry is past).
+                responses.add(p.pexpireAt(w.redisKey(), w.expiresAt().toEpochMilli()));
+                labels.add(w.redisKey());
+            } else if (ttlMs > 0) {
                 responses.add(p.pexpire(w.redisKey(), ttlMs));
                 labels.add(w.redisKey());
             }

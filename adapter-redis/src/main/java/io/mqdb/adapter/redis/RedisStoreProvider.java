@@ -59,7 +59,7 @@ public final class RedisStoreProvider implements StoreProvider {
      */
     @Override
     public Store open(StoreConfig config, StoreContext context) {
-        RedisSettings s = RedisSettings.from(config);
+        RedisSettings s = RedisSettings.from(config, context.keyPatterns());
         int timeoutMs = (int) s.timeout().toMillis();
         DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(timeoutMs).socketTimeoutMillis(timeoutMs)

@@ -5,6 +5,9 @@ import io.mqdb.codec.SchemaInference;
 import io.mqdb.codec.WireBatch;
 import io.mqdb.codec.WireEvent;
 import io.mqdb.config.ChannelConfig;
+import io.mqdb.config.TransformConfig;
+import io.mqdb.transform.ChannelTransform;
+import io.mqdb.transform.EventTransformer;
 import io.mqdb.node.catchup.Control;
 import io.mqdb.node.runtime.Backoff;
 import io.mqdb.node.runtime.NodeContext;
@@ -153,6 +156,16 @@ public final class ChannelApplier extends Worker implements MessageHandler {
     private static final long SAMPLE_EVERY_NANOS = 30_000_000_000L;
 
     private final ApplyProgress progress;
+    /** The channel's transform ({@code transform:}), run on each event before the store write; else empty. */
+    private final Optional<ChannelTransform> transform;
+    private final Optional<EventTransformer> transformer;
+    /**
+     * With a transform: the publisher's schema the events are decoded with (the source columns), while
+     * {@link #schema} is the target table's.
+     */
+    private TableSchema sourceSchema;
+    /** The expiries {@code transform.ttl} gave the upserts of the batch being processed. Apply thread only. */
+    private final Map<ChangeEvent, java.time.Instant> expiries = new java.util.IdentityHashMap<>();
 
     /** An applier whose progress is kept for nobody but {@link #progress()}. */
     public ChannelApplier(ChannelConfig channel, Store store, ClassLoader storeLoader, NodeContext ctx) {
@@ -182,6 +195,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         this.progress = progress;
         this.receipts = new WriteReceipts(ctx, channel.table());
         this.applyOrigin = channel.relays() ? WriteOrigin.LOCAL : WriteOrigin.REPLICATED;
+        this.transform = channel.transform().map(TransformConfig::transform);
+        this.transformer = transform.map(t -> new EventTransformer(t, key -> backoff.retry("read " + table + " "
+                + key + " for its transform", this::running, () -> store.get(table, key))));
     }
 
     /** @return how far the channel is applied; thread-safe */
@@ -553,7 +569,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
                                 + ctx.config().maxClockSkew().toMillis() + " ms) allows") + "; not applied");
                         continue;
                     }
-                    events.add(event);
+                    events.add(transformed(event));
                 } catch (InvalidDataException e) {
                     deadLetter(m.topic(), m.payload(), "event " + we.index() + ": " + e.getMessage());
                 }
@@ -568,6 +584,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
                 }
             }
         }
+        transformer.ifPresent(EventTransformer::batchDone);
         if (!events.isEmpty() || !marks.isEmpty()) {
             long oldest = Long.MAX_VALUE;
             for (ChangeEvent e : events) {
@@ -579,6 +596,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             applyNewest(events, marks);
         }
         eventReceipts.clear();
+        expiries.clear();
         progress.batchDone(appliedNewestMillis, appliedCount, System.nanoTime() - started);
         appliedNewestMillis = 0;
         appliedCount = 0;
@@ -660,8 +678,8 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             try {
                 TableSchema s = resolveSchema(batch.schema(), we);
                 ChangeEvent e = EventCodec.requireNoNul(ctx.codec().toEvent(we, s, receiveMillis));
-                events.add(new ChangeEvent(e.table(), e.op(), e.key(), e.row(),
-                        new Version(ctx.clock().now(), plainOrigin()), 0));
+                events.add(transformed(new ChangeEvent(e.table(), e.op(), e.key(), e.row(),
+                        new Version(ctx.clock().now(), plainOrigin()), 0)));
                 ctx.metrics().plainWrites.increment();
             } catch (InvalidDataException e) {
                 deadLetter(m.topic(), m.payload(), "event " + we.index() + ": " + e.getMessage());
@@ -1141,7 +1159,8 @@ public final class ChannelApplier extends Worker implements MessageHandler {
      * rows by itself (a Redis with a {@code ttl}). Apply thread, from {@link #checkMarker()}.
      */
     private void probeRows() {
-        if (channel.publish() || store.removesRowsByItself()) {
+        if (channel.publish() || store.removesRowsByItself() || transform.map(ChannelTransform::expires)
+                .orElse(false)) {
             return;
         }
         if (probeSamples.isEmpty() || schema == null) {
@@ -1197,6 +1216,9 @@ public final class ChannelApplier extends Worker implements MessageHandler {
      * columns; created from the publisher's, or inferred from the event, when the table is missing.
      */
     private TableSchema resolveSchema(Optional<TableSchema> sent, WireEvent event) throws InterruptedException {
+        if (transform.isPresent()) {
+            return resolveSourceSchema(sent, event, transform.get());
+        }
         if (schema == null) {
             schema = backoff.retry("describe " + table, this::running, () -> store.describe(table)).orElse(null);
         }
@@ -1220,6 +1242,59 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         }
         coveredSent = sent.orElse(null);
         return schema;
+    }
+
+    /**
+     * With a transform: the schema to decode an event with, the publisher's (its source columns); the target table
+     * is created or grown to the transform's {@link ChannelTransform#targetSchema} of it. A batch without a schema (a
+     * plain MQTT writer) is decoded with the last one sent, else with one inferred from the event, typed and
+     * completed by the transform's declared source columns.
+     */
+    private TableSchema resolveSourceSchema(Optional<TableSchema> sent, WireEvent event, ChannelTransform t)
+            throws InterruptedException {
+        if (schema == null) {
+            schema = backoff.retry("describe " + table, this::running, () -> store.describe(table)).orElse(null);
+        }
+        TableSchema wanted = sent.orElse(null);
+        if (wanted != null && !wanted.table().equals(table)) {
+            throw new InvalidDataException("schema for " + wanted.table() + " sent on channel " + table);
+        }
+        if (wanted == null && sourceSchema != null && schema != null) {
+            return sourceSchema;
+        }
+        if (wanted == null) {
+            wanted = sourceSchema != null ? sourceSchema : declaredSource(SchemaInference.infer(table, event), t);
+        }
+        if (wanted == coveredSent && schema != null) {
+            return sourceSchema;
+        }
+        TableSchema target = t.targetSchema(wanted);
+        if (schema == null || !schema.missingColumns(target).isEmpty()) {
+            boolean created = schema == null;
+            schema = backoff.retry("ensure table " + table, this::running, () -> store.ensureTable(target));
+            LOG.info("channel {}: {} table in store {} through the channel's transform", table,
+                    created ? "created" : "added columns to", store.describeTarget());
+        }
+        sourceSchema = wanted;
+        coveredSent = wanted;
+        return sourceSchema;
+    }
+
+    /** An inferred schema with the transform's declared source columns: their declared types, and any it lacks. */
+    private TableSchema declaredSource(TableSchema inferred, ChannelTransform t) {
+        List<io.mqdb.spi.Column> columns = new ArrayList<>();
+        for (io.mqdb.spi.Column c : inferred.columns()) {
+            io.mqdb.spi.ColumnType declared = t.source().get(c.name());
+            columns.add(declared == null ? c : new io.mqdb.spi.Column(c.name(), declared, c.nullable()));
+        }
+        t.source().forEach((name, type) -> {
+            if (!inferred.hasColumn(name)) {
+                columns.add(io.mqdb.spi.Column.of(name, type == null ? io.mqdb.spi.ColumnType.STRING : type));
+            }
+        });
+        LOG.info("channel {}: no schema sent, decoding with {} (inferred from the first event and the transform's "
+                + "source)", table, columns);
+        return new TableSchema(table, columns, inferred.primaryKey());
     }
 
     /** The publisher's schema last found covered by {@link #schema}: the events of its batch need no check. */
@@ -1265,7 +1340,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         List<Mutation> batch = new ArrayList<>(events.size());
         long maxHlc = 0;
         for (ChangeEvent e : events) {
-            batch.add(e.toMutation());
+            batch.add(mutation(e));
             maxHlc = Math.max(maxHlc, e.version().hlc());
         }
         List<ChangeEvent> applied = events;
@@ -1282,7 +1357,7 @@ public final class ChannelApplier extends Worker implements MessageHandler {
             for (ChangeEvent ev : events) {
                 try {
                     backoff.retry("apply 1 event to " + table, this::running, () -> {
-                        store.apply(table, List.of(ev.toMutation()), applyOrigin);
+                        store.apply(table, List.of(mutation(ev)), applyOrigin);
                         return null;
                     });
                     ctx.metrics().applied.increment();
@@ -1299,6 +1374,29 @@ public final class ChannelApplier extends Worker implements MessageHandler {
         }
         ctx.clock().observe(maxHlc);
         return applied;
+    }
+
+    /**
+     * Runs the channel's transform on a decoded event (columns, filter, computed columns, ttl), remembering the
+     * expiry it gives; an event of a channel without a transform is returned as it is.
+     *
+     * @throws InvalidDataException when the transform cannot be applied to it: the event is dead-lettered
+     */
+    private ChangeEvent transformed(ChangeEvent event) throws InterruptedException {
+        if (transformer.isEmpty()) {
+            return event;
+        }
+        ChannelTransform.Outcome o = transformer.get().transform(event);
+        if (o.expiresAt() != null) {
+            expiries.put(o.event(), o.expiresAt());
+        }
+        return o.event();
+    }
+
+    /** @return the store write of an event, with the expiry its transform gave it */
+    private Mutation mutation(ChangeEvent e) {
+        java.time.Instant expiresAt = expiries.get(e);
+        return expiresAt == null ? e.toMutation() : new Mutation.Upsert(e.row(), e.version(), expiresAt);
     }
 
     /** Records an event that can never be applied, or stops the channel in strict mode. */

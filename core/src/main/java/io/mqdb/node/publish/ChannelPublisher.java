@@ -124,7 +124,19 @@ public final class ChannelPublisher extends Worker {
         this.ctx = ctx;
         this.backoff = new Backoff(Duration.ofSeconds(1), LOG, ctx.metrics());
         pending.addAll(this.channels.keySet());
+        for (ChannelConfig c : channels) {
+            c.transform().ifPresent(t -> filters.put(c.table(), new io.mqdb.transform.EventTransformer(
+                    t.transform(), key -> backoff.retry("read " + c.table() + " " + key + " for its filter",
+                            this::running, () -> store.get(c.table(), key)))));
+        }
     }
+
+    /**
+     * The published channels' filters ({@code transform.filter} on a publish-only channel, docs/transforms.md): a row
+     * that does not pass is published as a delete of its key, and left out of snapshots. Capture thread only.
+     */
+    private final Map<TableId, io.mqdb.transform.EventTransformer> filters = new HashMap<>();
+    private final io.mqdb.node.runtime.RefusalLog filterFailures = new io.mqdb.node.runtime.RefusalLog(LOG);
 
     /**
      * Where a channel's numbering starts when this node has never numbered it (a new data dir): the clock in
@@ -428,18 +440,61 @@ public final class ChannelPublisher extends Worker {
      */
     private void append(TableId table, List<Mutation> writes, boolean captured, Stream stream)
             throws InterruptedException {
+        append(table, writes, captured, stream, false);
+    }
+
+    /** As {@link #append(TableId, List, boolean, Stream)}; {@code snapshot}: rows of a snapshot page. */
+    private void append(TableId table, List<Mutation> writes, boolean captured, Stream stream, boolean snapshot)
+            throws InterruptedException {
         TableSchema schema = refreshSchema(table, writes);
         List<ChangeEvent> events = new ArrayList<>(writes.size());
         ChannelConfig ch = channels.get(table);
         if (ch.subscribe() && capture != null) {
             versionTwoWay(table, schema, writes, captured, events, stream);
         } else {
+            io.mqdb.transform.EventTransformer filter = filters.get(table);
             for (Mutation m : writes) {
-                Version v = m.version() != null ? m.version() : new Version(ctx.clock().now(), ctx.nodeName());
-                events.add(event(table, m, v, stream));
+                Mutation w = filter == null ? m : filtered(table, filter, m, snapshot);
+                if (w == null) {
+                    continue; // a snapshot row the filter leaves out: no number, no message
+                }
+                Version v = w.version() != null ? w.version() : new Version(ctx.clock().now(), ctx.nodeName());
+                events.add(event(table, w, v, stream));
+            }
+            if (filter != null) {
+                filter.batchDone();
             }
         }
         appendEvents(schema, events, stream);
+    }
+
+    /**
+     * A published channel's filter on one write: an upsert of a row that does not pass becomes a delete of its key
+     * (the row may have passed before), or, in a snapshot, nothing. A row the filter cannot be evaluated on (a null
+     * where it needs a value) is treated as not passing, with a rate-limited WARN: the filter hides rows, so it fails
+     * closed.
+     *
+     * @return the write to publish, or null for none
+     */
+    private Mutation filtered(TableId table, io.mqdb.transform.EventTransformer filter, Mutation m, boolean snapshot)
+            throws InterruptedException {
+        if (!(m instanceof Mutation.Upsert u)) {
+            return m;
+        }
+        Key key = enabled.get(table).keyOf(u.row());
+        boolean passes;
+        try {
+            passes = filter.transform(new ChangeEvent(table, Op.UPSERT, key, u.row(),
+                    new Version(0, ctx.nodeName()), 0)).event().op() == Op.UPSERT;
+        } catch (io.mqdb.spi.InvalidDataException e) {
+            filterFailures.warn("channel " + table + ": row " + key + " is published as not passing the filter: "
+                    + e.getMessage());
+            passes = false;
+        }
+        if (passes) {
+            return m;
+        }
+        return snapshot ? null : new Mutation.Delete(key, m.version());
     }
 
     /**
@@ -627,6 +682,8 @@ public final class ChannelPublisher extends Worker {
                 schema = backoff.retry("describe " + table, this::running, () -> store.describe(table));
                 if (schema.isPresent()) {
                     StoreSet.checkKey(channels.get(table), schema.get()); // a key: the store did not honour
+                    // The filter's declared source columns must be the table's, with their types.
+                    channels.get(table).transform().ifPresent(t -> t.transform().targetSchema(schema.get()));
                 }
                 if (schema.isPresent() && capture != null) {
                     capture.enable(table);
@@ -811,7 +868,7 @@ public final class ChannelPublisher extends Worker {
             for (Row r : page.rows()) {
                 rows.add(Mutation.Upsert.of(r));
             }
-            append(table, rows, false, stream);
+            append(table, rows, false, stream, true);
             (stream == null ? ctx.metrics().snapshotRows : ctx.metrics().targetedSnapshotRows).add(rows.size());
             progress.get(job).advance(rows.size());
             s.rows += rows.size();
