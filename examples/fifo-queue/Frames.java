@@ -27,13 +27,13 @@ public final class Frames {
             StoreQueue frames = node.queue("frames");
             switch (args[1]) {
                 case "put" -> {
-                    long first = frames.size(); // only to name the frames; the queue numbers them itself
+                    long before = frames.size();
                     for (int i = 1; i <= Integer.parseInt(args[2]); i++) {
                         long seq = frames.put(("frame-" + i + " of run " + ProcessHandle.current().pid())
                                 .getBytes(StandardCharsets.UTF_8));
                         System.out.println("put seq=" + seq);
                     }
-                    System.out.println("queued before this run: " + first + ", now: " + frames.size());
+                    System.out.println("queued before this run: " + before + ", now: " + frames.size());
                 }
                 case "take" -> {
                     for (int i = 0; i < Integer.parseInt(args[2]); i++) {

@@ -137,6 +137,32 @@ public abstract class StoreQueueCrashTestBase {
         return out;
     }
 
+    /** @return the child's thread dump ({@code jcmd Thread.print}), for a failure message */
+    private static String threads(Process child) {
+        try {
+            Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    Long.toString(child.pid()), "Thread.print").redirectErrorStream(true).start();
+            String dump = new String(jcmd.getInputStream().readAllBytes(), UTF_8);
+            jcmd.waitFor(30, TimeUnit.SECONDS);
+            return dump;
+        } catch (java.io.IOException e) {
+            return "(no thread dump: " + e + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(no thread dump: interrupted)";
+        }
+    }
+
+    /** @return the last 40 lines of a file, for a failure message */
+    private static String tail(Path file) {
+        try {
+            List<String> lines = Files.readAllLines(file, UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (java.io.IOException e) {
+            return "(" + file + ": " + e + ")";
+        }
+    }
+
     /** Orders payloads {@code round:i} by round, then i. */
     private static int compare(String a, String b) {
         String[] x = a.split(":");
@@ -159,9 +185,15 @@ public abstract class StoreQueueCrashTestBase {
         Process child = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
                 .start();
         try {
-            await().atMost(Duration.ofSeconds(60))
-                    .failFast("the child exited early, see " + stdout + " and " + stderr, () -> !child.isAlive())
-                    .until(() -> protocol(stdout).contains("R"));
+            try {
+                await().atMost(Duration.ofSeconds(60))
+                        .failFast("the child exited early, see " + stdout + " and " + stderr, () -> !child.isAlive())
+                        .until(() -> protocol(stdout).contains("R"));
+            } catch (org.awaitility.core.ConditionTimeoutException | AssertionError e) {
+                throw new AssertionError("round " + round + " (" + mode + "): the child did not open the queue; "
+                        + "its threads:\n" + threads(child) + "\nits output:\n" + tail(stdout) + "\n" + tail(stderr),
+                        e);
+            }
             TimeUnit.MILLISECONDS.sleep(millis); // the random moment of the crash, not a wait for a condition
         } finally {
             child.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no close
