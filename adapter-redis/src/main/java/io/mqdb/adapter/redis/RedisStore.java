@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.mqdb.spi.AtomicWrites;
+import io.mqdb.spi.AtomicWrites.TableBatch;
 import io.mqdb.spi.ChangeCapture;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.InvalidDataException;
@@ -40,7 +41,7 @@ import redis.clients.jedis.exceptions.JedisException;
  * concurrent map. The store starts no thread of its own (Jedis' cluster pipeline uses short-lived worker threads
  * inside {@code sync()}, which end before the call returns).
  */
-final class RedisStore implements Store, AtomicWrites {
+final class RedisStore implements Store {
     /**
      * Partial upsert of a JSON row, atomically: KEYS[1] the row; ARGV[1] the number n of columns to set, then n
      * name/value pairs, then the names of the columns to clear. Values stay JSON strings, so Lua's doubles never
@@ -248,8 +249,7 @@ final class RedisStore implements Store, AtomicWrites {
      * middle of the transaction is cut back to before it when the server starts again. Like any Redis transaction it
      * does not roll back a command that fails at run time (a wrong type on a damaged key); that one throws here.
      */
-    @Override
-    public void applyAtomically(List<TableBatch> batches, WriteOrigin origin) {
+    private void applyInOneTransaction(List<TableBatch> batches, WriteOrigin origin) {
         List<Map.Entry<TableInfo, List<Prepared>>> all = new ArrayList<>(batches.size());
         int writes = 0;
         for (TableBatch b : batches) {
@@ -267,10 +267,13 @@ final class RedisStore implements Store, AtomicWrites {
         writeAll(all, writes + " writes on " + batches.size() + " table(s) in one MULTI/EXEC", true);
     }
 
-    /** Standalone only: a cluster cannot run one transaction over keys of several slots. */
+    /**
+     * Standalone only: a cluster cannot run one transaction over keys of several slots. (The store itself is no
+     * {@code AtomicWrites}, so a cluster store cannot be taken for one.)
+     */
     @Override
     public Optional<AtomicWrites> atomicWrites() {
-        return settings.cluster() ? Optional.empty() : Optional.of(this);
+        return settings.cluster() ? Optional.empty() : Optional.of(this::applyInOneTransaction);
     }
 
     private void writeAll(List<Map.Entry<TableInfo, List<Prepared>>> chunks, String what, boolean transaction) {

@@ -19,6 +19,6 @@ class RedisStoreQueueIT extends StoreQueueContract {
 
     @Test
     void aStandaloneServerOffersAtomicWrites() {
-        assertThat(store.atomicWrites()).containsSame((io.mqdb.spi.AtomicWrites) store);
+        assertThat(store.atomicWrites()).isPresent();
     }
 }
