@@ -9,7 +9,9 @@
 #   --runs N    runs of each headline workload (default 3); figures are medians, each run's value is recorded
 #   --only      run these workloads only, a comma list. Default: raw, pg-redis-snapshot, pg-redis-stream,
 #               pg-redis-latency, pg-redis-stream-mosquitto, jmh, and pg-cassandra-stream in full mode. Also:
-#               the older sync, sizes, fanout, mosquitto, mapdb, cassandra, queue, reads. Keep "raw": ratios need it
+#               the older sync, sizes, fanout, mosquitto, mapdb, cassandra, queue, reads, and queue-stores (the
+#               store-backed FIFO queue's put/take per second on each store, docs/store-queue.md). Keep "raw": ratios
+#               need it
 #   --mqtt-client  the client of the raw MQTT figure (default paho)
 #   --capture trigger|log  the PostgreSQL publisher's capture (default trigger, the node's default)
 #   --no-build  use the tarball and test classes of the last build

@@ -714,6 +714,56 @@ public final class MqdbNode implements AutoCloseable {
     }
 
     /**
+     * The embedding API's persistent FIFO queue {@code name} in the node's only store ({@code docs/store-queue.md}):
+     * opened, and its tables created, on first use; the same instance on every later call. Any thread.
+     *
+     * @param name the queue's name: a letter or underscore, then letters, digits or underscores, at most 46
+     * @return the queue
+     * @throws IllegalArgumentException when the name is not valid, or the node has more than one store (name it with
+     *     {@link #queue(String, String)})
+     * @throws io.mqdb.spi.RetriableException when the store cannot be reached
+     */
+    public StoreQueue queue(String name) {
+        if (config.stores().size() != 1) {
+            throw new IllegalArgumentException("node " + config.node().name() + " has " + config.stores().size()
+                    + " stores " + config.stores().keySet() + ": say which one holds queue " + name
+                    + " with queue(name, store)");
+        }
+        return queue(name, config.stores().keySet().iterator().next());
+    }
+
+    /**
+     * The embedding API's persistent FIFO queue {@code name} in one of the node's stores; see {@link #queue(String)}.
+     *
+     * @param name the queue's name
+     * @param store the name of a configured store ({@code stores:} in the config)
+     * @return the queue
+     * @throws IllegalArgumentException when the name is not valid or no store has that name
+     * @throws IllegalStateException when the node is closing
+     */
+    public StoreQueue queue(String name, String store) {
+        if (!config.stores().containsKey(store)) {
+            throw new IllegalArgumentException("no store " + store + " on node " + config.node().name()
+                    + "; configured: " + config.stores().keySet());
+        }
+        synchronized (queues) {
+            if (closing) {
+                throw new IllegalStateException("node " + config.node().name() + " is closing");
+            }
+            StoreQueue q = queues.get(store + "/" + name);
+            if (q == null) {
+                StoreSet.Opened s = stores.get(store);
+                q = StoreQueue.open(s.store(), s.loader(), name);
+                queues.put(store + "/" + name, q);
+            }
+            return q;
+        }
+    }
+
+    /** The queues opened through {@link #queue}, by {@code store/name}; guarded by itself. */
+    private final Map<String, StoreQueue> queues = new LinkedHashMap<>();
+
+    /**
      * The embedding API's reads and acknowledged writes over MQTT of a channel of the cluster ({@code docs/reads.md},
      * {@code docs/writes.md}): reads answered by the other nodes that serve reads of it ({@code reads: true}), writes
      * confirmed by the other nodes that subscribe it, through this node's control session, on response topics under
@@ -787,7 +837,10 @@ public final class MqdbNode implements AutoCloseable {
         if (closing) {
             return;
         }
-        closing = true;
+        synchronized (queues) {
+            closing = true;
+            queues.values().forEach(StoreQueue::close); // wakes their waiting takes before the stores go
+        }
         for (AutoCloseable c : toClose) {
             try {
                 c.close();

@@ -2,8 +2,9 @@
  * The node: its assembly and the embedding API.
  *
  * <p><b>Stable</b> (the embedding API, used by applications and tools): {@link io.mqdb.node.MqdbNode} (start, close,
- * {@code table(...)}, {@code metrics()}, {@code failure()}), {@link io.mqdb.node.LocalTable} and
- * {@link io.mqdb.node.NodeMetrics}'s counters.
+ * {@code table(...)}, {@code queue(...)}, {@code metrics()}, {@code failure()}), {@link io.mqdb.node.LocalTable},
+ * {@link io.mqdb.node.StoreQueue} (a persistent FIFO queue in a store; its layout is the package-private
+ * {@code StoreQueueTables}) and {@link io.mqdb.node.NodeMetrics}'s counters.
  *
  * <p><b>Internal</b> (may change between versions): {@link io.mqdb.node.StoreSet} (opens the stores; public for
  * the CLI and tests, which check a config with {@code StoreSet.checker}), {@link io.mqdb.node.TableCheck}

@@ -39,13 +39,8 @@ public record LoadedProvider(StoreProvider provider, ClassLoader loader, String 
      * @return what the action returned
      */
     public <T> T call(Supplier<T> action) {
-        Thread thread = Thread.currentThread();
-        ClassLoader previous = thread.getContextClassLoader();
-        thread.setContextClassLoader(loader);
-        try {
+        try (LoaderSwap swap = LoaderSwap.to(loader)) {
             return action.get();
-        } finally {
-            thread.setContextClassLoader(previous);
         }
     }
 

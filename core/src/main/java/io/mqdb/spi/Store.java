@@ -32,6 +32,16 @@ public interface Store extends TableAccess, AutoCloseable {
     Optional<ChangeCapture> capture();
 
     /**
+     * The store's atomic writes across tables, if it has them. Called by the runtime when it opens a store-backed
+     * queue; constant for an open store.
+     *
+     * @return the ability, or empty (the default) when this store cannot commit writes to several tables as one
+     */
+    default Optional<AtomicWrites> atomicWrites() {
+        return Optional.empty();
+    }
+
+    /**
      * Whether the store removes rows by itself (a time to live, an eviction policy). The runtime then does not take a
      * missing row for a loss of the store's data. Called by the runtime's apply threads; constant for a store.
      *

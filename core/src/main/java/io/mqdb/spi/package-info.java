@@ -7,7 +7,8 @@
  * store's settings against {@link io.mqdb.spi.StoreProvider#settings()}, then calls
  * {@link io.mqdb.spi.StoreProvider#open}. Optional abilities are separate interfaces: change capture is reached
  * through {@link io.mqdb.spi.Store#capture()}, and a store that installs objects in its database for capture
- * implements {@link io.mqdb.spi.CaptureInstallation} so {@code mqdb uninstall} can list and remove them.
+ * implements {@link io.mqdb.spi.CaptureInstallation} so {@code mqdb uninstall} can list and remove them; writes to
+ * several tables in one commit are reached through {@link io.mqdb.spi.Store#atomicWrites()}.
  *
  * <h2>Threads</h2>
  * The runtime owns every thread. It calls a {@link io.mqdb.spi.Store} from several threads at once: one apply

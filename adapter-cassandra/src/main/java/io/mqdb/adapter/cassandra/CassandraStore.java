@@ -10,7 +10,10 @@ import com.datastax.oss.driver.api.core.auth.AuthenticationException;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.ResultSet;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
@@ -18,6 +21,7 @@ import com.datastax.oss.driver.api.core.cql.Statement;
 import com.datastax.oss.driver.api.core.metadata.TokenMap;
 import com.datastax.oss.driver.api.core.metadata.token.Token;
 import com.datastax.oss.driver.api.core.ssl.ProgrammaticSslEngineFactory;
+import io.mqdb.spi.AtomicWrites;
 import io.mqdb.spi.ChangeCapture;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.ColumnType;
@@ -68,7 +72,7 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <p>The driver's threads (Netty I/O, its timer and admin executor) are stopped by {@link #close()}.
  */
-final class CassandraStore implements Store {
+final class CassandraStore implements Store, AtomicWrites {
     private static final Duration SCHEMA_TIMEOUT = Duration.ofSeconds(60);
 
     private final CqlSession session;
@@ -430,9 +434,65 @@ final class CassandraStore implements Store {
      */
     @Override
     public void apply(TableId table, List<Mutation> batch, WriteOrigin origin) {
-        CqlTable t = table(table);
         List<BoundStatementBuilder> statements = new ArrayList<>(batch.size());
         List<Key> keys = new ArrayList<>(batch.size());
+        bind(table(table), batch, statements, keys);
+        // Rounds: the n-th write of every key goes in round n, so writes of one key keep their order.
+        List<List<BoundStatementBuilder>> rounds = new ArrayList<>();
+        Map<Key, Integer> seen = new HashMap<>();
+        for (int i = 0; i < statements.size(); i++) {
+            int round = seen.merge(keys.get(i), 1, Integer::sum) - 1;
+            if (round == rounds.size()) {
+                rounds.add(new ArrayList<>());
+            }
+            rounds.get(round).add(statements.get(i));
+        }
+        for (List<BoundStatementBuilder> round : rounds) {
+            runConcurrently(table, round, batch.size());
+        }
+    }
+
+    /**
+     * One logged batch for the writes of every table: Cassandra writes the batch to its batch log first, so either
+     * every write is applied or, if the coordinator fails part way, the batch log replays the rest; all or nothing,
+     * but not isolated (a reader may see one table's write before another's). Unversioned writes of one batch share
+     * one server timestamp, so a batch must not write the same key twice. Waits for the batch at the write
+     * consistency; a timeout leaves the outcome unknown (the batch log may still apply it).
+     */
+    @Override
+    public void applyAtomically(List<TableBatch> batches, WriteOrigin origin) {
+        List<BoundStatementBuilder> statements = new ArrayList<>();
+        int writes = 0;
+        for (TableBatch b : batches) {
+            bind(table(b.table()), b.mutations(), statements, new ArrayList<>());
+            writes += b.mutations().size();
+        }
+        BatchStatementBuilder logged = BatchStatement.builder(DefaultBatchType.LOGGED)
+                .setConsistencyLevel(writeConsistency);
+        statements.forEach(st -> logged.addStatement(st.build()));
+        String what = target + ": " + writes + " writes on " + batches.size() + " table(s) in one logged batch";
+        try {
+            inFlight.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.mqdb.spi.RetriableException(what + ": interrupted before it was sent");
+        }
+        try {
+            session.execute(logged.build());
+        } catch (RuntimeException e) {
+            throw Errors.translate(what, e);
+        } finally {
+            inFlight.release();
+        }
+    }
+
+    @Override
+    public Optional<AtomicWrites> atomicWrites() {
+        return Optional.of(this);
+    }
+
+    /** Validates a table's writes and adds their statements and keys, in order, to the lists. */
+    private void bind(CqlTable t, List<Mutation> batch, List<BoundStatementBuilder> statements, List<Key> keys) {
         for (Mutation m : batch) {
             if (m instanceof Mutation.Upsert u) {
                 Row row;
@@ -450,19 +510,6 @@ final class CassandraStore implements Store {
                 keys.add(key);
                 statements.add(t.delete(session, key, d.version()));
             }
-        }
-        // Rounds: the n-th write of every key goes in round n, so writes of one key keep their order.
-        List<List<BoundStatementBuilder>> rounds = new ArrayList<>();
-        Map<Key, Integer> seen = new HashMap<>();
-        for (int i = 0; i < statements.size(); i++) {
-            int round = seen.merge(keys.get(i), 1, Integer::sum) - 1;
-            if (round == rounds.size()) {
-                rounds.add(new ArrayList<>());
-            }
-            rounds.get(round).add(statements.get(i));
-        }
-        for (List<BoundStatementBuilder> round : rounds) {
-            runConcurrently(table, round, batch.size());
         }
     }
 

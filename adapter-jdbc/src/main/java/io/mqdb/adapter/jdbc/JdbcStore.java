@@ -1,6 +1,7 @@
 package io.mqdb.adapter.jdbc;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.mqdb.spi.AtomicWrites;
 import io.mqdb.spi.CaptureInstallation;
 import io.mqdb.spi.ChangeCapture;
 import io.mqdb.spi.Column;
@@ -37,8 +38,11 @@ import org.jdbi.v3.core.Jdbi;
  * marker tables (for {@code mqdb uninstall}),
  * whatever its {@code capture} setting is now; on H2 and generic databases, which have no capture to install,
  * nothing.
+ *
+ * <p>As {@link AtomicWrites}, batches to several tables run in one SQL transaction (the isolation is the database's
+ * default: READ COMMITTED on PostgreSQL, REPEATABLE READ on MariaDB/InnoDB).
  */
-public final class JdbcStore implements Store, CaptureInstallation {
+public final class JdbcStore implements Store, CaptureInstallation, AtomicWrites {
     private final Dialect dialect;
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
@@ -216,10 +220,32 @@ public final class JdbcStore implements Store, CaptureInstallation {
         if (batch.isEmpty()) {
             return;
         }
-        JdbcTable table = tableFor(id, batch);
+        inOneTransaction(List.of(new TableBatch(id, batch)), origin, "apply " + batch.size() + " writes to " + id);
+    }
+
+    /** The batches in one SQL transaction: committed together or rolled back together. */
+    @Override
+    public void applyAtomically(List<TableBatch> batches, WriteOrigin origin) {
+        if (batches.isEmpty()) {
+            return;
+        }
+        inOneTransaction(batches, origin, "apply writes to " + batches.stream().map(b -> b.table().toString())
+                .distinct().collect(java.util.stream.Collectors.joining(", ")) + " in one transaction");
+    }
+
+    @Override
+    public Optional<AtomicWrites> atomicWrites() {
+        return Optional.of(this);
+    }
+
+    private void inOneTransaction(List<TableBatch> batches, WriteOrigin origin, String what) {
+        List<JdbcTable> tables = new ArrayList<>(batches.size());
+        for (TableBatch b : batches) {
+            tables.add(tableFor(b.table(), b.mutations()));
+        }
         Optional<OriginMark> mark = originMark;
         boolean replicated = origin == WriteOrigin.REPLICATED && mark.isPresent();
-        withConnection("apply " + batch.size() + " writes to " + id, c -> {
+        withConnection(what, c -> {
             if (mark.isPresent() && !replicated) {
                 mark.get().endReplicated(c); // a mark left by a failed reset must not hide local writes
             }
@@ -228,20 +254,8 @@ public final class JdbcStore implements Store, CaptureInstallation {
                 if (replicated) {
                     mark.get().beginReplicated(c);
                 }
-                int i = 0;
-                while (i < batch.size()) {
-                    int j = i + 1;
-                    Mutation first = batch.get(i);
-                    while (j < batch.size() && sameShape(first, batch.get(j))) {
-                        j++;
-                    }
-                    List<Mutation> group = batch.subList(i, j);
-                    if (first instanceof Mutation.Upsert u) {
-                        upsertGroup(c, table, u.row().values().keySet(), group);
-                    } else {
-                        deleteGroup(c, table, group);
-                    }
-                    i = j;
+                for (int t = 0; t < batches.size(); t++) {
+                    writeGroups(c, tables.get(t), batches.get(t).mutations());
                 }
                 if (replicated) {
                     mark.get().beforeCommitReplicated(c);
@@ -258,6 +272,25 @@ public final class JdbcStore implements Store, CaptureInstallation {
             }
             return null;
         });
+    }
+
+    /** Runs a table's writes in runs of one shape (a JDBC batch each), in order, in the caller's transaction. */
+    private void writeGroups(Connection c, JdbcTable table, List<Mutation> batch) throws SQLException {
+        int i = 0;
+        while (i < batch.size()) {
+            int j = i + 1;
+            Mutation first = batch.get(i);
+            while (j < batch.size() && sameShape(first, batch.get(j))) {
+                j++;
+            }
+            List<Mutation> group = batch.subList(i, j);
+            if (first instanceof Mutation.Upsert u) {
+                upsertGroup(c, table, u.row().values().keySet(), group);
+            } else {
+                deleteGroup(c, table, group);
+            }
+            i = j;
+        }
     }
 
     /** The cached table, described again once when a row names a column the cache does not know. */

@@ -1,5 +1,6 @@
 package io.mqdb.adapter.mapdb;
 
+import io.mqdb.spi.AtomicWrites;
 import io.mqdb.spi.ChangeCapture;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.InvalidDataException;
@@ -46,10 +47,11 @@ import org.mapdb.Serializer;
  * <h2>Transactions and threads</h2>
  * The file is opened with {@code transactionEnable()}: a MapDB commit is global to the file, so every write (an
  * {@link #apply} batch and its change-log entries, a table creation, an acknowledgement) runs under the write lock
- * and ends with exactly one commit, or a rollback when it throws. Readers take the read lock: MapDB's maps are safe
+ * and ends with exactly one commit, or a rollback when it throws. So {@link #applyAtomically} (several tables, one
+ * commit) is all or nothing too. Readers take the read lock: MapDB's maps are safe
  * to read concurrently, but they see uncommitted writes, and the lock keeps a reader from seeing half a batch.
  */
-final class MapDbStore implements Store {
+final class MapDbStore implements Store, AtomicWrites {
     static final String CATALOG = "mqdb.catalog";
 
     private final Path file;
@@ -156,31 +158,53 @@ final class MapDbStore implements Store {
     @Override
     public void apply(TableId table, List<Mutation> batch, WriteOrigin origin) {
         write(() -> {
-            Table t = requireTable(table);
-            boolean captured = origin == WriteOrigin.LOCAL && capture.isEnabled(table);
-            TableSchema schema = t.schema();
-            for (Mutation m : batch) {
-                if (m instanceof Mutation.Upsert u) {
-                    Row row = schema.validate(u.row());
-                    Key key = schema.keyOf(row);
-                    byte[] k = KeyCodec.encode(t.keyColumns(), key);
-                    byte[] old = t.rows().get(k);
-                    Row full = old == null ? fill(schema, row) : RowCodec.decodeRow(schema, old).merge(row);
-                    t.rows().put(k, RowCodec.encodeRow(schema, full));
-                    if (captured) {
-                        capture.record(schema, Op.UPSERT, key, full);
-                    }
-                } else {
-                    Key key = schema.validate(((Mutation.Delete) m).key());
-                    byte[] old = t.rows().remove(KeyCodec.encode(t.keyColumns(), key));
-                    if (captured && old != null) {
-                        capture.record(schema, Op.DELETE, key, null);
-                    }
-                }
+            applyUncommitted(table, batch, origin);
+            commit();
+            return null;
+        });
+    }
+
+    /** One MapDB commit for every batch: MapDB's commit is global to the file, so this is what it does anyway. */
+    @Override
+    public void applyAtomically(List<TableBatch> batches, WriteOrigin origin) {
+        write(() -> {
+            for (TableBatch b : batches) {
+                applyUncommitted(b.table(), b.mutations(), origin);
             }
             commit();
             return null;
         });
+    }
+
+    @Override
+    public Optional<AtomicWrites> atomicWrites() {
+        return Optional.of(this);
+    }
+
+    /** Writes one table's batch and its change-log entries without committing; call inside {@link #write}. */
+    private void applyUncommitted(TableId table, List<Mutation> batch, WriteOrigin origin) {
+        Table t = requireTable(table);
+        boolean captured = origin == WriteOrigin.LOCAL && capture.isEnabled(table);
+        TableSchema schema = t.schema();
+        for (Mutation m : batch) {
+            if (m instanceof Mutation.Upsert u) {
+                Row row = schema.validate(u.row());
+                Key key = schema.keyOf(row);
+                byte[] k = KeyCodec.encode(t.keyColumns(), key);
+                byte[] old = t.rows().get(k);
+                Row full = old == null ? fill(schema, row) : RowCodec.decodeRow(schema, old).merge(row);
+                t.rows().put(k, RowCodec.encodeRow(schema, full));
+                if (captured) {
+                    capture.record(schema, Op.UPSERT, key, full);
+                }
+            } else {
+                Key key = schema.validate(((Mutation.Delete) m).key());
+                byte[] old = t.rows().remove(KeyCodec.encode(t.keyColumns(), key));
+                if (captured && old != null) {
+                    capture.record(schema, Op.DELETE, key, null);
+                }
+            }
+        }
     }
 
     @Override

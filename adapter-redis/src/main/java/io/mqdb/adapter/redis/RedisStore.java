@@ -3,6 +3,8 @@ package io.mqdb.adapter.redis;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.mqdb.spi.AtomicWrites;
+import io.mqdb.spi.AtomicWrites.TableBatch;
 import io.mqdb.spi.ChangeCapture;
 import io.mqdb.spi.Column;
 import io.mqdb.spi.InvalidDataException;
@@ -249,20 +251,58 @@ final class RedisStore implements Store {
     }
 
     private void write(TableInfo info, List<Prepared> chunk) {
-        String what = chunk.size() + " writes on " + info.schema().table();
-        List<Response<?>> responses = new ArrayList<>(chunk.size() * 2 + 2);
-        List<String> labels = new ArrayList<>(chunk.size() * 2 + 2);
+        writeAll(List.of(Map.entry(info, chunk)), chunk.size() + " writes on " + info.schema().table(),
+                !settings.cluster());
+    }
+
+    /**
+     * One {@code MULTI}/{@code EXEC} for the batches of every table (standalone Redis only, see
+     * {@link #atomicWrites()}): other clients see all of them or none, and with the append-only file a crash in the
+     * middle of the transaction is cut back to before it when the server starts again. Like any Redis transaction it
+     * does not roll back a command that fails at run time (a wrong type on a damaged key); that one throws here.
+     */
+    private void applyInOneTransaction(List<TableBatch> batches, WriteOrigin origin) {
+        List<Map.Entry<TableInfo, List<Prepared>>> all = new ArrayList<>(batches.size());
+        int writes = 0;
+        for (TableBatch b : batches) {
+            TableInfo info = info(b.table());
+            List<Prepared> prepared;
+            try {
+                prepared = prepare(info, b.mutations());
+            } catch (InvalidDataException e) {
+                info = load(b.table()).orElseThrow(() -> e);
+                prepared = prepare(info, b.mutations());
+            }
+            all.add(Map.entry(info, prepared));
+            writes += prepared.size();
+        }
+        writeAll(all, writes + " writes on " + batches.size() + " table(s) in one MULTI/EXEC", true);
+    }
+
+    /**
+     * Standalone only: a cluster cannot run one transaction over keys of several slots. (The store itself is no
+     * {@code AtomicWrites}, so a cluster store cannot be taken for one.)
+     */
+    @Override
+    public Optional<AtomicWrites> atomicWrites() {
+        return settings.cluster() ? Optional.empty() : Optional.of(this::applyInOneTransaction);
+    }
+
+    private void writeAll(List<Map.Entry<TableInfo, List<Prepared>>> chunks, String what, boolean transaction) {
+        int n = chunks.stream().mapToInt(c -> c.getValue().size()).sum();
+        List<Response<?>> responses = new ArrayList<>(n * 2 + 2);
+        List<String> labels = new ArrayList<>(n * 2 + 2);
         call(what, () -> {
-            if (settings.cluster()) {
+            if (!transaction) {
                 // a cluster cannot run MULTI across slots; the pipeline is split per node and synced with each
                 try (AbstractPipeline p = jedis.pipelined()) {
-                    queue(info, chunk, p, responses, labels);
+                    chunks.forEach(c -> queue(c.getKey(), c.getValue(), p, responses, labels));
                     p.sync();
                 }
             } else {
-                // one MULTI/EXEC per chunk: readers see rows and key index change together
+                // one MULTI/EXEC: readers see rows and key index change together
                 try (AbstractTransaction tx = jedis.multi()) {
-                    queue(info, chunk, tx, responses, labels);
+                    chunks.forEach(c -> queue(c.getKey(), c.getValue(), tx, responses, labels));
                     tx.exec();
                 }
             }

@@ -75,7 +75,7 @@ public final class MqdbBench {
             "pg-redis-stream-mosquitto", "jmh", "pg-cassandra-stream");
     /** The workloads of issue 7 on the 11-column table, run only when {@code --only} names them. */
     static final List<String> OLDER = List.of("sync", "sizes", "fanout", "mosquitto", "mapdb", "cassandra", "queue",
-            "reads");
+            "reads", "queue-stores");
     static final Set<String> WORKLOADS = new java.util.HashSet<>(java.util.stream.Stream.concat(DEFAULT.stream(),
             OLDER.stream()).toList());
 
@@ -202,6 +202,7 @@ public final class MqdbBench {
             section("jmh", () -> report.details.put("jmh", Jmh.run(home, quick, report)));
             section("queue", this::queue);
             section("reads", this::readsOverMqtt);
+            section("queue-stores", () -> new QueueStores(this, report, quick, work).run());
             if (jfr) {
                 report.profile.addAll(JfrTop.summarize(out.resolve("jfr-" + stem), 10, phases));
             }
