@@ -10,8 +10,9 @@
 #   --only      run these workloads only, a comma list. Default: raw, pg-redis-snapshot, pg-redis-stream,
 #               pg-redis-latency, pg-redis-stream-mosquitto, jmh, and pg-cassandra-stream in full mode. Also:
 #               the older sync, sizes, fanout, mosquitto, mapdb, cassandra, queue, reads, and queue-stores (the
-#               store-backed FIFO queue's put/take per second on each store, docs/store-queue.md). Keep "raw": ratios
-#               need it
+#               store-backed FIFO queue's put/take per second on each store, docs/store-queue.md), and
+#               pg-redis-stream-transform (the stream through a filter, a rename and a key pattern,
+#               docs/transforms.md; run it with pg-redis-stream to compare). Keep "raw": ratios need it
 #   --mqtt-client  the client of the raw MQTT figure (default paho)
 #   --capture trigger|log  the PostgreSQL publisher's capture (default trigger, the node's default)
 #   --no-build  use the tarball and test classes of the last build

@@ -65,13 +65,35 @@ final class ConnectAttempts {
     /**
      * The live connection was lost; the move is logged by the next {@link #connected}.
      *
+     * <p>A broker that went silent (its socket open, no answer to the keep-alive ping: a hung process or host, a
+     * network that drops packets) would most likely hold the next connection attempt for a whole connect timeout
+     * too, as its socket still accepts connections; so when the list has other brokers the connector tries the next
+     * one first. A broker that closed or reset the socket is tried again first (a restart keeps its sessions).
+     *
      * @param uri the broker it was to
      * @param cause why, as the client library reported it (or null when unknown)
+     * @return whether the connector should start at the next broker of the list rather than this one
      */
-    void lost(String uri, String cause) {
+    boolean lost(String uri, String cause) {
         lostFrom = uri;
         lostCause = cause == null ? "unknown cause" : cause;
         lostAtNanos = System.nanoTime();
+        boolean next = brokers > 1 && silent(lostCause);
+        if (next) {
+            log.info("mqtt {}: {} got no answer to its keep-alive ping; trying the next broker first", uri,
+                    clientId);
+        }
+        return next;
+    }
+
+    /**
+     * @param cause a loss cause as the HiveMQ or Paho client reports it
+     * @return whether it says the broker stopped answering the keep-alive ping
+     */
+    static boolean silent(String cause) {
+        return cause.contains("PINGRESP") // HiveMQ client: "Timeout while waiting for PINGRESP"
+                || cause.contains("Timed out waiting for a response from the server") // Paho, reason code 32000
+                || cause.contains("(32000)");
     }
 
     /**

@@ -362,7 +362,9 @@ public final class HiveMqTransport implements Transport {
                     }
                     current = null;
                 }
-                attempts.lost(live.uri, live.lostCause);
+                if (attempts.lost(live.uri, live.lostCause)) {
+                    nextUri = (nextUri + 1) % uris.size();
+                }
                 retire(live);
                 if (closed) {
                     return;

@@ -307,7 +307,9 @@ public final class PahoTransport implements Transport {
                     }
                     current = null;
                 }
-                attempts.lost(live.uri, live.lostCause);
+                if (attempts.lost(live.uri, live.lostCause)) {
+                    nextUri = (nextUri + 1) % uris.size();
+                }
                 retire(live);
                 if (closed) {
                     return;

@@ -275,6 +275,36 @@ public final class MosquittoServer extends ServerFixture {
         }
     }
 
+    /**
+     * Freezes a broker this fixture started with SIGSTOP: its sockets stay open but it answers nothing, not even a
+     * keep-alive ping (a hung host, a silent network); {@link #thaw()} lets it go on.
+     */
+    public synchronized void freeze() {
+        signal("STOP");
+    }
+
+    /** Lets a {@link #freeze()}d broker go on (SIGCONT). */
+    public synchronized void thaw() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        if (process == null || !process.isAlive()) {
+            throw new UnsupportedOperationException("mosquitto at " + uri() + " is not a running process of this fixture");
+        }
+        try {
+            Process k = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (!k.waitFor(10, TimeUnit.SECONDS) || k.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot run kill -" + name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while signalling mosquitto", e);
+        }
+    }
+
     /** Starts a broker that was {@link #stop()}ped or {@link #kill()}ed again, on the same port and files. */
     public synchronized void startAgain() {
         if (process == null) {

@@ -32,6 +32,20 @@ class ConnectAttemptsTest {
     }
 
     @Test
+    void aSilentBrokerSendsTheNextAttemptToTheNextBrokerAClosedSocketToTheSameOne() {
+        ConnectAttempts two = new ConnectAttempts(LoggerFactory.getLogger(getClass()), "c", List.of("tcp://a:1",
+                "tcp://b:1"));
+        assertThat(two.lost("tcp://a:1", "com.hivemq.client.mqtt.exceptions.ConnectionClosedException: Timeout "
+                + "while waiting for PINGRESP")).isTrue();
+        assertThat(two.lost("tcp://a:1", "Timed out waiting for a response from the server (32000)")).isTrue();
+        assertThat(two.lost("tcp://a:1", "com.hivemq.client.mqtt.exceptions.ConnectionClosedException: Server "
+                + "closed connection without DISCONNECT.")).isFalse();
+        assertThat(two.lost("tcp://a:1", null)).isFalse();
+        ConnectAttempts one = new ConnectAttempts(LoggerFactory.getLogger(getClass()), "c", List.of("tcp://a:1"));
+        assertThat(one.lost("tcp://a:1", "Timeout while waiting for PINGRESP")).as("nowhere else to go").isFalse();
+    }
+
+    @Test
     void refusalsEndTheStartAfterThreeRoundsAndOnlyRefusalsCount() {
         ConnectAttempts a = new ConnectAttempts(LoggerFactory.getLogger(getClass()), "c", List.of("tcp://a:1",
                 "tcp://b:1"));

@@ -76,8 +76,10 @@ public final class MqdbBench {
     /** The workloads of issue 7 on the 11-column table, run only when {@code --only} names them. */
     static final List<String> OLDER = List.of("sync", "sizes", "fanout", "mosquitto", "mapdb", "cassandra", "queue",
             "reads", "queue-stores");
-    static final Set<String> WORKLOADS = new java.util.HashSet<>(java.util.stream.Stream.concat(DEFAULT.stream(),
-            OLDER.stream()).toList());
+    /** Headline-table workloads run only when {@code --only} names them. */
+    static final List<String> EXTRA = List.of("pg-redis-stream-transform");
+    static final Set<String> WORKLOADS = new java.util.HashSet<>(java.util.stream.Stream.of(DEFAULT, OLDER, EXTRA)
+            .flatMap(List::stream).toList());
 
     final Path home;
     private final Path out;
@@ -175,7 +177,8 @@ public final class MqdbBench {
         try {
             boolean older = OLDER.stream().anyMatch(this::wanted);
             // the headline raw limits unless only older workloads run (scripts/bench-redis.sh: raw,sync)
-            boolean headline = !older || DEFAULT.stream().filter(x -> x.startsWith("pg-")).anyMatch(this::wanted);
+            boolean headline = !older || java.util.stream.Stream.concat(DEFAULT.stream(), EXTRA.stream())
+                    .filter(x -> x.startsWith("pg-")).anyMatch(this::wanted);
             section("raw", () -> {
                 if (headline) {
                     h.rawHset();
@@ -189,6 +192,7 @@ public final class MqdbBench {
             section("pg-redis-stream", h::streamRedis);
             section("pg-redis-latency", h::latency);
             section("pg-redis-stream-mosquitto", h::streamMosquitto);
+            section("pg-redis-stream-transform", h::streamTransform);
             section("pg-cassandra-stream", h::streamCassandra);
             if (wanted("raw") && headline) {
                 section("raw", () -> h.rawMqtt(mqttClient));
@@ -444,7 +448,7 @@ public final class MqdbBench {
         return ", capture: " + c;
     }
 
-    private String batchSize() {
+    String batchSize() {
         return opt.containsKey("batch-size") ? ", batch-size: " + opt.get("batch-size") : "";
     }
 
